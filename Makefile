@@ -1,0 +1,40 @@
+# The README's two commands: `make run` and `make test`. Each installs what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck unit locales doctor clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+locales: install
+	@$(BIN)/python -m bot.texts compile
+
+run: install locales
+	@$(BIN)/python main.py
+
+doctor: install locales
+	@$(BIN)/python main.py doctor
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check . || true
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install locales
+	$(BIN)/python -m pytest -q
+
+test: install locales lint typecheck
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) build *.egg-info
