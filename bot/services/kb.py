@@ -1,0 +1,738 @@
+"""Knowledge base: reference articles the school edits without code, and the matcher.
+
+Layout on disk (see ``knowledge/README.md``)::
+
+    knowledge/
+        ru/<article-id>.md      the default locale; every article must exist here
+        en/<article-id>.md      translations, same ids
+
+Every file starts with a front matter block::
+
+    ---
+    id: ed-password-reset
+    title: Забыли пароль от электронного дневника
+    topics: ed
+    categories: login
+    roles: par, stu
+    keywords: пароль, забыл, восстановить
+    priority: 10
+    ---
+    Markdown body (paragraphs, numbered and bulleted lists, **bold**, *italic*, [links](https://...)).
+
+The body is converted to Telegram HTML once, at load time. Pure Python: no aiogram here.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import snowballstemmer
+
+from bot.domain import Category, Role, Topic, default_topic
+
+__all__ = [
+    "DEFAULT_LOCALE",
+    "MAX_BODY_CHARS",
+    "Article",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "Match",
+    "load_knowledge_base",
+    "markdown_to_telegram_html",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LOCALE = "ru"
+MAX_BODY_CHARS = 3000
+MAX_ID_LENGTH = 40  # ids travel in callback data (64 bytes)
+
+
+class KnowledgeBaseError(Exception):
+    """A knowledge file is broken. The message starts with ``file:line:``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    id: str
+    title: str
+    topics: tuple[Topic, ...]
+    categories: tuple[Category, ...]
+    roles: tuple[Role, ...]
+    keywords: tuple[str, ...]
+    body_html: str
+    locale: str
+    priority: int = 0
+    source: str = field(default="", compare=False, repr=False)
+
+    def for_role(self, role: Role | None) -> bool:
+        return role is None or role in self.roles
+
+    def render(self) -> str:
+        """Title and body as one Telegram HTML message."""
+        return f"<b>{_escape(self.title)}</b>\n\n{self.body_html}"
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    article: Article
+    score: float
+
+
+# --------------------------------------------------------------------------- front matter values
+
+_ALL_WORDS = frozenset({"all", "все", "всем", "*"})
+
+_TOPIC_ALIASES: dict[str, Topic] = {
+    "эж": Topic.JOURNAL,
+    "журнал": Topic.JOURNAL,
+    "электронный журнал": Topic.JOURNAL,
+    "эд": Topic.DIARY,
+    "дневник": Topic.DIARY,
+    "электронный дневник": Topic.DIARY,
+}
+_ROLE_ALIASES: dict[str, Role] = {
+    "администрация": Role.ADMINISTRATION,
+    "администратор": Role.ADMINISTRATION,
+    "учитель": Role.SUBJECT_TEACHER,
+    "учителя": Role.SUBJECT_TEACHER,
+    "предметник": Role.SUBJECT_TEACHER,
+    "учитель-предметник": Role.SUBJECT_TEACHER,
+    "классный руководитель": Role.CLASS_TEACHER,
+    "классные руководители": Role.CLASS_TEACHER,
+    "классрук": Role.CLASS_TEACHER,
+    "сотрудник": Role.OTHER_STAFF,
+    "сотрудники": Role.OTHER_STAFF,
+    "ученик": Role.STUDENT,
+    "ученики": Role.STUDENT,
+    "учащийся": Role.STUDENT,
+    "родитель": Role.PARENT,
+    "родители": Role.PARENT,
+    "staff": Role.OTHER_STAFF,
+}
+_STAFF_WORDS = frozenset({"staff-all", "все сотрудники", "персонал"})
+_CATEGORY_ALIASES: dict[str, Category] = {
+    "вход": Category.LOGIN,
+    "оценки": Category.GRADES,
+    "дз": Category.HOMEWORK,
+    "домашнее задание": Category.HOMEWORK,
+    "посещаемость": Category.ATTENDANCE,
+    "расписание": Category.TIMETABLE,
+    "отчеты": Category.REPORTS,
+    "приложение": Category.MOBILE,
+    "мобильное приложение": Category.MOBILE,
+    "другое": Category.OTHER,
+}
+
+_KEYS = ("id", "title", "topics", "categories", "roles", "keywords", "priority")
+_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def _norm_word(value: str) -> str:
+    return value.strip().lower().replace("ё", "е")
+
+
+def _split_list(value: str) -> list[str]:
+    return [item for item in (_norm_word(v) for v in re.split(r"[,;]", value)) if item]
+
+
+E = TypeVar("E", Topic, Category, Role)
+
+
+def _parse_codes(
+    value: str, enum: type[E], aliases: dict[str, E], where: str, what: str
+) -> tuple[E, ...]:
+    items = _split_list(value)
+    if not items:
+        raise KnowledgeBaseError(f"{where}: {what} must not be empty (use 'all' for every value)")
+    result: list[E] = []
+    for item in items:
+        if item in _ALL_WORDS:
+            return tuple(enum)
+        if enum is Role and item in _STAFF_WORDS:
+            result.extend(r for r in Role if r.is_staff_member and r not in result)  # type: ignore[misc]
+            continue
+        code: E | None = aliases.get(item)
+        if code is None:
+            try:
+                code = enum(item)
+            except ValueError:
+                allowed = ", ".join(e.value for e in enum)
+                raise KnowledgeBaseError(
+                    f"{where}: unknown {what[:-1] if what.endswith('s') else what} {item!r} "
+                    f"(allowed: {allowed}, all)"
+                ) from None
+        if code not in result:
+            result.append(code)
+    order = list(enum)
+    return tuple(sorted(result, key=order.index))
+
+
+# --------------------------------------------------------------------------- Markdown -> Telegram HTML
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+_INLINE_RE = re.compile(
+    r"\*\*(?P<bold>.+?)\*\*"
+    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>[^()\s]+)\)"
+    r"|(?<![\w*])\*(?P<italic>[^*\s](?:[^*\n]*[^*\s])?)\*(?![\w*])"
+)
+_URL_RE = re.compile(r"^(?:https?://[^\s\"<>]+|mailto:[^\s\"<>]+|tel:\+?[0-9()\- ]+|tg://[^\s\"<>]+)$")
+_HEADING_RE = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*$")
+_BULLET_RE = re.compile(r"^[-*•]\s+(?P<text>.+)$")
+_NUMBERED_RE = re.compile(r"^(?P<num>\d{1,2})[.)]\s+(?P<text>.+)$")
+
+
+def _inline(text: str, where: str) -> str:
+    out: list[str] = []
+    pos = 0
+    for m in _INLINE_RE.finditer(text):
+        out.append(_plain(text[pos : m.start()], where))
+        if m.group("bold") is not None:
+            out.append(f"<b>{_inline(m.group('bold'), where)}</b>")
+        elif m.group("italic") is not None:
+            out.append(f"<i>{_inline(m.group('italic'), where)}</i>")
+        else:
+            url = m.group("url")
+            if not _URL_RE.match(url):
+                raise KnowledgeBaseError(
+                    f"{where}: link address {url!r} must start with https://, http://, mailto: or tel:"
+                )
+            label = _plain(m.group("label"), where)
+            out.append(f'<a href="{html.escape(url, quote=True)}">{label}</a>')
+        pos = m.end()
+    out.append(_plain(text[pos:], where))
+    return "".join(out)
+
+
+def _plain(text: str, where: str) -> str:
+    if "**" in text:
+        raise KnowledgeBaseError(f"{where}: unclosed '**' (bold text must be written as **text** on one line)")
+    if re.search(r"\]\(", text):
+        raise KnowledgeBaseError(f"{where}: malformed link (write [text](https://address))")
+    return _escape(text)
+
+
+def markdown_to_telegram_html(markdown: str, source: str = "<text>", first_line: int = 1) -> str:
+    """Convert the Markdown subset used by articles into Telegram HTML.
+
+    Line breaks are kept as they are (Telegram shows them), runs of blank lines become one blank line.
+    Supported: paragraphs, ``1.`` numbered and ``-`` bulleted lists, ``#`` headings (shown in bold),
+    ``**bold**``, ``*italic*``, ``[text](https://address)``. Everything else is escaped text.
+    """
+    lines: list[str] = []
+    for offset, raw in enumerate(markdown.splitlines()):
+        where = f"{source}:{first_line + offset}"
+        line = raw.strip()
+        if not line:
+            if lines and lines[-1] != "":
+                lines.append("")
+            continue
+        heading = _HEADING_RE.match(line)
+        bullet = _BULLET_RE.match(line)
+        numbered = _NUMBERED_RE.match(line)
+        if heading:
+            lines.append(f"<b>{_inline(heading.group('text'), where)}</b>")
+        elif bullet and not line.startswith("**"):
+            lines.append(f"• {_inline(bullet.group('text'), where)}")
+        elif numbered:
+            lines.append(f"{numbered.group('num')}. {_inline(numbered.group('text'), where)}")
+        else:
+            lines.append(_inline(line, where))
+    while lines and lines[-1] == "":
+        lines.pop()
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- file parsing
+
+
+@dataclass(slots=True)
+class _Parsed:
+    article: Article
+    id_line: int
+
+
+def _parse_article(path: Path, locale: str) -> _Parsed:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise KnowledgeBaseError(f"{name}:1: file is not UTF-8 ({exc.reason})") from None
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise KnowledgeBaseError(f"{name}:1: the file must start with a '---' line (front matter)")
+    meta: dict[str, tuple[int, str]] = {}
+    end: int | None = None
+    for index in range(1, len(lines)):
+        number = index + 1
+        stripped = lines[index].strip()
+        if stripped == "---":
+            end = index
+            break
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, sep, value = stripped.partition(":")
+        key = key.strip().lower()
+        if not sep or not key:
+            raise KnowledgeBaseError(f"{name}:{number}: expected 'key: value', got {stripped!r}")
+        if key not in _KEYS:
+            raise KnowledgeBaseError(f"{name}:{number}: unknown key {key!r} (allowed: {', '.join(_KEYS)})")
+        if key in meta:
+            raise KnowledgeBaseError(f"{name}:{number}: key {key!r} is repeated (first on line {meta[key][0]})")
+        meta[key] = (number, value.strip())
+    if end is None:
+        raise KnowledgeBaseError(f"{name}:1: front matter is not closed with a '---' line")
+
+    def where(key: str) -> str:
+        return f"{name}:{meta[key][0] if key in meta else 1}"
+
+    def required(key: str) -> str:
+        if key not in meta or not meta[key][1]:
+            raise KnowledgeBaseError(f"{where(key)}: missing {key}")
+        return meta[key][1]
+
+    article_id = meta["id"][1] if "id" in meta and meta["id"][1] else path.stem
+    if not _ID_RE.match(article_id):
+        raise KnowledgeBaseError(
+            f"{where('id')}: bad id {article_id!r} (use latin lower-case letters, digits and '-')"
+        )
+    if len(article_id) > MAX_ID_LENGTH:
+        raise KnowledgeBaseError(f"{where('id')}: id {article_id!r} is longer than {MAX_ID_LENGTH} characters")
+    title = required("title")
+    topics = _parse_codes(required("topics"), Topic, _TOPIC_ALIASES, where("topics"), "topics")
+    categories = _parse_codes(
+        required("categories"), Category, _CATEGORY_ALIASES, where("categories"), "categories"
+    )
+    roles_value = meta.get("roles", (1, ""))[1]
+    roles = (
+        tuple(Role) if not roles_value else _parse_codes(roles_value, Role, _ROLE_ALIASES, where("roles"), "roles")
+    )
+    keywords = tuple(k.strip() for k in re.split(r"[,;]", meta.get("keywords", (1, ""))[1]) if k.strip())
+    priority = 0
+    if "priority" in meta and meta["priority"][1]:
+        try:
+            priority = int(meta["priority"][1])
+        except ValueError:
+            raise KnowledgeBaseError(f"{where('priority')}: priority must be a whole number") from None
+    body_md = "\n".join(lines[end + 1 :])
+    body = markdown_to_telegram_html(body_md, name, end + 2)
+    if not body:
+        raise KnowledgeBaseError(f"{name}:{end + 2}: the article has no text after the front matter")
+    if len(body) > MAX_BODY_CHARS:
+        raise KnowledgeBaseError(
+            f"{name}:{end + 2}: the text is too long ({len(body)} characters, at most {MAX_BODY_CHARS})"
+        )
+    article = Article(
+        id=article_id,
+        title=title,
+        topics=topics,
+        categories=categories,
+        roles=roles,
+        keywords=keywords,
+        body_html=body,
+        locale=locale,
+        priority=priority,
+        source=name,
+    )
+    return _Parsed(article, meta["id"][0] if "id" in meta else 1)
+
+
+# --------------------------------------------------------------------------- text analysis
+
+_RU = snowballstemmer.stemmer("russian")
+_EN = snowballstemmer.stemmer("english")
+_TOKEN_RE = re.compile(r"[a-zа-я0-9]+")
+_CYRILLIC_RE = re.compile(r"[а-я]")
+
+_STOP_WORDS = frozenset(
+    """
+    и в во не ни что он она оно они я ты мы вы с со как а то все всё так его ее её но да к у же за бы по
+    только мне меня мной нам нас вам вас им их ему ей было был была были быть будет будут вот от еще ещё
+    нет о об обо из теперь когда даже ну ли если уже или там тут где есть надо для чем без чего раз тоже
+    себе себя под тогда кто этот эта это эти этого этой этом того тот та те потому какой какая какие каким
+    совсем здесь один почти мой моя мое моё мои моего моей моим моих твой наш наша наше наши нашего нашей
+    ваш ваша ваши тем чтобы чтоб сейчас куда зачем всех всем всего можно нельзя при хоть после над больше
+    через про много очень просто вообще который которая которые которого свой своя свои своего своей
+    здравствуйте здравствуй добрый доброе доброго добрый день дня вечер вечера утро утра пожалуйста
+    подскажите скажите подскажи помогите помоги спасибо заранее почему зачем отчего сделать делать
+    сделал сделала нужно нужна нужен надо хочу хотел хотела хотим могу может можете могут мочь
+    вопрос вопросом такой такая такое такие же ж вроде типа кстати пишет пишу уважаемые уважаемый
+    ситуация подскажите-пожалуйста ребята коллеги всё-таки как-то что-то где-то почему-то
+    a an the and or to of in on at for is are be it i my we our you your me us this that with not
+    no how why what do does can could should please hello hi thanks there have has was were
+    """.split()
+)
+
+# canonical word -> variants that mean the same here. Both sides are stemmed at import time.
+_SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
+    "госуслуги": ("есиа", "есиа", "госуслуг", "госуслугах", "госуслугами", "gosuslugi", "esia", "гу"),
+    "журнал": ("эж", "журнал", "журнала", "журнале", "журналом", "журналы", "журналов", "журнальчик"),
+    "дневник": ("эд", "дневник", "дневника", "дневнике", "дневником", "дневники", "дневнику", "эдневник"),
+    "оценка": (
+        "отметка", "отметки", "отметку", "отметок", "оценки", "оценок", "балл", "баллы",
+        "двойка", "двойку", "двойки", "тройка", "тройку", "четверка", "четверку", "пятерка", "пятерку",
+        "пятерки", "пятерок", "двоек", "троек", "четверок",
+    ),
+    "домашнее задание": ("дз", "домашка", "домашку", "домашки", "домашние", "домашнего", "домашнюю"),
+    "приложение": (
+        "мобильное", "мобильном", "мобильного", "смартфон", "смартфоне", "телефон", "телефоне", "телефона",
+        "андроид", "android", "айфон", "iphone", "ios", "app", "apps", "приложуха", "приложении", "приложения",
+    ),
+    "вход": (
+        "войти", "зайти", "захожу", "заходит", "заходить", "зайду", "входит", "входить", "вхожу", "войду",
+        "авторизация", "авторизоваться", "залогиниться", "login", "log", "sign", "signin",
+    ),
+    "пропуск": ("прогул", "прогулы", "пропуски", "пропусков", "отсутствие", "отсутствовал", "отсутствовала",
+                "нка", "энки", "болел", "болела", "болезнь", "болезни", "absence", "absent", "absences"),
+    "ребенок": ("ребенка", "ребенку", "ребенком", "дети", "детей", "детям", "сын", "сына", "сыну", "дочь",
+                "дочка", "дочки", "дочери", "дочку", "child", "children", "kid", "kids", "son", "daughter"),
+    "сферум": ("sferum", "мессенджер", "мессенджере", "чат", "чате", "чата", "вк", "vk", "вконтакте",
+               "messenger", "chat"),
+    "итоговая": ("итоговые", "итоговых", "годовая", "годовые", "годовых", "годовую", "итоговую", "final",
+                 "year", "annual"),
+    "четверть": ("четвертная", "четвертные", "четвертных", "четвертную", "триместр", "полугодие",
+                 "полугодовая", "quarter", "term", "termly"),
+    "урок": ("уроки", "урока", "уроке", "уроков", "занятие", "занятия", "lesson", "lessons"),
+    "пароль": ("пароля", "паролем", "паролей", "пасворд", "password", "passwords"),
+    "grade": ("mark", "marks", "grades", "grading", "score"),
+    "homework": ("hw", "assignment", "assignments"),
+    "timetable": ("schedule", "schedules"),
+}
+
+_TOPIC_HINTS: dict[Topic, frozenset[str]] = {}
+
+
+def _stem_token(token: str) -> str:
+    token = token.replace("ё", "е")
+    if _CYRILLIC_RE.search(token):
+        return str(_RU.stemWord(token))
+    return str(_EN.stemWord(token))
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN_RE.findall(text.lower().replace("ё", "е"))
+
+
+def _build_synonyms() -> dict[str, tuple[str, ...]]:
+    result: dict[str, set[str]] = {}
+    for canonical, variants in _SYNONYM_GROUPS.items():
+        canon = tuple(_stem_token(t) for t in _tokens(canonical))
+        for variant in (canonical, *variants):
+            stems = [_stem_token(t) for t in _tokens(variant)]
+            if len(stems) != 1:
+                continue
+            result.setdefault(stems[0], set()).update(canon)
+    return {stem: tuple(sorted(canon | ({stem} if len(canon) == 1 else set()))) for stem, canon in result.items()}
+
+
+_SYNONYMS = _build_synonyms()
+_TOPIC_HINTS[Topic.JOURNAL] = frozenset({_stem_token("журнал"), "journal"})
+_TOPIC_HINTS[Topic.DIARY] = frozenset({_stem_token("дневник"), _stem_token("diary")})
+
+
+def _expand(stem: str) -> tuple[str, ...]:
+    return _SYNONYMS.get(stem, (stem,))
+
+
+def _terms(text: str) -> list[tuple[str, ...]]:
+    """Groups of alternative index terms, one group per meaningful word of ``text``."""
+    groups: list[tuple[str, ...]] = []
+    for token in _tokens(text):
+        if token in _STOP_WORDS or (len(token) < 2 and not token.isdigit()):
+            continue
+        stem = _stem_token(token)
+        if stem:
+            groups.append(_expand(stem))
+    return groups
+
+
+def _deletes(term: str) -> set[str]:
+    return {term[:i] + term[i + 1 :] for i in range(len(term))}
+
+
+# --------------------------------------------------------------------------- scoring constants
+
+TITLE_WEIGHT = 1.6
+KEYWORD_WEIGHT = 1.6
+BODY_WEIGHT = 0.45
+FUZZY_FACTOR = 0.7
+MIN_FUZZY_LENGTH = 5
+MIN_SCORE = 2.6
+RELATIVE_CUTOFF = 0.3
+
+ROLE_MISMATCH = 0.6
+TOPIC_MATCH = 1.3
+TOPIC_MISMATCH = 0.45
+ROLE_TOPIC_MATCH = 1.1
+ROLE_TOPIC_MISMATCH = 0.75
+TEXT_TOPIC_MATCH = 1.15
+TEXT_TOPIC_MISMATCH = 0.85
+CATEGORY_MATCH = 1.2
+
+
+class _Index:
+    """Inverted index of one locale's articles."""
+
+    def __init__(self, articles: Sequence[Article]) -> None:
+        self.articles = tuple(articles)
+        postings: dict[str, dict[int, float]] = {}
+        for number, article in enumerate(self.articles):
+            weights: dict[str, float] = {}
+            fields = (
+                (article.title, TITLE_WEIGHT),
+                (" ".join(article.keywords), KEYWORD_WEIGHT),
+                (_html_to_text(article.body_html), BODY_WEIGHT),
+            )
+            for text, weight in fields:
+                seen: set[str] = set()
+                for group in _terms(text):
+                    seen.update(group)
+                for term in seen:
+                    weights[term] = weights.get(term, 0.0) + weight
+            for term, weight in weights.items():
+                postings.setdefault(term, {})[number] = weight
+        total = len(self.articles)
+        self.postings = postings
+        self.idf = {
+            term: math.log(1.0 + (total - len(docs) + 0.5) / (len(docs) + 0.5)) for term, docs in postings.items()
+        }
+        self.vocabulary = frozenset(postings) | frozenset(_SYNONYMS)
+        deletes: dict[str, set[str]] = {}
+        for term in self.vocabulary:
+            if len(term) >= MIN_FUZZY_LENGTH - 1:
+                for variant in _deletes(term) | {term}:
+                    deletes.setdefault(variant, set()).add(term)
+        self.deletes = deletes
+        self._fuzzy_cache: dict[str, tuple[str, ...]] = {}
+
+    def fuzzy(self, stem: str) -> tuple[str, ...]:
+        """Known terms within one edit (or one adjacent swap) of an unknown ``stem``."""
+        cached = self._fuzzy_cache.get(stem)
+        if cached is not None:
+            return cached
+        found: set[str] = set()
+        if (len(stem) >= MIN_FUZZY_LENGTH and _CYRILLIC_RE.search(stem)) or len(stem) >= MIN_FUZZY_LENGTH + 1:
+            for variant in _deletes(stem) | {stem}:
+                for term in self.deletes.get(variant, ()):
+                    found.update(_expand(term))
+        result = tuple(sorted(t for t in found if t in self.postings))
+        if len(self._fuzzy_cache) < 20_000:
+            self._fuzzy_cache[stem] = result
+        return result
+
+    def resolve(self, text: str) -> list[tuple[tuple[str, ...], float]]:
+        """Query word groups with their match factor (1.0 exact, less for typo corrections)."""
+        resolved: list[tuple[tuple[str, ...], float]] = []
+        seen: set[tuple[str, ...]] = set()
+        for group in _terms(text):
+            known = tuple(t for t in group if t in self.postings)
+            if known:
+                key, factor = known, 1.0
+            elif len(group) == 1 and group[0] not in _SYNONYMS:
+                key, factor = self.fuzzy(group[0]), FUZZY_FACTOR
+            else:
+                key, factor = (), 1.0
+            if key and key not in seen:
+                seen.add(key)
+                resolved.append((key, factor))
+        return resolved
+
+
+_TAG_RE = re.compile(r"<[^>]+>")
+
+
+def _html_to_text(body_html: str) -> str:
+    return html.unescape(_TAG_RE.sub(" ", body_html))
+
+
+# --------------------------------------------------------------------------- the knowledge base
+
+
+class KnowledgeBase:
+    """Articles by locale, with a search index built once."""
+
+    def __init__(
+        self,
+        articles: Iterable[Article],
+        default_locale: str = DEFAULT_LOCALE,
+        warnings: Iterable[str] = (),
+    ) -> None:
+        self.default_locale = default_locale
+        self.warnings: tuple[str, ...] = tuple(warnings)
+        by_locale: dict[str, dict[str, Article]] = {}
+        for article in articles:
+            by_locale.setdefault(article.locale, {})[article.id] = article
+        by_locale.setdefault(default_locale, {})
+        self._by_locale = by_locale
+        self._merged: dict[str, tuple[Article, ...]] = {}
+        self._indexes: dict[str, _Index] = {}
+        for locale in by_locale:
+            merged = self._merge(locale)
+            self._merged[locale] = merged
+            self._indexes[locale] = _Index(merged)
+
+    def _merge(self, locale: str) -> tuple[Article, ...]:
+        own = self._by_locale[locale]
+        base = self._by_locale[self.default_locale]
+        ids = sorted(set(own) | set(base))
+        return tuple(own.get(i) or base[i] for i in ids)
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(sorted(self._by_locale))
+
+    def _locale(self, locale: str | None) -> str:
+        if not locale:
+            return self.default_locale
+        short = locale.replace("_", "-").split("-", 1)[0].lower()
+        return short if short in self._by_locale else self.default_locale
+
+    def __len__(self) -> int:
+        return len(self._merged[self.default_locale])
+
+    def article(self, article_id: str, locale: str | None = None) -> Article | None:
+        """The article in ``locale``, or in the default locale when it is not translated."""
+        loc = self._locale(locale)
+        return self._by_locale[loc].get(article_id) or self._by_locale[self.default_locale].get(article_id)
+
+    def all(self, locale: str | None = None) -> list[Article]:
+        return list(self._merged[self._locale(locale)])
+
+    def by_topic(self, topic: Topic, locale: str | None = None) -> list[Article]:
+        order = list(Category)
+        found = [a for a in self._merged[self._locale(locale)] if topic in a.topics]
+        return sorted(found, key=lambda a: (min(order.index(c) for c in a.categories), -a.priority, a.title))
+
+    def for_context(
+        self,
+        role: Role | None,
+        topic: Topic,
+        category: Category | None,
+        locale: str | None = None,
+        limit: int = 3,
+    ) -> list[Article]:
+        """Articles to offer before the question is typed: for this role, topic and category.
+
+        Most specific first (fewest categories and topics), then the ``priority`` the school set.
+        """
+        found = [
+            a
+            for a in self._merged[self._locale(locale)]
+            if topic in a.topics and a.for_role(role) and (category is None or category in a.categories)
+        ]
+        found.sort(key=lambda a: (-a.priority, len(a.categories), len(a.topics), len(a.roles), a.id))
+        return found[: max(limit, 0)]
+
+    def search(
+        self,
+        text: str,
+        locale: str | None = None,
+        role: Role | None = None,
+        topic: Topic | None = None,
+        category: Category | None = None,
+        limit: int = 3,
+    ) -> list[Match]:
+        """Articles matching a typed question, best first; empty when nothing is relevant enough."""
+        if limit <= 0 or not text.strip():
+            return []
+        index = self._indexes[self._locale(locale)]
+        groups = index.resolve(text[:2000])
+        if not groups:
+            return []
+        raw: dict[int, float] = {}
+        mentioned: set[Topic] = set()
+        for terms, factor in groups:
+            for hinted, hints in _TOPIC_HINTS.items():
+                if hints.intersection(terms):
+                    mentioned.add(hinted)
+            best: dict[int, float] = {}
+            for term in terms:
+                idf = index.idf[term]
+                for number, weight in index.postings[term].items():
+                    value = idf * weight * factor
+                    if value > best.get(number, 0.0):
+                        best[number] = value
+            for number, value in best.items():
+                raw[number] = raw.get(number, 0.0) + value
+        text_topic = next(iter(mentioned)) if len(mentioned) == 1 else None
+        implied_topic = default_topic(role) if role is not None and topic is None else None
+        results: list[Match] = []
+        for number, score in raw.items():
+            article = index.articles[number]
+            if role is not None and role not in article.roles:
+                score *= ROLE_MISMATCH
+            if topic is not None:
+                score *= TOPIC_MATCH if topic in article.topics else TOPIC_MISMATCH
+            else:
+                if text_topic is not None:
+                    score *= TEXT_TOPIC_MATCH if text_topic in article.topics else TEXT_TOPIC_MISMATCH
+                if implied_topic is not None:
+                    score *= ROLE_TOPIC_MATCH if implied_topic in article.topics else ROLE_TOPIC_MISMATCH
+            if category is not None and category in article.categories:
+                score *= CATEGORY_MATCH
+            if score >= MIN_SCORE:
+                results.append(Match(article, round(score, 3)))
+        if not results:
+            return []
+        results.sort(key=lambda m: (-m.score, m.article.id))
+        floor = results[0].score * RELATIVE_CUTOFF
+        return [m for m in results if m.score >= floor][:limit]
+
+
+def load_knowledge_base(root: Path, default_locale: str = DEFAULT_LOCALE) -> KnowledgeBase:
+    """Read ``root/<locale>/*.md``. Raises KnowledgeBaseError("file:line: problem") on a broken file.
+
+    Files whose name starts with ``_`` or ``.`` are drafts and are skipped. An article missing in a
+    translation is only a warning (the default locale's text is shown instead).
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise KnowledgeBaseError(f"{base}:0: knowledge directory not found")
+    if not (base / default_locale).is_dir():
+        raise KnowledgeBaseError(f"{base / default_locale}:0: the default locale's directory is missing")
+    articles: list[Article] = []
+    warnings: list[str] = []
+    ids_by_locale: dict[str, dict[str, Article]] = {}
+    for locale_dir in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        locale = locale_dir.name
+        seen: dict[str, Article] = {}
+        for path in sorted(locale_dir.glob("*.md")):
+            if path.name.startswith(("_", ".")) or path.name.lower() == "readme.md":
+                continue
+            parsed = _parse_article(path, locale)
+            article = parsed.article
+            if article.id in seen:
+                raise KnowledgeBaseError(
+                    f"{path}:{parsed.id_line}: duplicate id {article.id!r} (already used in {seen[article.id].source})"
+                )
+            seen[article.id] = article
+            articles.append(article)
+        ids_by_locale[locale] = seen
+    base_ids = ids_by_locale[default_locale]
+    if not base_ids:
+        raise KnowledgeBaseError(f"{base / default_locale}:0: no articles found")
+    for locale, seen in ids_by_locale.items():
+        if locale == default_locale:
+            continue
+        for missing in sorted(set(base_ids) - set(seen)):
+            warnings.append(f"{base_ids[missing].source}:1: no {locale} translation of {missing!r}")
+        for extra in sorted(set(seen) - set(base_ids)):
+            warnings.append(f"{seen[extra].source}:1: {extra!r} has no {default_locale} original")
+        for same in sorted(set(seen) & set(base_ids)):
+            a, b = base_ids[same], seen[same]
+            if (a.topics, a.categories, a.roles) != (b.topics, b.categories, b.roles):
+                warnings.append(f"{b.source}:1: topics/categories/roles differ from {a.source}")
+    for warning in warnings:
+        log.warning("knowledge base: %s", warning)
+    return KnowledgeBase(articles, default_locale, warnings)
