@@ -370,7 +370,9 @@ _STOP_WORDS = frozenset(
     вопрос вопросом такой такая такое такие же ж вроде типа кстати пишет пишу уважаемые уважаемый
     ситуация подскажите-пожалуйста ребята коллеги всё-таки как-то что-то где-то почему-то
     a an the and or to of in on at for is are be it i my we our you your me us this that with not
-    no how why what do does can could should please hello hi thanks there have has was were
+    no how why what do does can could should please hello hi thanks there have has was were when where
+    who which will would get got am his her their they he she did if so as from by about into after before
+    any just still again then here need want help dear good morning afternoon evening
     """.split()
 )
 
@@ -394,7 +396,7 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "авторизация", "авторизоваться", "залогиниться", "login", "log", "sign", "signin",
     ),
     "пропуск": ("прогул", "прогулы", "пропуски", "пропусков", "отсутствие", "отсутствовал", "отсутствовала",
-                "нка", "энки", "болел", "болела", "болезнь", "болезни", "absence", "absent", "absences"),
+                "н", "нка", "энки", "нки", "нку", "болел", "болела", "болезнь", "болезни", "absence", "absent", "absences"),
     "ребенок": ("ребенка", "ребенку", "ребенком", "дети", "детей", "детям", "сын", "сына", "сыну", "дочь",
                 "дочка", "дочки", "дочери", "дочку", "child", "children", "kid", "kids", "son", "daughter"),
     "сферум": ("sferum", "мессенджер", "мессенджере", "чат", "чате", "чата", "вк", "vk", "вконтакте",
@@ -441,6 +443,17 @@ _TOPIC_HINTS[Topic.JOURNAL] = frozenset({_stem_token("журнал"), "journal"}
 _TOPIC_HINTS[Topic.DIARY] = frozenset({_stem_token("дневник"), _stem_token("diary")})
 
 
+# Words nearly every question contains: they count, but little.
+_WEAK_TERMS = frozenset(
+    term
+    for w in (
+        "ребенок", "журнал", "дневник", "электронный", "школа", "учитель", "ученик", "родитель", "класс",
+        "school", "teacher", "student", "parent", "class", "journal", "diary", "electronic",
+    )
+    for term in _SYNONYMS.get(_stem_token(w), (_stem_token(w),))
+)
+
+
 def _expand(stem: str) -> tuple[str, ...]:
     return _SYNONYMS.get(stem, (stem,))
 
@@ -449,9 +462,11 @@ def _terms(text: str) -> list[tuple[str, ...]]:
     """Groups of alternative index terms, one group per meaningful word of ``text``."""
     groups: list[tuple[str, ...]] = []
     for token in _tokens(text):
-        if token in _STOP_WORDS or (len(token) < 2 and not token.isdigit()):
+        if token in _STOP_WORDS:
             continue
         stem = _stem_token(token)
+        if len(stem) < 2 and stem not in _SYNONYMS:
+            continue
         if stem:
             groups.append(_expand(stem))
     return groups
@@ -467,6 +482,7 @@ TITLE_WEIGHT = 1.6
 KEYWORD_WEIGHT = 1.6
 BODY_WEIGHT = 0.45
 FUZZY_FACTOR = 0.7
+WEAK_FACTOR = 0.4
 MIN_FUZZY_LENGTH = 5
 MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
@@ -657,6 +673,8 @@ class KnowledgeBase:
                 if hints.intersection(terms):
                     mentioned.add(hinted)
             best: dict[int, float] = {}
+            if not _WEAK_TERMS.isdisjoint(terms):
+                factor *= WEAK_FACTOR
             for term in terms:
                 idf = index.idf[term]
                 for number, weight in index.postings[term].items():
