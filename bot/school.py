@@ -412,6 +412,11 @@ class _Locator:
 
     def line(self, where: _Where, value: str | None = None) -> int | None:
         table, index, key = where
+        if not table and key is not None and ("", None, key) not in self.keys:
+            # a root key written as a [table] or [[table]] header
+            header = self.headers.get((key, None)) or self.headers.get((key, 0))
+            if header is not None:
+                return header
         if table and (table, index) not in self.headers and (table, None) not in self.headers:
             # the table may be written inline or with dotted keys: point at its root key
             root = self.keys.get(("", None, table))
@@ -474,7 +479,9 @@ class _Loader:
             self.fail((key, 0, None), f"{key} must be written as [[{key}]] tables")
         return value
 
-    def string(self, data: Mapping[str, Any], key: str, where: _Where, *, required: bool = True) -> str | None:
+    def string(
+        self, data: Mapping[str, Any], key: str, where: _Where, *, required: bool = True
+    ) -> str | None:
         value = data.get(key)
         at: _Where = (where[0], where[1], key)
         if value is None:
@@ -508,7 +515,9 @@ class _Loader:
             m = _TIME_RE.match(value.strip())
             if m and int(m.group(1)) < 24 and int(m.group(2)) < 60:
                 return time(int(m.group(1)), int(m.group(2)))
-        self.fail(at, f'invalid time {_show(value)} for "{key}" (expected "HH:MM", e.g. "14:00")', _needle(value))
+        self.fail(
+            at, f'invalid time {_show(value)} for "{key}" (expected "HH:MM", e.g. "14:00")', _needle(value)
+        )
 
     def date_(self, data: Mapping[str, Any], key: str, where: _Where) -> date | None:
         value = data.get(key)
@@ -529,7 +538,11 @@ class _Loader:
                     return date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
                 except ValueError:
                     pass
-        self.fail(at, f'invalid date {_show(value)} for "{key}" (expected YYYY-MM-DD, e.g. 2026-12-28)', _needle(value))
+        self.fail(
+            at,
+            f'invalid date {_show(value)} for "{key}" (expected YYYY-MM-DD, e.g. 2026-12-28)',
+            _needle(value),
+        )
 
     def enum_set(
         self,
@@ -596,7 +609,9 @@ class _Loader:
             self.fail(("vendor", None, "prepare"), '"prepare" must be a list of texts')
         days = sec.get("reminder_days", 3)
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 60:
-            self.fail(("vendor", None, "reminder_days"), '"reminder_days" must be a whole number of days, 1–60')
+            self.fail(
+                ("vendor", None, "reminder_days"), '"reminder_days" must be a whole number of days, 1–60'
+            )
         email = self.string(sec, "email", where, required=False)
         if email is not None and "@" not in email:
             self.fail(("vendor", None, "email"), f'invalid e-mail "{email}"')
@@ -631,7 +646,9 @@ class _Loader:
                 kind = SpecialistKind(kind_text.lower())
             except ValueError:
                 known = ", ".join(k.value for k in SpecialistKind)
-                self.fail(("specialists", i, "kind"), f'unknown kind "{kind_text}" for "{key}" (known: {known})')
+                self.fail(
+                    ("specialists", i, "kind"), f'unknown kind "{kind_text}" for "{key}" (known: {known})'
+                )
             result.append(
                 Specialist(
                     key=key,
@@ -652,7 +669,9 @@ class _Loader:
             at: _Where = ("specialists", i, "manager")
             if spec.manager not in known_keys:
                 self.fail(
-                    at, f'unknown manager "{spec.manager}" for "{spec.key}" (known: {_known(result)})', spec.manager
+                    at,
+                    f'unknown manager "{spec.manager}" for "{spec.key}" (known: {_known(result)})',
+                    spec.manager,
                 )
             if spec.manager == spec.key:
                 self.fail(at, f'"{spec.key}" cannot be their own manager')
@@ -662,7 +681,9 @@ class _Loader:
             cur = spec.manager
             while cur is not None:
                 if cur in chain:
-                    self.fail(("specialists", i, "manager"), f"managers form a loop: {' → '.join([*chain, cur])}")
+                    self.fail(
+                        ("specialists", i, "manager"), f"managers form a loop: {' → '.join([*chain, cur])}"
+                    )
                 chain.append(cur)
                 cur = by_key[cur].manager
         return tuple(result)
@@ -684,7 +705,9 @@ class _Loader:
                 self.fail(where, 'missing "days" in [[slots]] (e.g. days = ["пн", "ср"])')
             items = [raw] if isinstance(raw, str) else raw
             if not isinstance(items, list) or not items:
-                self.fail(("slots", i, day_key), '"days" must be a list of weekdays, e.g. days = ["пн", "ср"]')
+                self.fail(
+                    ("slots", i, day_key), '"days" must be a list of weekdays, e.g. days = ["пн", "ср"]'
+                )
             weekdays: list[int] = []
             for item in items:
                 wd = parse_weekday(item) if isinstance(item, str) else None
@@ -710,9 +733,14 @@ class _Loader:
                 result.append((Slot(wd, start, end, who), i))
         for a_pos, (a, ai) in enumerate(result):
             for b, bi in result[a_pos + 1 :]:
-                if a.specialist == b.specialist and a.weekday == b.weekday and a.start < b.end and b.start < a.end:
+                if (
+                    a.specialist == b.specialist
+                    and a.weekday == b.weekday
+                    and a.start < b.end
+                    and b.start < a.end
+                ):
                     self.fail(
-                        ("slots", max(ai, bi), None),
+                        ("slots", max(ai, bi), "start"),
                         f'slots of "{a.specialist}" overlap on {_WEEKDAY_EN[a.weekday]} '
                         f"({_hm(a.start)}–{_hm(a.end)} and {_hm(b.start)}–{_hm(b.end)})",
                     )
@@ -732,7 +760,9 @@ class _Loader:
                     self.fail(("holidays", i, "date"), 'use either "date" or "start"/"end", not both')
                 start = end = single
             if start is None or end is None:
-                self.fail(where, f'missing "{"start" if start is None else "end"}" date in [[holidays]] "{title}"')
+                self.fail(
+                    where, f'missing "{"start" if start is None else "end"}" date in [[holidays]] "{title}"'
+                )
             if end < start:
                 self.fail(("holidays", i, "end"), f'"{title}" ends before it starts ({start} – {end})')
             result.append(DateRange(start, end, title))
@@ -766,7 +796,9 @@ class _Loader:
                 if sub == who:
                     self.fail(("changes", i, "substitute"), f'"{who}" cannot substitute for themselves')
             elif sub is not None:
-                self.fail(("changes", i, "substitute"), '"substitute" only makes sense with kind = "substitute"')
+                self.fail(
+                    ("changes", i, "substitute"), '"substitute" only makes sense with kind = "substitute"'
+                )
             if kind is ChangeKind.EXTRA and (start is None or end is None):
                 self.fail(where, 'an "extra" consultation needs "start" and "end"')
             if (start is None) != (end is None):
@@ -778,7 +810,8 @@ class _Loader:
                 lo = start or time.min
                 hi = end or time.max
                 if not any(
-                    s.specialist == who and s.weekday == day.weekday() and s.start < hi and lo < s.end for s in slots
+                    s.specialist == who and s.weekday == day.weekday() and s.start < hi and lo < s.end
+                    for s in slots
                 ):
                     span = f" {_hm(lo)}–{_hm(hi)}" if start is not None else ""
                     self.fail(
