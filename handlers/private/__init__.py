@@ -1,0 +1,13 @@
+"""Handlers for users in private chats with the bot."""
+
+from aiogram import F, Router
+
+from handlers.private import commands, question, ticket
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.include_routers(commands.create_router(), question.create_router(), ticket.create_router())
+    return router

@@ -1,0 +1,138 @@
+"""Settings read from the environment (and `.env`), validated once at start.
+
+Every error names the variable and says what is expected, in one line. The token is a secret: it is
+kept in a ``SecretStr``-like wrapper and never printed, logged or put into an exception message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{20,}$")
+SUPPORTED_LOCALES = ("ru", "en")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed. ``str()`` is one line for the person starting the bot."""
+
+
+class MissingTokenError(ConfigError):
+    pass
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that must never be shown. ``repr``/``str`` hide it."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "***" if self.value else ""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True)
+class Settings:
+    bot_token: Secret
+    telegram_api_base: str
+    staff_chat_id: int
+    manager_chat_id: int | None
+    director_chat_id: int | None
+    database_path: Path
+    timezone: ZoneInfo
+    default_locale: str
+    log_level: str = "INFO"
+
+    @property
+    def uses_local_server(self) -> bool:
+        return bool(self.telegram_api_base)
+
+
+MISSING_TOKEN_HELP = (
+    "BOT_TOKEN is not set: the bot needs a token from Telegram. "
+    "Open @BotFather in Telegram, send /newbot, copy the token it gives and put "
+    "BOT_TOKEN=<token> into the file .env next to main.py (see .env.example)."
+)
+
+
+def _chat_id(env: Mapping[str, str], name: str, *, required: bool) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        if required:
+            raise ConfigError(
+                f"{name} is not set: expected the numeric id of the Telegram chat, for example -1001234567890 "
+                "(run `python main.py doctor` or see README, section 'Staff group')."
+            )
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a numeric Telegram chat id such as -1001234567890, got {raw!r}."
+        ) from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from ``env`` (default: ``os.environ``). Raises :class:`ConfigError`."""
+    env = os.environ if env is None else env
+    token = env.get("BOT_TOKEN", "").strip()
+    if not token:
+        raise MissingTokenError(MISSING_TOKEN_HELP)
+    if not TOKEN_RE.match(token):
+        # Never echo the token back: a half-pasted secret is still a secret.
+        raise ConfigError(
+            "BOT_TOKEN looks malformed: expected the form 123456789:AAE... exactly as @BotFather gave it "
+            f"({len(token)} characters were given; check for spaces or quotes)."
+        )
+
+    api_base = env.get("TELEGRAM_API_BASE", "").strip().rstrip("/")
+    if api_base and not re.match(r"^https?://[^\s/]+(:\d+)?(/.*)?$", api_base):
+        raise ConfigError(
+            f"TELEGRAM_API_BASE must be an http(s) URL such as http://127.0.0.1:8081, got {api_base!r}; "
+            "leave it empty to use Telegram."
+        )
+
+    staff = _chat_id(env, "STAFF_CHAT_ID", required=True)
+    assert staff is not None
+    manager = _chat_id(env, "MANAGER_CHAT_ID", required=False)
+    director = _chat_id(env, "DIRECTOR_CHAT_ID", required=False)
+
+    db_raw = env.get("DATABASE_PATH", "").strip() or "data/helpdesk.sqlite3"
+    database_path = Path(db_raw)
+    if database_path.exists() and database_path.is_dir():
+        raise ConfigError(f"DATABASE_PATH must be a file path, but {db_raw!r} is a directory.")
+
+    tz_name = env.get("TIMEZONE", "").strip() or "Europe/Moscow"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"TIMEZONE must be an IANA time zone name such as Europe/Moscow, got {tz_name!r}."
+        ) from None
+
+    locale = env.get("DEFAULT_LOCALE", "").strip() or "ru"
+    if locale not in SUPPORTED_LOCALES:
+        raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}, got {locale!r}.")
+
+    level = (env.get("LOG_LEVEL", "").strip() or "INFO").upper()
+    if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}.")
+
+    return Settings(
+        bot_token=Secret(token),
+        telegram_api_base=api_base,
+        staff_chat_id=staff,
+        manager_chat_id=manager,
+        director_chat_id=director,
+        database_path=database_path,
+        timezone=tz,
+        default_locale=locale,
+        log_level=level,
+    )

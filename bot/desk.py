@@ -1,0 +1,346 @@
+"""The help desk on Telegram: turns ticket operations into messages on both sides.
+
+Users write in private chats; staff work in one staff group, either a forum (one topic per user, reused
+for their later tickets) or a plain group (a card per ticket, answers as replies). Both are a "ticket
+thread" to the rest of the code. All sending goes through :class:`bot.delivery.Gateway`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from html import escape
+
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import Message
+
+from bot.delivery import Destination, Gateway
+from bot.domain import TicketStatus
+from bot.formatting import TEXT_LIMIT, compose, utf16_len, visible_len
+from bot.keyboards import staff_card
+from bot.services.tickets import TicketService
+from bot.texts import Texts, Tr
+from storage.tickets import Ticket
+from storage.users import TELEGRAM, User
+
+log = logging.getLogger(__name__)
+
+NOTE_MARKER = "//"
+RELAYABLE_KINDS = {"text", "photo", "document", "video", "audio", "voice", "animation"}
+USER_KINDS = {"text", "photo", "document"}
+
+
+def message_kind(message: Message) -> str:
+    if message.text is not None:
+        return "text"
+    for kind in ("photo", "document", "video", "audio", "voice", "animation", "sticker", "video_note"):
+        if getattr(message, kind, None):
+            return kind
+    if message.location or message.venue:
+        return "location"
+    if message.contact:
+        return "contact"
+    return "other"
+
+
+def file_id_of(message: Message) -> str | None:
+    if message.photo:
+        return message.photo[-1].file_id
+    for kind in ("document", "video", "audio", "voice", "animation"):
+        media = getattr(message, kind, None)
+        if media is not None:
+            return str(media.file_id)
+    return None
+
+
+def user_link(user: User) -> str:
+    return f'<a href="tg://user?id={escape(user.external_id)}">{escape(user.display_name)}</a>'
+
+
+def staff_name(message: Message) -> str:
+    who = message.from_user
+    return who.first_name if who else "—"
+
+
+@dataclass
+class StaffMode:
+    forum: bool = False
+
+
+class Desk:
+    def __init__(
+        self,
+        *,
+        service: TicketService,
+        gateway: Gateway,
+        texts: Texts,
+        staff_chat_id: int,
+    ) -> None:
+        self.service = service
+        self.gateway = gateway
+        self.texts = texts
+        self.staff_chat_id = staff_chat_id
+        self.mode = StaffMode()
+
+    @property
+    def staff_tr(self) -> Tr:
+        return self.texts(self.texts.default_locale)
+
+    def user_tr(self, user: User) -> Tr:
+        return self.texts(user.effective_locale(self.texts.default_locale))
+
+    async def detect_staff_mode(self) -> None:
+        try:
+            chat = await self.gateway.bot.get_chat(self.staff_chat_id)
+        except TelegramBadRequest as exc:
+            log.error(
+                "staff chat %s is not reachable: %s (run `python main.py doctor`)", self.staff_chat_id, exc
+            )
+            return
+        self.mode.forum = bool(chat.is_forum)
+        log.info("staff chat %s: %s mode", self.staff_chat_id, "forum" if self.mode.forum else "reply")
+
+    # ---- the card -------------------------------------------------------------------------------
+
+    def card_parts(self, ticket: Ticket, user: User) -> list[str]:
+        tr = self.staff_tr
+        if ticket.status is TicketStatus.OPEN:
+            status = tr("staff.status.open")
+        elif ticket.status is TicketStatus.CLAIMED:
+            status = tr("staff.status.claimed", name=escape(ticket.claimed_by_name or "—"))
+        else:
+            status = tr("staff.status.closed", name=escape(ticket.closed_by or "—"))
+        header = tr(
+            "staff.card",
+            number=ticket.id,
+            topic=tr(f"topic.short.{ticket.topic.value}"),
+            category=tr(f"category.{ticket.category.value}"),
+            role=tr(f"role.{ticket.role.value}"),
+            user=user_link(user),
+            status=status,
+            question="",
+        )
+        hint = tr("staff.card_hint_forum" if self.mode.forum else "staff.card_hint_plain")
+        question = ticket.question or tr("confirm.no_text")
+        return compose(f"{header.rstrip()}\n{hint}\n\n", question, TEXT_LIMIT)
+
+    async def refresh_card(self, ticket: Ticket) -> None:
+        if ticket.card_message_id is None or ticket.staff_chat_id is None:
+            return
+        user = await self.service.users.get(ticket.user_id)
+        assert user is not None
+        first = self.card_parts(ticket, user)[0]
+        try:
+            await self.gateway.edit(
+                ticket.staff_chat_id,
+                ticket.card_message_id,
+                first,
+                markup=staff_card(self.staff_tr, ticket.id, ticket.status),
+            )
+        except TelegramBadRequest as exc:
+            log.warning("card of ticket %s not updated: %s", ticket.id, exc.message)
+
+    # ---- staff threads --------------------------------------------------------------------------
+
+    async def _thread_for(self, user: User, ticket: Ticket, *, force_new: bool = False) -> int | None:
+        if not self.mode.forum:
+            return None
+        title = self.staff_tr("staff.topic_title", name=user.first_name[:60] or "—", number=ticket.id)
+        if user.staff_thread_id and not force_new:
+            try:
+                await self.gateway.bot.edit_forum_topic(
+                    chat_id=self.staff_chat_id, message_thread_id=user.staff_thread_id, name=title
+                )
+            except TelegramBadRequest as exc:
+                if "thread not found" not in exc.message and "TOPIC_ID_INVALID" not in exc.message:
+                    log.debug("topic title unchanged: %s", exc.message)
+                    return user.staff_thread_id
+            else:
+                return user.staff_thread_id
+        topic = await self.gateway.bot.create_forum_topic(chat_id=self.staff_chat_id, name=title)
+        await self.service.set_staff_thread(user, topic.message_thread_id)
+        return topic.message_thread_id
+
+    async def _post_card(self, user: User, ticket: Ticket) -> Ticket:
+        thread_id = await self._thread_for(user, ticket)
+        for attempt in (1, 2):
+            try:
+                return await self._send_card(user, ticket, thread_id)
+            except TelegramBadRequest as exc:
+                # The user's topic was deleted by someone: open a fresh one and post there.
+                if attempt == 2 or "thread not found" not in exc.message or not self.mode.forum:
+                    raise
+                fresh_user = await self.service.users.get(user.id)
+                assert fresh_user is not None
+                thread_id = await self._thread_for(fresh_user, ticket, force_new=True)
+        raise AssertionError("unreachable")
+
+    async def _send_card(self, user: User, ticket: Ticket, thread_id: int | None) -> Ticket:
+        parts = self.card_parts(ticket, user)
+        dest = Destination(self.staff_chat_id, thread_id)
+        card_id = await self.gateway.send(
+            dest, parts[0], markup=staff_card(self.staff_tr, ticket.id, ticket.status)
+        )
+        ticket = await self.service.set_card(
+            ticket, staff_chat_id=self.staff_chat_id, thread_id=thread_id, card_id=card_id
+        )
+        for part in parts[1:]:
+            part_id = await self.gateway.send(Destination(self.staff_chat_id, thread_id, card_id), part)
+            await self.service.map_staff_message(ticket, self.staff_chat_id, part_id)
+        return ticket
+
+    def staff_dest(self, ticket: Ticket) -> Destination:
+        return Destination(self.staff_chat_id, ticket.staff_thread_id, ticket.card_message_id)
+
+    # ---- user side ------------------------------------------------------------------------------
+
+    async def submit(self, user: User, ticket: Ticket) -> Ticket:
+        """Post the new ticket to staff: the card, then the question's attachments under it."""
+        ticket = await self._post_card(user, ticket)
+        tr = self.staff_tr
+        rows = await self.service.messages.for_ticket(ticket.id)
+        for row in rows:
+            if row.direction != "in" or row.user_message_id is None or row.user_chat_id is None:
+                continue
+            caption = tr("staff.attachment_caption", number=ticket.id)
+            if row.text:
+                caption = f"{caption}:\n{escape(row.text)}"
+            staff_id = await self.gateway.relay(
+                row.user_chat_id, row.user_message_id, self.staff_dest(ticket), caption_html=caption
+            )
+            await self.service.delivered(row, staff_chat_id=self.staff_chat_id, staff_message_id=staff_id)
+        return ticket
+
+    async def user_followup(self, user: User, ticket: Ticket, message: Message) -> None:
+        """A user's message while their ticket is open: it joins the ticket on the staff side."""
+        kind = message_kind(message)
+        text = message.text or message.caption or ""
+        row = await self.service.record_in(
+            ticket, user, kind=kind, text=text, file_id=file_id_of(message), message_id=message.message_id
+        )
+        tr = self.staff_tr
+        dest = self.staff_dest(ticket)
+        if kind == "text":
+            header = tr("staff.followup_caption", name=escape(user.first_name), number=ticket.id) + "\n"
+            ids = await self.gateway.send_long(dest, header, text)
+            for extra in ids[1:]:
+                await self.service.map_staff_message(ticket, self.staff_chat_id, extra)
+            staff_id = ids[0]
+        else:
+            caption = tr("staff.followup_caption", name=escape(user.first_name), number=ticket.id)
+            if text:
+                caption = f"{caption}\n{escape(text)}"
+            staff_id = await self.gateway.relay(user.chat_id, message.message_id, dest, caption_html=caption)
+        await self.service.delivered(row, staff_chat_id=self.staff_chat_id, staff_message_id=staff_id)
+
+    async def user_closed(self, user: User, ticket_id: int) -> Ticket | None:
+        ticket = await self.service.tickets.get(ticket_id)
+        if ticket is None or ticket.user_id != user.id:
+            return None
+        changed, ticket = await self.service.close(
+            ticket_id, closed_by=self.staff_tr("staff.closed_by_user_name")
+        )
+        if changed and ticket is not None:
+            await self.refresh_card(ticket)
+            await self.gateway.send(
+                self.staff_dest(ticket), self.staff_tr("staff.user_closed", number=ticket.id)
+            )
+        return ticket
+
+    # ---- staff side -----------------------------------------------------------------------------
+
+    async def find_ticket(self, message: Message) -> tuple[User, Ticket] | None:
+        reply = message.reply_to_message
+        if reply is not None and reply.forum_topic_created is None:
+            ticket = await self.service.ticket_for_staff_message(message.chat.id, reply.message_id)
+            if ticket is not None:
+                user = await self.service.users.get(ticket.user_id)
+                assert user is not None
+                return user, ticket
+        if self.mode.forum and message.message_thread_id and message.is_topic_message:
+            return await self.service.ticket_for_thread(message.message_thread_id)
+        return None
+
+    async def staff_message(self, message: Message) -> None:
+        found = await self.find_ticket(message)
+        if found is None:
+            return  # outside any ticket: staff talk among themselves
+        user, ticket = found
+        kind = message_kind(message)
+        text = message.text or message.caption or ""
+        author = message.from_user
+        assert author is not None
+        is_note = text.lstrip().startswith(NOTE_MARKER)
+        reply_here = Destination(
+            message.chat.id, message.message_thread_id if self.mode.forum else None, message.message_id
+        )
+        if not is_note and kind not in RELAYABLE_KINDS:
+            await self.gateway.send(reply_here, self.staff_tr("staff.unsupported_kind"))
+            return
+        row, ticket, reopened = await self.service.record_out(
+            ticket,
+            kind=kind,
+            text=text,
+            file_id=file_id_of(message),
+            staff_id=author.id,
+            staff_name=author.first_name,
+            staff_chat_id=message.chat.id,
+            staff_message_id=message.message_id,
+            note=is_note,
+        )
+        if is_note:
+            return
+        utr = self.user_tr(user)
+        header = utr("answer.header", name=escape(author.first_name))
+        try:
+            if kind == "text":
+                body_html = message.html_text
+                if visible_len(header) + 1 + utf16_len(text) <= TEXT_LIMIT:
+                    ids = [await self.gateway.send(Destination(user.chat_id), f"{header}\n{body_html}")]
+                else:
+                    ids = await self.gateway.send_long(Destination(user.chat_id), header + "\n", text)
+                delivered_id = ids[0]
+            else:
+                caption = header + (f"\n{message.html_text}" if text else "")
+                delivered_id = await self.gateway.relay(
+                    message.chat.id, message.message_id, Destination(user.chat_id), caption_html=caption
+                )
+        except TelegramForbiddenError as exc:
+            await self.service.failed(row, exc.message)
+            await self.gateway.send(reply_here, self.staff_tr("staff.delivered_blocked", number=ticket.id))
+            return
+        except TelegramBadRequest as exc:
+            await self.service.failed(row, exc.message)
+            await self.gateway.send(
+                reply_here,
+                self.staff_tr("staff.delivery_failed", number=ticket.id, reason=escape(exc.message)),
+            )
+            return
+        await self.service.delivered(row, user_message_id=delivered_id)
+        if reopened:
+            await self.refresh_card(ticket)
+            await self.gateway.send(reply_here, self.staff_tr("staff.reopened", number=ticket.id))
+
+    async def claim(self, ticket: Ticket) -> None:
+        await self.refresh_card(ticket)
+        user = await self.service.users.get(ticket.user_id)
+        assert user is not None
+        await self._notify_user(
+            user,
+            self.user_tr(user)("ticket.claimed", number=ticket.id, name=escape(ticket.claimed_by_name or "")),
+        )
+
+    async def closed_by_staff(self, ticket: Ticket) -> None:
+        await self.refresh_card(ticket)
+        user = await self.service.users.get(ticket.user_id)
+        assert user is not None
+        await self._notify_user(user, self.user_tr(user)("ticket.closed_by_staff", number=ticket.id))
+
+    async def _notify_user(self, user: User, html_text: str) -> None:
+        try:
+            await self.gateway.send(Destination(user.chat_id), html_text)
+        except TelegramForbiddenError:
+            log.info("user %s has blocked the bot; notice not delivered", user.id)
+
+    async def on_blocked(self, chat_id: int) -> None:
+        await self.service.mark_unreachable(TELEGRAM, chat_id)

@@ -1,0 +1,47 @@
+"""Filters shared by handlers."""
+
+from __future__ import annotations
+
+import time
+
+from aiogram import Bot
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery
+
+STAFF_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+
+
+class StaffMembership:
+    """Is this Telegram user a member of the staff group? Cached for a few minutes."""
+
+    def __init__(self, staff_chat_id: int, ttl: float = 300.0) -> None:
+        self.staff_chat_id = staff_chat_id
+        self.ttl = ttl
+        self._cache: dict[int, tuple[float, bool]] = {}
+
+    async def check(self, bot: Bot, user_id: int) -> bool:
+        hit = self._cache.get(user_id)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        try:
+            member = await bot.get_chat_member(self.staff_chat_id, user_id)
+            ok = member.status in STAFF_STATUSES
+        except TelegramAPIError:
+            ok = False
+        self._cache[user_id] = (time.monotonic() + self.ttl, ok)
+        return ok
+
+
+class FromStaffGroup(Filter):
+    """A button pressed on a message in the staff group, by a member of that group."""
+
+    def __init__(self, membership: StaffMembership) -> None:
+        self.membership = membership
+
+    async def __call__(self, callback: CallbackQuery, bot: Bot) -> bool:
+        message = callback.message
+        if message is None or message.chat.id != self.membership.staff_chat_id:
+            return False
+        return await self.membership.check(bot, callback.from_user.id)

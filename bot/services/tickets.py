@@ -1,0 +1,284 @@
+"""The ticket core: channel-neutral operations over the repositories, one transaction per call.
+
+Nothing here knows about Telegram. Users are keyed by (channel, external id); message ids on either side
+are plain integers. The Telegram adapter (:mod:`bot.desk`) calls these and does the sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.clock import Clock
+from bot.domain import Category, Role, TicketStatus, Topic
+from storage.db import Database
+from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
+from storage.users import User, UserRepo
+
+
+class ClaimOutcome(StrEnum):
+    CLAIMED = "claimed"
+    ALREADY_CLAIMED = "already"
+    CLOSED = "closed"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    kind: str
+    chat_id: int
+    message_id: int
+    file_id: str | None
+    caption: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A question the user is composing (kept in FSM data as plain JSON)."""
+
+    text: str
+    attachments: tuple[Attachment, ...]
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "text": self.text,
+            "attachments": [a.__dict__ for a in self.attachments],
+        }
+
+    @classmethod
+    def from_json(cls, data: object) -> Draft:
+        if not isinstance(data, dict):
+            return cls("", ())
+        raw = data.get("attachments") or []
+        attachments = tuple(Attachment(**a) for a in raw if isinstance(a, dict))
+        return cls(str(data.get("text") or ""), attachments)
+
+    def add(self, text: str, attachment: Attachment | None) -> Draft:
+        joined = "\n\n".join(p for p in (self.text, text) if p)
+        extra = (attachment,) if attachment else ()
+        return Draft(joined, self.attachments + extra)
+
+    @property
+    def empty(self) -> bool:
+        return not self.text and not self.attachments
+
+
+class TicketService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.users = UserRepo(db.conn)
+        self.tickets = TicketRepo(db.conn)
+        self.messages = MessageRepo(db.conn)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def touch_user(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        chat_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        client_language: str | None,
+    ) -> User:
+        async with self.db.transaction():
+            return await self.users.upsert(
+                channel=channel,
+                external_id=external_id,
+                chat_id=chat_id,
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                client_language=client_language,
+                now=self.now(),
+            )
+
+    async def set_role(self, user: User, role: Role) -> None:
+        async with self.db.transaction():
+            await self.users.set_role(user.id, role)
+
+    async def set_locale(self, user: User, locale: str) -> None:
+        async with self.db.transaction():
+            await self.users.set_locale(user.id, locale)
+
+    async def open_ticket(
+        self, user: User, *, role: Role, topic: Topic, category: Category, draft: Draft
+    ) -> tuple[Ticket, list[TicketMessage]]:
+        """Create the ticket and record the user's messages that make up the question."""
+        now = self.now()
+        async with self.db.transaction():
+            ticket = await self.tickets.create(
+                user_id=user.id, role=role, topic=topic, category=category, question=draft.text, now=now
+            )
+            rows = [
+                await self.messages.add(
+                    ticket_id=ticket.id,
+                    direction="in",
+                    kind=a.kind,
+                    text=a.caption,
+                    file_id=a.file_id,
+                    user_chat_id=a.chat_id,
+                    user_message_id=a.message_id,
+                    author_id=user.id,
+                    author_name=user.first_name,
+                    now=now,
+                )
+                for a in draft.attachments
+            ]
+        return ticket, rows
+
+    async def record_in(
+        self, ticket: Ticket, user: User, *, kind: str, text: str, file_id: str | None, message_id: int
+    ) -> TicketMessage:
+        async with self.db.transaction():
+            return await self.messages.add(
+                ticket_id=ticket.id,
+                direction="in",
+                kind=kind,
+                text=text,
+                file_id=file_id,
+                user_chat_id=user.chat_id,
+                user_message_id=message_id,
+                author_id=user.id,
+                author_name=user.first_name,
+                now=self.now(),
+            )
+
+    async def record_out(
+        self,
+        ticket: Ticket,
+        *,
+        kind: str,
+        text: str,
+        file_id: str | None,
+        staff_id: int,
+        staff_name: str,
+        staff_chat_id: int,
+        staff_message_id: int,
+        note: bool = False,
+    ) -> tuple[TicketMessage, Ticket, bool]:
+        """Record a specialist's message. A real answer reopens a closed ticket.
+
+        Returns the message row, the ticket as it is now, and whether it was reopened.
+        """
+        now = self.now()
+        reopened = False
+        async with self.db.transaction():
+            row = await self.messages.add(
+                ticket_id=ticket.id,
+                direction="note" if note else "out",
+                kind=kind,
+                text=text,
+                file_id=file_id,
+                author_id=staff_id,
+                author_name=staff_name,
+                staff_chat_id=staff_chat_id,
+                staff_message_id=staff_message_id,
+                delivery="delivered" if note else "pending",
+                now=now,
+            )
+            if not note:
+                current = await self.tickets.get(ticket.id)
+                if current is not None and current.status is TicketStatus.CLOSED:
+                    await self.tickets.reopen(ticket.id)
+                    reopened = True
+                await self.tickets.mark_answered(ticket.id, now)
+            fresh = await self.tickets.get(ticket.id)
+        assert fresh is not None
+        return row, fresh, reopened
+
+    async def delivered(
+        self,
+        row: TicketMessage,
+        *,
+        user_message_id: int | None = None,
+        staff_chat_id: int | None = None,
+        staff_message_id: int | None = None,
+    ) -> None:
+        async with self.db.transaction():
+            await self.messages.delivered(
+                row.id,
+                user_message_id=user_message_id,
+                staff_chat_id=staff_chat_id,
+                staff_message_id=staff_message_id,
+            )
+
+    async def failed(self, row: TicketMessage, error: str) -> None:
+        async with self.db.transaction():
+            await self.messages.failed(row.id, error)
+
+    async def map_staff_message(self, ticket: Ticket, staff_chat_id: int, staff_message_id: int) -> None:
+        """Remember a bot message in the staff chat (a card part) so replies to it find the ticket."""
+        async with self.db.transaction():
+            await self.messages.add(
+                ticket_id=ticket.id,
+                direction="card",
+                kind="text",
+                text="",
+                staff_chat_id=staff_chat_id,
+                staff_message_id=staff_message_id,
+                delivery="delivered",
+                now=self.now(),
+            )
+
+    async def set_card(
+        self, ticket: Ticket, *, staff_chat_id: int, thread_id: int | None, card_id: int
+    ) -> Ticket:
+        async with self.db.transaction():
+            await self.tickets.set_card(
+                ticket.id, staff_chat_id=staff_chat_id, thread_id=thread_id, card_message_id=card_id
+            )
+            fresh = await self.tickets.get(ticket.id)
+        assert fresh is not None
+        return fresh
+
+    async def set_staff_thread(self, user: User, thread_id: int | None) -> None:
+        async with self.db.transaction():
+            await self.users.set_staff_thread(user.id, thread_id)
+
+    async def claim(
+        self, ticket_id: int, *, staff_id: int, staff_name: str
+    ) -> tuple[ClaimOutcome, Ticket | None]:
+        async with self.db.transaction():
+            ticket = await self.tickets.get(ticket_id)
+            if ticket is None:
+                return ClaimOutcome.NOT_FOUND, None
+            if ticket.status is TicketStatus.CLOSED:
+                return ClaimOutcome.CLOSED, ticket
+            if ticket.status is TicketStatus.CLAIMED:
+                return ClaimOutcome.ALREADY_CLAIMED, ticket
+            await self.tickets.claim(ticket_id, staff_id=staff_id, staff_name=staff_name, now=self.now())
+            fresh = await self.tickets.get(ticket_id)
+        return ClaimOutcome.CLAIMED, fresh
+
+    async def close(self, ticket_id: int, *, closed_by: str) -> tuple[bool, Ticket | None]:
+        """Close a ticket. Returns (changed, ticket)."""
+        async with self.db.transaction():
+            ticket = await self.tickets.get(ticket_id)
+            if ticket is None or ticket.status is TicketStatus.CLOSED:
+                return False, ticket
+            await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now())
+            fresh = await self.tickets.get(ticket_id)
+        return True, fresh
+
+    async def ticket_for_staff_message(self, staff_chat_id: int, message_id: int) -> Ticket | None:
+        mapped = await self.messages.by_staff_message(staff_chat_id, message_id)
+        if mapped is not None:
+            return await self.tickets.get(mapped.ticket_id)
+        return await self.tickets.by_card(staff_chat_id, message_id)
+
+    async def ticket_for_thread(self, thread_id: int) -> tuple[User, Ticket] | None:
+        user = await self.users.by_staff_thread(thread_id)
+        if user is None:
+            return None
+        ticket = await self.tickets.latest_for_user(user.id)
+        return (user, ticket) if ticket else None
+
+    async def mark_unreachable(self, channel: str, chat_id: int) -> None:
+        async with self.db.transaction():
+            await self.users.mark_unreachable(channel, chat_id)

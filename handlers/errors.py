@@ -1,0 +1,35 @@
+"""Last-resort handlers: out-of-date buttons, and errors that escaped a handler."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, ErrorEvent
+
+from bot.texts import Tr
+
+log = logging.getLogger(__name__)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(outdated_button)
+    router.errors.register(unhandled_error)
+    return router
+
+
+async def outdated_button(callback: CallbackQuery, tr: Tr) -> None:
+    """A button from an old menu, a button for another state, or forged data."""
+    await callback.answer(tr("menu.outdated"), show_alert=True)
+
+
+async def unhandled_error(event: ErrorEvent) -> bool:
+    log.exception("error while handling update %s", event.update.update_id, exc_info=event.exception)
+    callback = event.update.callback_query
+    if callback is not None:
+        try:
+            await callback.answer()
+        except Exception:
+            log.debug("could not answer the callback after an error")
+    return True

@@ -1,0 +1,90 @@
+"""Commands in the user's private chat: /start, /help, /contacts, /language, /role, /cancel."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import LangCb
+from bot.domain import default_topic
+from bot.formatting import escape
+from bot.services.tickets import TicketService
+from bot.states import AskQuestion
+from bot.texts import Texts, Tr
+from storage.users import User
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    router.message.register(show_help, Command("help"))
+    router.message.register(contacts, Command("contacts"))
+    router.message.register(choose_language, Command("language"))
+    router.callback_query.register(language_chosen, LangCb.filter(F.locale.in_({"ru", "en"})))
+    router.message.register(change_role, Command("role"))
+    router.message.register(cancel, Command("cancel"))
+    return router
+
+
+async def ask_topic(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+    assert user.role is not None
+    await state.set_state(AskQuestion.topic)
+    await message.answer(tr("topic.ask"), reply_markup=keyboards.topics(tr, default_topic(user.role)))
+
+
+async def start(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+    await state.clear()
+    await message.answer(tr("start.greeting", name=escape(user.first_name)))
+    if user.role is None:
+        await state.set_state(AskQuestion.role)
+        await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+        return
+    await message.answer(tr("role.saved", role=tr(f"role.{user.role.value}")) + " /role")
+    await ask_topic(message, state, tr, user)
+
+
+async def show_help(message: Message, tr: Tr) -> None:
+    await message.answer(tr("help.text"))
+
+
+async def contacts(message: Message, tr: Tr) -> None:
+    await message.answer(tr("contacts.text"))
+
+
+async def choose_language(message: Message, tr: Tr) -> None:
+    await message.answer(tr("language.ask"), reply_markup=keyboards.languages(tr))
+
+
+async def language_chosen(
+    callback: CallbackQuery, callback_data: LangCb, user: User, service: TicketService, texts: Texts
+) -> None:
+    await service.set_locale(user, callback_data.locale)
+    tr = texts(callback_data.locale)
+    await callback.answer()
+    if callback.message is not None:
+        await callback.message.answer(tr("language.saved"))
+
+
+async def change_role(message: Message, state: FSMContext, tr: Tr) -> None:
+    # The draft (if any) survives a role change; the rest of the dialog starts over.
+    draft = (await state.get_data()).get("draft")
+    await state.set_data({"draft": draft} if draft else {})
+    await state.set_state(AskQuestion.role)
+    await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+
+
+async def cancel(message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService) -> None:
+    if await state.get_state() is not None:
+        await state.clear()
+        await message.answer(tr("cancel.dialog"))
+        return
+    ticket = await service.tickets.open_for_user(user.id)
+    if ticket is not None:
+        await message.answer(
+            tr("cancel.open_ticket", number=ticket.id), reply_markup=keyboards.user_ticket(tr, ticket.id)
+        )
+        return
+    await message.answer(tr("cancel.nothing"))

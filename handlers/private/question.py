@@ -1,0 +1,243 @@
+"""The question dialog: role → topic → category → question → confirmation → ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
+from bot.desk import USER_KINDS, Desk, file_id_of, message_kind
+from bot.domain import Category, Role, Topic, categories_for, default_topic
+from bot.formatting import escape, shorten
+from bot.services.tickets import Attachment, Draft, TicketService
+from bot.states import AskQuestion
+from bot.texts import Tr
+from storage.users import User
+
+MAX_ATTACHMENTS = 10
+SUMMARY_QUESTION_LIMIT = 3000
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    # Buttons. The role may be (re)chosen from any state; the others only where they belong.
+    router.callback_query.register(role_chosen, RoleCb.filter())
+    router.callback_query.register(topic_chosen, AskQuestion.topic, TopicCb.filter())
+    router.callback_query.register(category_chosen, AskQuestion.category, CategoryCb.filter())
+    router.callback_query.register(
+        draft_sent, AskQuestion.confirm, DraftCb.filter(F.action == DraftAction.SEND)
+    )
+    router.callback_query.register(
+        draft_change_topic, AskQuestion.confirm, DraftCb.filter(F.action == DraftAction.CHANGE)
+    )
+    router.callback_query.register(
+        draft_cancelled, AskQuestion.confirm, DraftCb.filter(F.action == DraftAction.CANCEL)
+    )
+    # Messages while a button is expected: keep what was written, point at the buttons.
+    router.message.register(button_expected, AskQuestion.role)
+    router.message.register(button_expected, AskQuestion.topic)
+    router.message.register(button_expected, AskQuestion.category)
+    # The question itself, and additions to it before it is sent.
+    router.message.register(question_received, AskQuestion.question)
+    router.message.register(question_received, AskQuestion.confirm)
+    return router
+
+
+def draft_from(data: dict[str, Any]) -> Draft:
+    return Draft.from_json(data.get("draft"))
+
+
+def add_to_draft(draft: Draft, message: Message) -> Draft | None:
+    """The draft with ``message`` added, or None if this kind of message cannot be part of a question."""
+    kind = message_kind(message)
+    if kind not in USER_KINDS:
+        return None
+    if kind == "text":
+        return draft.add(message.text or "", None)
+    attachment = Attachment(
+        kind=kind,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        file_id=file_id_of(message),
+        caption=message.caption or "",
+    )
+    return draft.add("", attachment)
+
+
+async def _drop_buttons(callback: CallbackQuery, note: str | None = None) -> None:
+    message = callback.message
+    if isinstance(message, Message):
+        if note is not None and message.text is not None:
+            await message.edit_text(f"{message.html_text}\n<b>→ {escape(note)}</b>", reply_markup=None)
+        else:
+            await message.edit_reply_markup(reply_markup=None)
+
+
+async def ask_topic(message: Message, state: FSMContext, tr: Tr, role: Role) -> None:
+    await state.set_state(AskQuestion.topic)
+    await message.answer(tr("topic.ask"), reply_markup=keyboards.topics(tr, default_topic(role)))
+
+
+async def role_chosen(
+    callback: CallbackQuery,
+    callback_data: RoleCb,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    service: TicketService,
+) -> None:
+    await service.set_role(user, callback_data.role)
+    await callback.answer()
+    await _drop_buttons(callback, tr(f"role.{callback_data.role.value}"))
+    assert isinstance(callback.message, Message)
+    await ask_topic(callback.message, state, tr, callback_data.role)
+
+
+async def topic_chosen(
+    callback: CallbackQuery, callback_data: TopicCb, state: FSMContext, tr: Tr, user: User
+) -> None:
+    if user.role is None:
+        await callback.answer()
+        await state.set_state(AskQuestion.role)
+        assert isinstance(callback.message, Message)
+        await callback.message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+        return
+    topic = callback_data.topic
+    await state.update_data(topic=topic.value)
+    await state.set_state(AskQuestion.category)
+    await callback.answer()
+    await _drop_buttons(callback, tr(f"topic.{topic.value}"))
+    assert isinstance(callback.message, Message)
+    await callback.message.answer(
+        tr("category.ask", topic=tr(f"topic.{topic.value}")),
+        reply_markup=keyboards.categories(tr, categories_for(user.role, topic)),
+    )
+
+
+async def category_chosen(
+    callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, tr: Tr, user: User
+) -> None:
+    data = await state.update_data(category=callback_data.category.value)
+    await callback.answer()
+    await _drop_buttons(callback, tr(f"category.{callback_data.category.value}"))
+    assert isinstance(callback.message, Message)
+    draft = draft_from(data)
+    if not draft.empty:
+        await show_summary(callback.message, state, tr, user, data)
+        return
+    await state.set_state(AskQuestion.question)
+    await callback.message.answer(
+        tr(
+            "question.ask",
+            topic=tr(f"topic.short.{data['topic']}"),
+            category=tr(f"category.{callback_data.category.value}"),
+        )
+    )
+
+
+async def show_summary(message: Message, state: FSMContext, tr: Tr, user: User, data: dict[str, Any]) -> None:
+    draft = draft_from(data)
+    previous = data.get("summary_id")
+    if isinstance(previous, int):
+        # Only the newest summary keeps its buttons, so an old "Send" cannot be pressed twice.
+        try:
+            await message.bot.edit_message_reply_markup(  # type: ignore[union-attr]
+                chat_id=message.chat.id, message_id=previous, reply_markup=None
+            )
+        except Exception:
+            pass
+    attachments = tr("confirm.attachments", count=len(draft.attachments)) if draft.attachments else ""
+    question = (
+        shorten(draft.text, SUMMARY_QUESTION_LIMIT, tr("confirm.truncated"))
+        if draft.text
+        else tr("confirm.no_text")
+    )
+    role = user.role.value if user.role else Role.PARENT.value
+    sent = await message.answer(
+        tr(
+            "confirm.summary",
+            role=tr(f"role.{role}"),
+            topic=tr(f"topic.short.{data['topic']}"),
+            category=tr(f"category.{data['category']}"),
+            question=escape(question),
+            attachments=attachments,
+        ),
+        reply_markup=keyboards.draft(tr),
+    )
+    await state.update_data(summary_id=sent.message_id)
+    await state.set_state(AskQuestion.confirm)
+
+
+async def question_received(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+    data = await state.get_data()
+    draft = draft_from(data)
+    updated = add_to_draft(draft, message)
+    if updated is None:
+        await message.answer(tr("input.unsupported"))
+        return
+    if len(updated.attachments) > MAX_ATTACHMENTS:
+        await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+        return
+    data = await state.update_data(draft=updated.to_json())
+    await show_summary(message, state, tr, user, data)
+
+
+async def button_expected(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+    data = await state.get_data()
+    updated = add_to_draft(draft_from(data), message)
+    if updated is not None and len(updated.attachments) <= MAX_ATTACHMENTS:
+        await state.update_data(draft=updated.to_json())
+    current = await state.get_state()
+    if current == AskQuestion.role.state or user.role is None:
+        markup = keyboards.roles(tr)
+    elif current == AskQuestion.category.state and data.get("topic"):
+        markup = keyboards.categories(tr, categories_for(user.role, Topic(data["topic"])))
+    else:
+        markup = keyboards.topics(tr, default_topic(user.role))
+    hint = (
+        tr("input.use_buttons")
+        if updated is not None
+        else tr("input.unsupported") + "\n" + tr("input.use_buttons")
+    )
+    await message.answer(hint, reply_markup=markup)
+
+
+async def draft_sent(
+    callback: CallbackQuery, state: FSMContext, tr: Tr, user: User, service: TicketService, desk: Desk
+) -> None:
+    data = await state.get_data()
+    draft = draft_from(data)
+    assert isinstance(callback.message, Message)
+    if draft.empty or user.role is None or "topic" not in data or "category" not in data:
+        await callback.answer(tr("menu.outdated"), show_alert=True)
+        return
+    await callback.answer()
+    await _drop_buttons(callback)
+    ticket, _rows = await service.open_ticket(
+        user, role=user.role, topic=Topic(data["topic"]), category=Category(data["category"]), draft=draft
+    )
+    # The ticket is stored: from here on the dialog is over, whatever happens to the staff side.
+    await state.clear()
+    await callback.message.answer(
+        tr("ticket.created", number=ticket.id), reply_markup=keyboards.user_ticket(tr, ticket.id)
+    )
+    await desk.submit(user, ticket)
+
+
+async def draft_change_topic(callback: CallbackQuery, state: FSMContext, tr: Tr, user: User) -> None:
+    await callback.answer()
+    await _drop_buttons(callback)
+    assert isinstance(callback.message, Message)
+    await ask_topic(callback.message, state, tr, user.role or Role.PARENT)
+
+
+async def draft_cancelled(callback: CallbackQuery, state: FSMContext, tr: Tr) -> None:
+    await state.clear()
+    await callback.answer()
+    await _drop_buttons(callback)
+    assert isinstance(callback.message, Message)
+    await callback.message.answer(tr("cancel.dialog"))

@@ -1,0 +1,64 @@
+"""Messages outside the dialog: they join the open ticket, or start a new question."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import UserTicketCb
+from bot.desk import USER_KINDS, Desk, message_kind
+from bot.domain import default_topic
+from bot.services.tickets import Draft, TicketService
+from bot.states import AskQuestion
+from bot.texts import Tr
+from handlers.private.question import add_to_draft
+from storage.users import User
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(user_closed_ticket, UserTicketCb.filter())
+    router.message.register(message_without_dialog, StateFilter(None))
+    return router
+
+
+async def message_without_dialog(
+    message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService, desk: Desk
+) -> None:
+    if message_kind(message) not in USER_KINDS:
+        await message.answer(tr("input.unsupported"))
+        return
+    ticket = await service.tickets.open_for_user(user.id)
+    if ticket is not None:
+        await desk.user_followup(user, ticket, message)
+        return
+    # No open question: this message starts a new one. Keep it as the draft and ask what it is about.
+    draft = add_to_draft(Draft("", ()), message)
+    assert draft is not None
+    await state.set_data({"draft": draft.to_json()})
+    await message.answer(tr("new_question.start"))
+    if user.role is None:
+        await state.set_state(AskQuestion.role)
+        await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+        return
+    await state.set_state(AskQuestion.topic)
+    await message.answer(tr("topic.ask"), reply_markup=keyboards.topics(tr, default_topic(user.role)))
+
+
+async def user_closed_ticket(
+    callback: CallbackQuery, callback_data: UserTicketCb, tr: Tr, user: User, desk: Desk
+) -> None:
+    ticket = await desk.user_closed(user, callback_data.ticket)
+    if ticket is None:
+        await callback.answer(tr("menu.outdated"), show_alert=True)
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        if ticket.closed_by == desk.staff_tr("staff.closed_by_user_name"):
+            await callback.message.answer(tr("ticket.closed_by_user", number=ticket.id))
+        else:
+            await callback.message.answer(tr("ticket.already_closed"))

@@ -1,0 +1,69 @@
+"""The staff group: specialists' messages in ticket threads, and the card buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+
+from bot.callbacks import StaffAction, StaffCb
+from bot.desk import Desk
+from bot.filters import FromStaffGroup, StaffMembership
+from bot.services.tickets import ClaimOutcome, TicketService
+from bot.texts import Tr
+
+
+def create_router(staff_chat_id: int, membership: StaffMembership) -> Router:
+    router = Router(name=__name__)
+    router.message.filter(F.chat.id == staff_chat_id)
+    router.message.register(staff_message, F.from_user.is_bot.is_(False), ~F.text.startswith("/"))
+    router.callback_query.register(
+        card_claimed, StaffCb.filter(F.action == StaffAction.CLAIM), FromStaffGroup(membership)
+    )
+    router.callback_query.register(
+        card_closed, StaffCb.filter(F.action == StaffAction.CLOSE), FromStaffGroup(membership)
+    )
+    # Anyone else pressing (or forging) a staff button is refused and nothing changes.
+    router.callback_query.register(stranger_pressed, StaffCb.filter())
+    return router
+
+
+async def staff_message(message: Message, desk: Desk) -> None:
+    await desk.staff_message(message)
+
+
+async def card_claimed(
+    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, desk: Desk, tr: Tr
+) -> None:
+    who = callback.from_user
+    outcome, ticket = await service.claim(callback_data.ticket, staff_id=who.id, staff_name=who.first_name)
+    if outcome is ClaimOutcome.NOT_FOUND or ticket is None:
+        await callback.answer(tr("staff.not_found"), show_alert=True)
+        return
+    if outcome is ClaimOutcome.ALREADY_CLAIMED:
+        await callback.answer(
+            tr("staff.already_claimed", name=ticket.claimed_by_name or "—"), show_alert=True
+        )
+        return
+    if outcome is ClaimOutcome.CLOSED:
+        await callback.answer(tr("ticket.already_closed"), show_alert=True)
+        return
+    await callback.answer(tr("staff.claimed_ok", number=ticket.id))
+    await desk.claim(ticket)
+
+
+async def card_closed(
+    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, desk: Desk, tr: Tr
+) -> None:
+    changed, ticket = await service.close(callback_data.ticket, closed_by=callback.from_user.first_name)
+    if ticket is None:
+        await callback.answer(tr("staff.not_found"), show_alert=True)
+        return
+    if not changed:
+        await callback.answer(tr("ticket.already_closed"))
+        return
+    await callback.answer(tr("staff.closed_ok", number=ticket.id))
+    await desk.closed_by_staff(ticket)
+
+
+async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
+    await callback.answer(tr("staff.only"), show_alert=True)

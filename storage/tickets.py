@@ -1,0 +1,282 @@
+"""Tickets and the messages that belong to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain import Category, Role, TicketStatus, Topic
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    user_id: int
+    role: Role
+    topic: Topic
+    category: Category
+    status: TicketStatus
+    question: str
+    staff_chat_id: int | None
+    staff_thread_id: int | None
+    card_message_id: int | None
+    claimed_by_id: int | None
+    claimed_by_name: str | None
+    closed_by: str | None
+    created_at: datetime
+    claimed_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not TicketStatus.CLOSED
+
+
+@dataclass(frozen=True)
+class TicketMessage:
+    id: int
+    ticket_id: int
+    direction: str  # in | out | note
+    kind: str
+    author_id: int | None
+    author_name: str | None
+    text: str
+    file_id: str | None
+    user_chat_id: int | None
+    user_message_id: int | None
+    staff_chat_id: int | None
+    staff_message_id: int | None
+    delivery: str  # pending | delivered | failed
+    delivery_error: str | None
+    created_at: datetime
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _ticket(row: aiosqlite.Row) -> Ticket:
+    created = _dt(row["created_at"])
+    assert created is not None
+    return Ticket(
+        id=row["id"],
+        user_id=row["user_id"],
+        role=Role(row["role"]),
+        topic=Topic(row["topic"]),
+        category=Category(row["category"]),
+        status=TicketStatus(row["status"]),
+        question=row["question"],
+        staff_chat_id=row["staff_chat_id"],
+        staff_thread_id=row["staff_thread_id"],
+        card_message_id=row["card_message_id"],
+        claimed_by_id=row["claimed_by_id"],
+        claimed_by_name=row["claimed_by_name"],
+        closed_by=row["closed_by"],
+        created_at=created,
+        claimed_at=_dt(row["claimed_at"]),
+        answered_at=_dt(row["answered_at"]),
+        closed_at=_dt(row["closed_at"]),
+    )
+
+
+def _message(row: aiosqlite.Row) -> TicketMessage:
+    created = _dt(row["created_at"])
+    assert created is not None
+    return TicketMessage(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        direction=row["direction"],
+        kind=row["kind"],
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        text=row["text"],
+        file_id=row["file_id"],
+        user_chat_id=row["user_chat_id"],
+        user_message_id=row["user_message_id"],
+        staff_chat_id=row["staff_chat_id"],
+        staff_message_id=row["staff_message_id"],
+        delivery=row["delivery"],
+        delivery_error=row["delivery_error"],
+        created_at=created,
+    )
+
+
+class TicketRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def create(
+        self, *, user_id: int, role: Role, topic: Topic, category: Category, question: str, now: datetime
+    ) -> Ticket:
+        async with self.conn.execute(
+            """INSERT INTO tickets (user_id, role, topic, category, question, created_at)
+               VALUES (?, ?, ?, ?, ?, ?) RETURNING *""",
+            (user_id, role.value, topic.value, category.value, question, now.isoformat()),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return _ticket(row)
+
+    async def get(self, ticket_id: int) -> Ticket | None:
+        async with self.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
+
+    async def open_for_user(self, user_id: int) -> Ticket | None:
+        async with self.conn.execute(
+            "SELECT * FROM tickets WHERE user_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1",
+            (user_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
+
+    async def latest_for_user(self, user_id: int) -> Ticket | None:
+        async with self.conn.execute(
+            "SELECT * FROM tickets WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
+
+    async def by_card(self, staff_chat_id: int, card_message_id: int) -> Ticket | None:
+        async with self.conn.execute(
+            "SELECT * FROM tickets WHERE staff_chat_id = ? AND card_message_id = ?",
+            (staff_chat_id, card_message_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
+
+    async def set_card(
+        self, ticket_id: int, *, staff_chat_id: int, thread_id: int | None, card_message_id: int
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET staff_chat_id = ?, staff_thread_id = ?, card_message_id = ? WHERE id = ?",
+            (staff_chat_id, thread_id, card_message_id, ticket_id),
+        )
+
+    async def claim(self, ticket_id: int, *, staff_id: int, staff_name: str, now: datetime) -> None:
+        await self.conn.execute(
+            """UPDATE tickets SET status = 'claimed', claimed_by_id = ?, claimed_by_name = ?,
+                   claimed_at = ?, closed_at = NULL, closed_by = NULL
+               WHERE id = ?""",
+            (staff_id, staff_name, now.isoformat(), ticket_id),
+        )
+
+    async def mark_answered(self, ticket_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET answered_at = COALESCE(answered_at, ?) WHERE id = ?",
+            (now.isoformat(), ticket_id),
+        )
+
+    async def close(self, ticket_id: int, *, closed_by: str, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ?",
+            (closed_by, now.isoformat(), ticket_id),
+        )
+
+    async def reopen(self, ticket_id: int) -> None:
+        await self.conn.execute(
+            """UPDATE tickets SET status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
+                   closed_at = NULL, closed_by = NULL WHERE id = ?""",
+            (ticket_id,),
+        )
+
+
+class MessageRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def add(
+        self,
+        *,
+        ticket_id: int,
+        direction: str,
+        kind: str,
+        text: str,
+        now: datetime,
+        author_id: int | None = None,
+        author_name: str | None = None,
+        file_id: str | None = None,
+        user_chat_id: int | None = None,
+        user_message_id: int | None = None,
+        staff_chat_id: int | None = None,
+        staff_message_id: int | None = None,
+        delivery: str = "pending",
+    ) -> TicketMessage:
+        async with self.conn.execute(
+            """INSERT INTO messages (ticket_id, direction, kind, author_id, author_name, text, file_id,
+                   user_chat_id, user_message_id, staff_chat_id, staff_message_id, delivery, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+            (
+                ticket_id,
+                direction,
+                kind,
+                author_id,
+                author_name,
+                text,
+                file_id,
+                user_chat_id,
+                user_message_id,
+                staff_chat_id,
+                staff_message_id,
+                delivery,
+                now.isoformat(),
+            ),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return _message(row)
+
+    async def delivered(
+        self,
+        message_id: int,
+        *,
+        user_message_id: int | None = None,
+        staff_chat_id: int | None = None,
+        staff_message_id: int | None = None,
+    ) -> None:
+        await self.conn.execute(
+            """UPDATE messages SET delivery = 'delivered', delivery_error = NULL,
+                   user_message_id = COALESCE(?, user_message_id),
+                   staff_chat_id = COALESCE(?, staff_chat_id),
+                   staff_message_id = COALESCE(?, staff_message_id)
+               WHERE id = ?""",
+            (user_message_id, staff_chat_id, staff_message_id, message_id),
+        )
+
+    async def failed(self, message_id: int, error: str) -> None:
+        await self.conn.execute(
+            "UPDATE messages SET delivery = 'failed', delivery_error = ? WHERE id = ?", (error, message_id)
+        )
+
+    async def by_staff_message(self, staff_chat_id: int, staff_message_id: int) -> TicketMessage | None:
+        async with self.conn.execute(
+            "SELECT * FROM messages WHERE staff_chat_id = ? AND staff_message_id = ? ORDER BY id DESC LIMIT 1",
+            (staff_chat_id, staff_message_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _message(row) if row else None
+
+    async def by_user_message(self, user_chat_id: int, user_message_id: int) -> TicketMessage | None:
+        async with self.conn.execute(
+            "SELECT * FROM messages WHERE user_chat_id = ? AND user_message_id = ? ORDER BY id DESC LIMIT 1",
+            (user_chat_id, user_message_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _message(row) if row else None
+
+    async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
+        async with self.conn.execute(
+            "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_message(r) for r in rows]
+
+    async def pending(self) -> list[TicketMessage]:
+        async with self.conn.execute(
+            "SELECT * FROM messages WHERE delivery = 'pending' AND direction IN ('in', 'out') ORDER BY id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_message(r) for r in rows]

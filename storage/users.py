@@ -1,0 +1,135 @@
+"""Users of every channel, keyed by (channel, external id)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain import Role
+
+TELEGRAM = "tg"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    channel: str
+    external_id: str
+    chat_id: int
+    first_name: str
+    last_name: str | None
+    username: str | None
+    client_language: str | None
+    locale: str | None
+    role: Role | None
+    unreachable: bool
+    staff_thread_id: int | None
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or "—"
+
+    def effective_locale(self, default: str) -> str:
+        """The chosen language, else English for English Telegram clients, else the school's default."""
+        if self.locale:
+            return self.locale
+        if self.client_language and self.client_language.lower().startswith("en"):
+            return "en"
+        return default
+
+
+def _user(row: aiosqlite.Row) -> User:
+    return User(
+        id=row["id"],
+        channel=row["channel"],
+        external_id=row["external_id"],
+        chat_id=row["chat_id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        username=row["username"],
+        client_language=row["client_language"],
+        locale=row["locale"],
+        role=Role(row["role"]) if row["role"] else None,
+        unreachable=bool(row["unreachable"]),
+        staff_thread_id=row["staff_thread_id"],
+    )
+
+
+class UserRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def upsert(
+        self,
+        *,
+        channel: str,
+        external_id: str,
+        chat_id: int,
+        first_name: str,
+        last_name: str | None,
+        username: str | None,
+        client_language: str | None,
+        now: datetime,
+    ) -> User:
+        """Create or refresh a user from an incoming event. Writing to us means they are reachable."""
+        ts = now.isoformat()
+        async with self.conn.execute(
+            """
+            INSERT INTO users (channel, external_id, chat_id, first_name, last_name, username,
+                               client_language, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (channel, external_id) DO UPDATE SET
+                chat_id = excluded.chat_id, first_name = excluded.first_name,
+                last_name = excluded.last_name, username = excluded.username,
+                client_language = excluded.client_language, unreachable = 0,
+                updated_at = excluded.updated_at
+            RETURNING *
+            """,
+            (channel, external_id, chat_id, first_name, last_name, username, client_language, ts, ts),
+        ) as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return _user(row)
+
+    async def get(self, user_id: int) -> User | None:
+        async with self.conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
+            row = await cur.fetchone()
+        return _user(row) if row else None
+
+    async def by_external(self, channel: str, external_id: str) -> User | None:
+        async with self.conn.execute(
+            "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return _user(row) if row else None
+
+    async def by_chat(self, channel: str, chat_id: int) -> User | None:
+        async with self.conn.execute(
+            "SELECT * FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+        ) as cur:
+            row = await cur.fetchone()
+        return _user(row) if row else None
+
+    async def by_staff_thread(self, thread_id: int) -> User | None:
+        async with self.conn.execute("SELECT * FROM users WHERE staff_thread_id = ?", (thread_id,)) as cur:
+            row = await cur.fetchone()
+        return _user(row) if row else None
+
+    async def set_role(self, user_id: int, role: Role) -> None:
+        await self.conn.execute("UPDATE users SET role = ? WHERE id = ?", (role.value, user_id))
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        await self.conn.execute("UPDATE users SET locale = ? WHERE id = ?", (locale, user_id))
+
+    async def set_staff_thread(self, user_id: int, thread_id: int | None) -> None:
+        await self.conn.execute("UPDATE users SET staff_thread_id = ? WHERE id = ?", (thread_id, user_id))
+
+    async def mark_unreachable(self, channel: str, chat_id: int) -> bool:
+        """Record that the user blocked the bot. Returns True if this changed anything."""
+        cur = await self.conn.execute(
+            "UPDATE users SET unreachable = 1 WHERE channel = ? AND chat_id = ? AND unreachable = 0",
+            (channel, chat_id),
+        )
+        return cur.rowcount > 0
