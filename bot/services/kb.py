@@ -146,9 +146,7 @@ def _split_list(value: str) -> list[str]:
 E = TypeVar("E", Topic, Category, Role)
 
 
-def _parse_codes(
-    value: str, enum: type[E], aliases: dict[str, E], where: str, what: str
-) -> tuple[E, ...]:
+def _parse_codes(value: str, enum: type[E], aliases: dict[str, E], where: str, what: str) -> tuple[E, ...]:
     items = _split_list(value)
     if not items:
         raise KnowledgeBaseError(f"{where}: {what} must not be empty (use 'all' for every value)")
@@ -217,7 +215,9 @@ def _inline(text: str, where: str) -> str:
 
 def _plain(text: str, where: str) -> str:
     if "**" in text:
-        raise KnowledgeBaseError(f"{where}: unclosed '**' (bold text must be written as **text** on one line)")
+        raise KnowledgeBaseError(
+            f"{where}: unclosed '**' (bold text must be written as **text** on one line)"
+        )
     if re.search(r"\]\(", text):
         raise KnowledgeBaseError(f"{where}: malformed link (write [text](https://address))")
     return _escape(text)
@@ -289,7 +289,9 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
         if key not in _KEYS:
             raise KnowledgeBaseError(f"{name}:{number}: unknown key {key!r} (allowed: {', '.join(_KEYS)})")
         if key in meta:
-            raise KnowledgeBaseError(f"{name}:{number}: key {key!r} is repeated (first on line {meta[key][0]})")
+            raise KnowledgeBaseError(
+                f"{name}:{number}: key {key!r} is repeated (first on line {meta[key][0]})"
+            )
         meta[key] = (number, value.strip())
     if end is None:
         raise KnowledgeBaseError(f"{name}:1: front matter is not closed with a '---' line")
@@ -308,7 +310,9 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
             f"{where('id')}: bad id {article_id!r} (use latin lower-case letters, digits and '-')"
         )
     if len(article_id) > MAX_ID_LENGTH:
-        raise KnowledgeBaseError(f"{where('id')}: id {article_id!r} is longer than {MAX_ID_LENGTH} characters")
+        raise KnowledgeBaseError(
+            f"{where('id')}: id {article_id!r} is longer than {MAX_ID_LENGTH} characters"
+        )
     title = required("title")
     topics = _parse_codes(required("topics"), Topic, _TOPIC_ALIASES, where("topics"), "topics")
     categories = _parse_codes(
@@ -316,7 +320,9 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
     )
     roles_value = meta.get("roles", (1, ""))[1]
     roles = (
-        tuple(Role) if not roles_value else _parse_codes(roles_value, Role, _ROLE_ALIASES, where("roles"), "roles")
+        tuple(Role)
+        if not roles_value
+        else _parse_codes(roles_value, Role, _ROLE_ALIASES, where("roles"), "roles")
     )
     keywords = tuple(k.strip() for k in re.split(r"[,;]", meta.get("keywords", (1, ""))[1]) if k.strip())
     priority = 0
@@ -382,29 +388,149 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "журнал": ("эж", "журнал", "журнала", "журнале", "журналом", "журналы", "журналов", "журнальчик"),
     "дневник": ("эд", "дневник", "дневника", "дневнике", "дневником", "дневники", "дневнику", "эдневник"),
     "оценка": (
-        "отметка", "отметки", "отметку", "отметок", "оценки", "оценок", "балл", "баллы",
-        "двойка", "двойку", "двойки", "тройка", "тройку", "четверка", "четверку", "пятерка", "пятерку",
-        "пятерки", "пятерок", "двоек", "троек", "четверок",
+        "отметка",
+        "отметки",
+        "отметку",
+        "отметок",
+        "оценки",
+        "оценок",
+        "балл",
+        "баллы",
+        "двойка",
+        "двойку",
+        "двойки",
+        "тройка",
+        "тройку",
+        "четверка",
+        "четверку",
+        "пятерка",
+        "пятерку",
+        "пятерки",
+        "пятерок",
+        "двоек",
+        "троек",
+        "четверок",
     ),
     "домашнее задание": ("дз", "домашка", "домашку", "домашки", "домашние", "домашнего", "домашнюю"),
     "приложение": (
-        "мобильное", "мобильном", "мобильного", "смартфон", "смартфоне", "телефон", "телефоне", "телефона",
-        "андроид", "android", "айфон", "iphone", "ios", "app", "apps", "приложуха", "приложении", "приложения",
+        "мобильное",
+        "мобильном",
+        "мобильного",
+        "смартфон",
+        "смартфоне",
+        "телефон",
+        "телефоне",
+        "телефона",
+        "андроид",
+        "android",
+        "айфон",
+        "iphone",
+        "ios",
+        "app",
+        "apps",
+        "приложуха",
+        "приложении",
+        "приложения",
     ),
     "вход": (
-        "войти", "зайти", "захожу", "заходит", "заходить", "зайду", "входит", "входить", "вхожу", "войду",
-        "авторизация", "авторизоваться", "залогиниться", "login", "log", "sign", "signin",
+        "войти",
+        "зайти",
+        "захожу",
+        "заходит",
+        "заходить",
+        "зайду",
+        "входит",
+        "входить",
+        "вхожу",
+        "войду",
+        "авторизация",
+        "авторизоваться",
+        "залогиниться",
+        "login",
+        "log",
+        "sign",
+        "signin",
     ),
-    "пропуск": ("прогул", "прогулы", "пропуски", "пропусков", "отсутствие", "отсутствовал", "отсутствовала",
-                "н", "нка", "энки", "нки", "нку", "болел", "болела", "болезнь", "болезни", "absence", "absent", "absences"),
-    "ребенок": ("ребенка", "ребенку", "ребенком", "дети", "детей", "детям", "сын", "сына", "сыну", "дочь",
-                "дочка", "дочки", "дочери", "дочку", "child", "children", "kid", "kids", "son", "daughter"),
-    "сферум": ("sferum", "мессенджер", "мессенджере", "чат", "чате", "чата", "вк", "vk", "вконтакте",
-               "messenger", "chat"),
-    "итоговая": ("итоговые", "итоговых", "годовая", "годовые", "годовых", "годовую", "итоговую", "final",
-                 "year", "annual"),
-    "четверть": ("четвертная", "четвертные", "четвертных", "четвертную", "триместр", "полугодие",
-                 "полугодовая", "quarter", "term", "termly"),
+    "пропуск": (
+        "прогул",
+        "прогулы",
+        "пропуски",
+        "пропусков",
+        "отсутствие",
+        "отсутствовал",
+        "отсутствовала",
+        "н",
+        "нка",
+        "энки",
+        "нки",
+        "нку",
+        "болел",
+        "болела",
+        "болезнь",
+        "болезни",
+        "absence",
+        "absent",
+        "absences",
+    ),
+    "ребенок": (
+        "ребенка",
+        "ребенку",
+        "ребенком",
+        "дети",
+        "детей",
+        "детям",
+        "сын",
+        "сына",
+        "сыну",
+        "дочь",
+        "дочка",
+        "дочки",
+        "дочери",
+        "дочку",
+        "child",
+        "children",
+        "kid",
+        "kids",
+        "son",
+        "daughter",
+    ),
+    "сферум": (
+        "sferum",
+        "мессенджер",
+        "мессенджере",
+        "чат",
+        "чате",
+        "чата",
+        "вк",
+        "vk",
+        "вконтакте",
+        "messenger",
+        "chat",
+    ),
+    "итоговая": (
+        "итоговые",
+        "итоговых",
+        "годовая",
+        "годовые",
+        "годовых",
+        "годовую",
+        "итоговую",
+        "final",
+        "year",
+        "annual",
+    ),
+    "четверть": (
+        "четвертная",
+        "четвертные",
+        "четвертных",
+        "четвертную",
+        "триместр",
+        "полугодие",
+        "полугодовая",
+        "quarter",
+        "term",
+        "termly",
+    ),
     "урок": ("уроки", "урока", "уроке", "уроков", "занятие", "занятия", "lesson", "lessons"),
     "пароль": ("пароля", "паролем", "паролей", "пасворд", "password", "passwords"),
     "grade": ("mark", "marks", "grades", "grading", "score"),
@@ -435,7 +561,9 @@ def _build_synonyms() -> dict[str, tuple[str, ...]]:
             if len(stems) != 1:
                 continue
             result.setdefault(stems[0], set()).update(canon)
-    return {stem: tuple(sorted(canon | ({stem} if len(canon) == 1 else set()))) for stem, canon in result.items()}
+    return {
+        stem: tuple(sorted(canon | ({stem} if len(canon) == 1 else set()))) for stem, canon in result.items()
+    }
 
 
 _SYNONYMS = _build_synonyms()
@@ -447,8 +575,23 @@ _TOPIC_HINTS[Topic.DIARY] = frozenset({_stem_token("дневник"), _stem_toke
 _WEAK_TERMS = frozenset(
     term
     for w in (
-        "ребенок", "журнал", "дневник", "электронный", "школа", "учитель", "ученик", "родитель", "класс",
-        "school", "teacher", "student", "parent", "class", "journal", "diary", "electronic",
+        "ребенок",
+        "журнал",
+        "дневник",
+        "электронный",
+        "школа",
+        "учитель",
+        "ученик",
+        "родитель",
+        "класс",
+        "school",
+        "teacher",
+        "student",
+        "parent",
+        "class",
+        "journal",
+        "diary",
+        "electronic",
     )
     for term in _SYNONYMS.get(_stem_token(w), (_stem_token(w),))
 )
@@ -521,7 +664,8 @@ class _Index:
         total = len(self.articles)
         self.postings = postings
         self.idf = {
-            term: math.log(1.0 + (total - len(docs) + 0.5) / (len(docs) + 0.5)) for term, docs in postings.items()
+            term: math.log(1.0 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
+            for term, docs in postings.items()
         }
         self.vocabulary = frozenset(postings) | frozenset(_SYNONYMS)
         deletes: dict[str, set[str]] = {}
