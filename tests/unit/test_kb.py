@@ -281,9 +281,6 @@ def test_search_results_are_sorted_limited_and_in_locale(kb: KnowledgeBase) -> N
     assert kb.search("оценки", "ru", limit=0) == []
     english = kb.search("I forgot my password", "en", role=Role.PARENT)
     assert english and english[0].article.id == "ed-password-reset" and english[0].article.locale == "en"
-    # a Russian question in the English interface still finds something (Russian words are indexed
-    # through the ru fallback only when an article is untranslated, so here it may be empty)
-    assert isinstance(kb.search("пароль", "en"), list)
 
 
 def test_long_message_is_fast_enough(kb: KnowledgeBase) -> None:
