@@ -137,9 +137,9 @@ categories = ["оценки", "ДЗ", "att"]
 roles = ["родитель", "stu"]
 """
     spec = load_profile(write(tmp_path, text)).specialist("zam1")
-    assert spec.topics == {Topic.DIARY}
-    assert spec.categories == {Category.GRADES, Category.HOMEWORK, Category.ATTENDANCE}
-    assert spec.roles == {Role.PARENT, Role.STUDENT}
+    assert spec.topics == frozenset({Topic.DIARY})
+    assert spec.categories == frozenset({Category.GRADES, Category.HOMEWORK, Category.ATTENDANCE})
+    assert spec.roles == frozenset({Role.PARENT, Role.STUDENT})
 
 
 def test_empty_list_means_all(tmp_path: Path) -> None:
