@@ -87,7 +87,9 @@ def candidates_for(
     matching = [s for s in profile.specialists if s.handles(role, topic, category)]
     fallback = not matching
     if fallback:
-        matching = [s for s in profile.specialists if s.kind is SpecialistKind.DEPUTY] or list(profile.specialists)
+        matching = [s for s in profile.specialists if s.kind is SpecialistKind.DEPUTY] or list(
+            profile.specialists
+        )
     kinds = preference(topic, category)
     position = {s.key: i for i, s in enumerate(profile.specialists)}
     matching.sort(key=lambda s: (kinds.index(s.kind), position[s.key]))

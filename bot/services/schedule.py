@@ -380,7 +380,11 @@ def _change_times(profile: SchoolProfile, change: Change) -> str:
     if change.start is not None and change.end is not None:
         return _span(change.start, change.end)
     slots = sorted(
-        (s for s in profile.slots if s.specialist == change.specialist and s.weekday == change.date.weekday()),
+        (
+            s
+            for s in profile.slots
+            if s.specialist == change.specialist and s.weekday == change.date.weekday()
+        ),
         key=lambda s: s.start,
     )
     return ", ".join(_span(s.start, s.end) for s in slots)
@@ -439,7 +443,9 @@ def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> 
         spec = profile.find_specialist(key)
         if spec is None:
             continue
-        lines.append(_esc(f"{_weekdays_text(days, lang)} {_span(start, end)} — {specialist_label(spec, lang)}"))
+        lines.append(
+            _esc(f"{_weekdays_text(days, lang)} {_span(start, end)} — {specialist_label(spec, lang)}")
+        )
         shown += 1
     if not shown:
         lines.append(_esc(words["empty"]))
@@ -448,7 +454,9 @@ def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> 
 
     extra: list[str] = []
     current = [r for r in profile.holidays if today in r]
-    coming = sorted((r for r in profile.holidays if today < r.start <= today + timedelta(days=30)), key=lambda r: r.start)
+    coming = sorted(
+        (r for r in profile.holidays if today < r.start <= today + timedelta(days=30)), key=lambda r: r.start
+    )
     for rng in [*current, *coming[:1]]:
         extra.append(_break_line(rng, lang))
     changes = sorted(

@@ -142,8 +142,12 @@ def test_restart_after_the_deadlines_fires_once() -> None:
 def test_claimed_ticket_only_waits_for_an_answer() -> None:
     claimed = T0 + timedelta(minutes=10)
     assert due_actions(T0, claimed, None, T0 + timedelta(minutes=200), SETTINGS, set()) == []
-    assert due_actions(T0, claimed, None, claimed + timedelta(minutes=240), SETTINGS, set()) == [ALERT_UNANSWERED]
-    assert due_actions(T0, claimed, None, claimed + timedelta(minutes=500), SETTINGS, {ALERT_UNANSWERED}) == []
+    assert due_actions(T0, claimed, None, claimed + timedelta(minutes=240), SETTINGS, set()) == [
+        ALERT_UNANSWERED
+    ]
+    assert (
+        due_actions(T0, claimed, None, claimed + timedelta(minutes=500), SETTINGS, {ALERT_UNANSWERED}) == []
+    )
 
 
 def test_answered_ticket_needs_nothing() -> None:

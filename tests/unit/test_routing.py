@@ -76,10 +76,18 @@ def test_default_routing_by_kind(role: Role, topic: Topic, category: Category) -
     if category.is_technical:
         assert kinds(decision.candidates) == [SpecialistKind.TECH]
     elif topic is Topic.JOURNAL:
-        assert kinds(decision.candidates) == [SpecialistKind.DEPUTY, SpecialistKind.DEPUTY, SpecialistKind.TEACHER]
+        assert kinds(decision.candidates) == [
+            SpecialistKind.DEPUTY,
+            SpecialistKind.DEPUTY,
+            SpecialistKind.TEACHER,
+        ]
         assert [s.key for s in decision.candidates] == ["zam1", "zam2", "t1"]  # file order within a kind
     else:
-        assert kinds(decision.candidates) == [SpecialistKind.TEACHER, SpecialistKind.DEPUTY, SpecialistKind.DEPUTY]
+        assert kinds(decision.candidates) == [
+            SpecialistKind.TEACHER,
+            SpecialistKind.DEPUTY,
+            SpecialistKind.DEPUTY,
+        ]
 
 
 def test_explicit_handles_narrow_the_defaults() -> None:
@@ -95,7 +103,9 @@ def test_explicit_handles_narrow_the_defaults() -> None:
 
 def test_explicit_handles_override_the_defaults() -> None:
     # the deputy who administers the journal also resets passwords
-    admin = Specialist("zam1", "Петрова А. С.", "Петрова А. С.", SpecialistKind.DEPUTY, categories=frozenset())
+    admin = Specialist(
+        "zam1", "Петрова А. С.", "Петрова А. С.", SpecialistKind.DEPUTY, categories=frozenset()
+    )
     profile = make(specialists=(TECH, admin))
     keys = [s.key for s in candidates_for(profile, Role.PARENT, Topic.DIARY, Category.LOGIN)[0]]
     assert keys == ["tech", "zam1"]  # the technical specialist still comes first
@@ -103,7 +113,9 @@ def test_explicit_handles_override_the_defaults() -> None:
 
 def test_fallback_to_deputies_when_nobody_handles_it() -> None:
     grades_only = frozenset({Category.GRADES})
-    profile = make(specialists=(TECH, replace(ZAM1, categories=grades_only), replace(ZAM2, categories=grades_only)))
+    profile = make(
+        specialists=(TECH, replace(ZAM1, categories=grades_only), replace(ZAM2, categories=grades_only))
+    )
     decision = route(profile, Role.CLASS_TEACHER, Topic.JOURNAL, Category.REPORTS, at(8, 15, 30))
     assert decision.fallback
     assert [s.key for s in decision.candidates] == ["zam1", "zam2"]

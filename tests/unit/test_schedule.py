@@ -34,7 +34,13 @@ from bot.services.schedule import (
 MSK = ZoneInfo("Europe/Moscow")
 
 TECH = Specialist("tech", "Иванов Иван Иванович", "Иванов И. И.", SpecialistKind.TECH)
-ZAM = Specialist("zam", "Петрова Анна Сергеевна", "Петрова А. С.", SpecialistKind.DEPUTY, position="заместитель директора по УВР")
+ZAM = Specialist(
+    "zam",
+    "Петрова Анна Сергеевна",
+    "Петрова А. С.",
+    SpecialistKind.DEPUTY,
+    position="заместитель директора по УВР",
+)
 TEACHER = Specialist("teacher", "Кузнецова Елена Николаевна", "Кузнецова Е. Н.", SpecialistKind.TEACHER)
 VENDOR = VendorSupport(name="Поддержка", hours="Пн–Пт", rules="Через администратора")
 
@@ -143,7 +149,9 @@ def test_cancel_whole_day() -> None:
 
 
 def test_cancel_part_of_a_slot() -> None:
-    profile = make(changes=(Change(date(2026, 12, 7), ChangeKind.CANCEL, "tech", start=time(14), end=time(15)),))
+    profile = make(
+        changes=(Change(date(2026, 12, 7), ChangeKind.CANCEL, "tech", start=time(14), end=time(15)),)
+    )
     assert on_duty(profile, at(7, 14, 30)) == []
     assert keys(on_duty(profile, at(7, 15))) == ["tech"]
     window = next_duty(profile, at(7, 13))
@@ -155,7 +163,9 @@ def test_substitute_takes_the_slot() -> None:
     assert keys(on_duty(profile, at(9, 14))) == ["teacher"]
     window = next_duty(profile, at(9, 10), lambda s: s.key == "tech")
     assert window is not None
-    assert window.specialist.key == "teacher" and window.replaces is not None and window.replaces.key == "tech"
+    assert (
+        window.specialist.key == "teacher" and window.replaces is not None and window.replaces.key == "tech"
+    )
     assert window.start == at(9, 14)
     assert keys(on_duty(profile, at(7, 14))) == ["tech"]  # other days unchanged
 
@@ -354,8 +364,14 @@ def test_format_schedule_shows_changes() -> None:
     )
     text = format_schedule(profile, date(2026, 12, 7))
     assert "Сегодня: консультация 14:00–16:00 (Иванов И. И.) отменена." in text
-    assert "Завтра: консультацию 15:00–17:00 (Петрова А. С.) ведёт замещающий — учитель-консультант (Кузнецова Е. Н.)." in text
-    assert "12 декабря (сб): дополнительная консультация 10:00–12:00 — заместитель директора по УВР (Петрова А. С.)." in text
+    assert (
+        "Завтра: консультацию 15:00–17:00 (Петрова А. С.) ведёт замещающий — учитель-консультант (Кузнецова Е. Н.)."
+        in text
+    )
+    assert (
+        "12 декабря (сб): дополнительная консультация 10:00–12:00 — заместитель директора по УВР (Петрова А. С.)."
+        in text
+    )
     assert "30 декабря" not in text
     en = format_schedule(profile, date(2026, 12, 7), "en")
     assert "Today: the 14:00–16:00 consultation (Иванов И. И.) is cancelled." in en

@@ -89,7 +89,9 @@ def test_example_profile_loads() -> None:
 
 
 def test_minimal_profile_and_defaults(tmp_path: Path) -> None:
-    text = HEAD + """
+    text = (
+        HEAD
+        + """
 [[slots]]
 days = ["пн", "Wed"]
 start = "14:00"
@@ -117,6 +119,7 @@ kind = "substitute"
 specialist = "zam1"
 substitute = "tech"
 """
+    )
     profile = load_profile(write(tmp_path, text))
     assert [(s.weekday, s.start, s.end, s.specialist) for s in profile.slots] == [
         (0, time(14), time(16), "tech"),
@@ -132,10 +135,13 @@ substitute = "tech"
 
 
 def test_aliases_for_topics_categories_roles(tmp_path: Path) -> None:
-    text = HEAD + """topics = ["дневник"]
+    text = (
+        HEAD
+        + """topics = ["дневник"]
 categories = ["оценки", "ДЗ", "att"]
 roles = ["родитель", "stu"]
 """
+    )
     spec = load_profile(write(tmp_path, text)).specialist("zam1")
     assert spec.topics == frozenset({Topic.DIARY})
     assert spec.categories == frozenset({Category.GRADES, Category.HOMEWORK, Category.ATTENDANCE})
@@ -191,22 +197,43 @@ def test_toml_syntax_error(tmp_path: Path) -> None:
         (slot(start='"14.00"'), "14.00", 'invalid time "14.00"'),
         (slot(start='"25:00"'), "25:00", 'invalid time "25:00"'),
         (slot(start='"14:00"', end='"14:00"'), 'end = "14:00"', "slot has zero length"),
-        (slot() + slot(days='["ср", "пн"]', start='"15:00"', end='"17:00"'), 'start = "15:00"', 'slots of "tech" overlap on Mon'),
-        ("\n[[slots]]\ndays = [\"пн\"]\nstrat = \"14:00\"\n", "strat", 'unknown key "strat" in [[slots]] (did you mean "start"?)'),
-        ("\n[[holidays]]\nstart = 2027-01-11\nend = 2026-12-28\ntitle = \"зимние\"\n", "end = 2026-12-28", '"зимние" ends before it starts'),
-        ("\n[[holidays]]\ndate = \"2026-13-01\"\ntitle = \"x\"\n", "2026-13-01", 'invalid date "2026-13-01"'),
-        ("\n[[changes]]\ndate = 2026-12-01\nkind = \"move\"\nspecialist = \"tech\"\n", "move", 'unknown change kind "move"'),
         (
-            slot() + "\n[[changes]]\ndate = 2026-11-30\nkind = \"substitute\"\nspecialist = \"tech\"\nsubstitute = \"zam2\"\n",
+            slot() + slot(days='["ср", "пн"]', start='"15:00"', end='"17:00"'),
+            'start = "15:00"',
+            'slots of "tech" overlap on Mon',
+        ),
+        (
+            '\n[[slots]]\ndays = ["пн"]\nstrat = "14:00"\n',
+            "strat",
+            'unknown key "strat" in [[slots]] (did you mean "start"?)',
+        ),
+        (
+            '\n[[holidays]]\nstart = 2027-01-11\nend = 2026-12-28\ntitle = "зимние"\n',
+            "end = 2026-12-28",
+            '"зимние" ends before it starts',
+        ),
+        ('\n[[holidays]]\ndate = "2026-13-01"\ntitle = "x"\n', "2026-13-01", 'invalid date "2026-13-01"'),
+        (
+            '\n[[changes]]\ndate = 2026-12-01\nkind = "move"\nspecialist = "tech"\n',
+            "move",
+            'unknown change kind "move"',
+        ),
+        (
+            slot()
+            + '\n[[changes]]\ndate = 2026-11-30\nkind = "substitute"\nspecialist = "tech"\nsubstitute = "zam2"\n',
             "zam2",
             'unknown specialist "zam2" in changes',
         ),
         (
-            slot() + "\n[[changes]]\ndate = 2026-12-01\nkind = \"cancel\"\nspecialist = \"tech\"\n",
+            slot() + '\n[[changes]]\ndate = 2026-12-01\nkind = "cancel"\nspecialist = "tech"\n',
             "date = 2026-12-01",
             '"tech" has no consultation on 2026-12-01 (Tue) to cancel',
         ),
-        ("\n[[changes]]\ndate = 2026-12-01\nkind = \"extra\"\nspecialist = \"tech\"\n", "[[changes]]", 'an "extra" consultation needs "start" and "end"'),
+        (
+            '\n[[changes]]\ndate = 2026-12-01\nkind = "extra"\nspecialist = "tech"\n',
+            "[[changes]]",
+            'an "extra" consultation needs "start" and "end"',
+        ),
     ],
 )
 def test_semantic_errors_point_at_the_line(tmp_path: Path, extra: str, needle: str, problem: str) -> None:
@@ -220,21 +247,53 @@ def test_semantic_errors_point_at_the_line(tmp_path: Path, extra: str, needle: s
     ("replace", "with_", "needle", "problem"),
     [
         ('kind = "deputy"', 'kind = "deputy"\nmanager = "boss"', "boss", 'unknown manager "boss" for "zam1"'),
-        ('kind = "deputy"', 'kind = "deputy"\nmanager = "zam1"', 'manager = "zam1"', '"zam1" cannot be their own manager'),
+        (
+            'kind = "deputy"',
+            'kind = "deputy"\nmanager = "zam1"',
+            'manager = "zam1"',
+            '"zam1" cannot be their own manager',
+        ),
         ('kind = "deputy"', 'kind = "director"', "director", 'unknown kind "director"'),
-        ('kind = "deputy"', 'kind = "deputy"\ncategories = ["оценки", "журналы"]', "журналы", 'unknown value "журналы" in "categories"'),
-        ('kind = "deputy"', 'kind = "deputy"\nroles = ["teacher", "pupil"]', "pupil", 'unknown value "pupil" in "roles"'),
-        ('kind = "deputy"', 'kind = "deputy"\ntopics = ["ej", "ed", "eg"]', '"eg"', 'unknown value "eg" in "topics"'),
+        (
+            'kind = "deputy"',
+            'kind = "deputy"\ncategories = ["оценки", "журналы"]',
+            "журналы",
+            'unknown value "журналы" in "categories"',
+        ),
+        (
+            'kind = "deputy"',
+            'kind = "deputy"\nroles = ["teacher", "pupil"]',
+            "pupil",
+            'unknown value "pupil" in "roles"',
+        ),
+        (
+            'kind = "deputy"',
+            'kind = "deputy"\ntopics = ["ej", "ed", "eg"]',
+            '"eg"',
+            'unknown value "eg" in "topics"',
+        ),
         ('key = "zam1"', 'key = "tech"', 'key = "tech"', 'duplicate specialist key "tech"'),
         ('key = "zam1"', 'key = "зам"', 'key = "зам"', 'specialist key "зам" must be'),
         ('email = "kazmschool@mail.ru"', 'email = "kazmschool"', "email", 'invalid e-mail "kazmschool"'),
-        ('email = "kazmschool@mail.ru"', 'email = "k@m.ru"\ntimezone = "Europe/Mosow"', "timezone", 'unknown time zone "Europe/Mosow"'),
+        (
+            'email = "kazmschool@mail.ru"',
+            'email = "k@m.ru"\ntimezone = "Europe/Mosow"',
+            "timezone",
+            'unknown time zone "Europe/Mosow"',
+        ),
         ('phone = "(86550) 93-464"', 'phone = "1"\nfax = "2"', "fax", 'unknown key "fax" in [school]'),
-        ('rules = "Через администратора"', 'rules = "x"\nreminder_days = 0', "reminder_days", '"reminder_days" must be'),
+        (
+            'rules = "Через администратора"',
+            'rules = "x"\nreminder_days = 0',
+            "reminder_days",
+            '"reminder_days" must be',
+        ),
         ("[vendor]", "[vendors]", "[vendors]", 'unknown key "vendors" in the file (did you mean "vendor"?)'),
     ],
 )
-def test_specialist_and_header_errors(tmp_path: Path, replace: str, with_: str, needle: str, problem: str) -> None:
+def test_specialist_and_header_errors(
+    tmp_path: Path, replace: str, with_: str, needle: str, problem: str
+) -> None:
     assert HEAD.count(replace) == 1
     text = HEAD.replace(replace, with_)
     message = error_of(tmp_path, text)
@@ -246,7 +305,7 @@ def test_missing_required_field_points_at_table(tmp_path: Path) -> None:
     text = HEAD.replace('short_name = "Петрова А. С."\n', "")
     message = error_of(tmp_path, text)
     header = max(i for i, line in enumerate(text.splitlines(), 1) if line == "[[specialists]]")
-    assert f"school.toml:{header}: missing \"short_name\" in [[specialists]]" in message
+    assert f'school.toml:{header}: missing "short_name" in [[specialists]]' in message
 
 
 def test_missing_file_and_bad_encoding(tmp_path: Path) -> None:
