@@ -1,0 +1,86 @@
+"""Entry point: ``python main.py`` runs the bot, ``python main.py doctor`` checks the set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, MissingTokenError, Settings, load_settings
+
+HERE = Path(__file__).resolve().parent
+
+
+class _RedactToken(logging.Filter):
+    """Belt and braces: no log line ever carries the token (aiohttp errors may quote URLs)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.token:
+            message = record.getMessage()
+            if self.token in message:
+                record.msg = message.replace(self.token, "***")
+                record.args = ()
+        return True
+
+
+def setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    redact = _RedactToken(settings.bot_token.value)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
+
+
+def read_settings() -> Settings | None:
+    load_dotenv(HERE / ".env")
+    try:
+        return load_settings()
+    except MissingTokenError as exc:
+        print(exc, file=sys.stderr)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+    return None
+
+
+async def _run(settings: Settings) -> None:
+    from bot.factory import create_app, run_polling
+
+    app = await create_app(settings)
+    await run_polling(app)
+
+
+def cli(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    command = args[0] if args else "run"
+    if command in {"-h", "--help", "help"}:
+        print("usage: python main.py [run|doctor]")
+        return 0
+    if command not in {"run", "doctor"}:
+        print(f"unknown command {command!r}; usage: python main.py [run|doctor]", file=sys.stderr)
+        return 2
+    settings = read_settings()
+    if settings is None:
+        return 2
+    setup_logging(settings)
+    if command == "doctor":
+        from bot.doctor import run_doctor
+
+        return asyncio.run(run_doctor(settings))
+    try:
+        asyncio.run(_run(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(cli())

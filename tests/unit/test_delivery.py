@@ -1,0 +1,100 @@
+"""The delivery middleware on its own: retries, per-chat pauses, blocked users."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates, SendMessage
+
+from bot.delivery import DeliveryMiddleware
+
+
+class Script:
+    """A make_request that fails as scripted per chat, then succeeds."""
+
+    def __init__(self, failures: dict[int, list[Exception]]) -> None:
+        self.failures = failures
+        self.calls: list[tuple[int, float]] = []
+
+    async def __call__(self, bot: Any, method: Any) -> str:
+        chat = method.chat_id if hasattr(method, "chat_id") else 0
+        self.calls.append((chat, time.monotonic()))
+        queue = self.failures.get(chat, [])
+        if queue:
+            raise queue.pop(0)
+        return "ok"
+
+
+def send(chat: int) -> SendMessage:
+    return SendMessage(chat_id=chat, text="x")
+
+
+async def test_retry_after_pauses_only_that_chat() -> None:
+    m = DeliveryMiddleware()
+    method = send(1)
+    script = Script({1: [TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=1)]})
+    started = time.monotonic()
+    slow = asyncio.create_task(m(script, None, method))  # type: ignore[arg-type]
+    await asyncio.sleep(0.05)
+    assert await m(script, None, send(2)) == "ok"  # type: ignore[arg-type]
+    fast_done = time.monotonic() - started
+    assert await slow == "ok"
+    slow_done = time.monotonic() - started
+    assert fast_done < 0.5 <= 0.9 <= slow_done
+    assert m.stats["retry_after"] == 1
+
+
+async def test_server_and_network_errors_are_retried_with_a_bound() -> None:
+    m = DeliveryMiddleware(base_backoff=0.01, max_attempts=3)
+    method = send(1)
+    script = Script(
+        {1: [TelegramServerError(method=method, message="Bad Gateway"), TelegramNetworkError(method=method, message="x")]}
+    )
+    assert await m(script, None, method) == "ok"  # type: ignore[arg-type]
+    failing = Script({1: [TelegramServerError(method=method, message="Internal") for _ in range(5)]})
+    with pytest.raises(TelegramServerError):
+        await m(failing, None, method)  # type: ignore[arg-type]
+    assert len(failing.calls) == 3
+
+
+async def test_bad_request_is_not_retried() -> None:
+    m = DeliveryMiddleware(base_backoff=0.01)
+    method = send(1)
+    script = Script({1: [TelegramBadRequest(method=method, message="Bad Request: chat not found")]})
+    with pytest.raises(TelegramBadRequest):
+        await m(script, None, method)  # type: ignore[arg-type]
+    assert len(script.calls) == 1
+
+
+async def test_forbidden_marks_private_chats_only() -> None:
+    m = DeliveryMiddleware()
+    blocked: list[int] = []
+
+    async def on_blocked(chat: int) -> None:
+        blocked.append(chat)
+
+    m.on_blocked = on_blocked
+    for chat in (5, -100123):
+        method = send(chat)
+        script = Script({chat: [TelegramForbiddenError(method=method, message="Forbidden: bot was blocked by the user")]})
+        with pytest.raises(TelegramForbiddenError):
+            await m(script, None, method)  # type: ignore[arg-type]
+    assert blocked == [5]
+
+
+async def test_get_updates_passes_straight_through() -> None:
+    m = DeliveryMiddleware()
+    method = GetUpdates()
+    script = Script({0: [TelegramServerError(method=method, message="Bad Gateway")]})
+    with pytest.raises(TelegramServerError):
+        await m(script, None, method)  # type: ignore[arg-type]

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from bot.formatting import compose, escape, shorten, split_plain, utf16_len, visible_len
+
+
+def test_utf16_counts_like_telegram() -> None:
+    assert utf16_len("абв") == 3
+    assert utf16_len("😀") == 2
+
+
+def test_split_keeps_every_character_and_fits() -> None:
+    text = ("Слово " * 3000).strip()
+    parts = split_plain(text, 4096)
+    assert all(utf16_len(p) <= 4096 for p in parts)
+    assert " ".join(parts).split() == text.split()
+
+
+def test_split_without_spaces_and_with_emoji() -> None:
+    text = "😀" * 5000
+    parts = split_plain(text, 4096)
+    assert all(utf16_len(p) <= 4096 for p in parts)
+    assert "".join(parts) == text
+
+
+def test_compose_escapes_and_splits_before_escaping() -> None:
+    body = "<b>&amp;</b> " * 1000
+    parts = compose("<b>Заголовок</b>\n", body, 4096)
+    assert len(parts) >= 2
+    assert all(visible_len(p) <= 4096 for p in parts)
+    assert parts[0].startswith("<b>Заголовок</b>\n&lt;b&gt;")
+    assert "<b>&amp;" not in "".join(parts[1:])
+
+
+def test_short_body_is_one_part() -> None:
+    assert compose("H: ", "a < b") == ["H: a &lt; b"]
+    assert escape('"q" & <t>') == '"q" &amp; &lt;t&gt;'
+
+
+def test_shorten() -> None:
+    assert shorten("abc", 5) == "abc"
+    assert shorten("abcdefgh", 5) == "abcd…"

@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiogram.fsm.storage.base import StorageKey
+
+from bot.clock import ManualClock
+from bot.domain import Category, Role, TicketStatus, Topic
+from bot.services.tickets import Attachment, ClaimOutcome, Draft, TicketService
+from storage.db import Database, migrations
+from storage.fsm import SQLiteStorage
+from storage.users import TELEGRAM
+
+NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+
+
+async def test_all_migrations_apply_to_an_empty_database(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "empty.sqlite3")
+    try:
+        async with db.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == len(migrations()) >= 1
+        async with db.conn.execute("PRAGMA journal_mode") as cur:
+            mode = await cur.fetchone()
+        assert mode is not None and mode[0] == "wal"
+        async with db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cur:
+            tables = {r[0] for r in await cur.fetchall()}
+        assert {"users", "tickets", "messages", "fsm"} <= tables
+        assert await db.migrate() == len(migrations())  # idempotent
+    finally:
+        await db.close()
+
+
+async def test_ticket_lifecycle_and_message_mapping(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "t.sqlite3")
+    try:
+        service = TicketService(db, ManualClock(NOW))
+        user = await service.touch_user(
+            channel=TELEGRAM, external_id="42", chat_id=42, first_name="Анна", last_name=None,
+            username=None, client_language="ru",
+        )
+        await service.set_role(user, Role.PARENT)
+        draft = Draft("", ()).add("Вопрос", None).add("", Attachment("photo", 42, 7, "F1", "скрин"))
+        ticket, rows = await service.open_ticket(
+            user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, draft=draft
+        )
+        assert ticket.status is TicketStatus.OPEN and ticket.question == "Вопрос"
+        assert len(rows) == 1 and rows[0].user_message_id == 7
+        await service.delivered(rows[0], staff_chat_id=-100, staff_message_id=55)
+        ticket = await service.set_card(ticket, staff_chat_id=-100, thread_id=None, card_id=50)
+        assert (await service.ticket_for_staff_message(-100, 55)) == ticket
+        assert (await service.ticket_for_staff_message(-100, 50)) == ticket
+        assert await service.ticket_for_staff_message(-100, 999) is None
+
+        outcome, claimed = await service.claim(ticket.id, staff_id=9, staff_name="Ирина")
+        assert outcome is ClaimOutcome.CLAIMED and claimed is not None and claimed.claimed_by_name == "Ирина"
+        outcome, _ = await service.claim(ticket.id, staff_id=10, staff_name="Пётр")
+        assert outcome is ClaimOutcome.ALREADY_CLAIMED
+        changed, closed = await service.close(ticket.id, closed_by="Ирина")
+        assert changed and closed is not None and closed.status is TicketStatus.CLOSED
+        assert (await service.close(ticket.id, closed_by="Ирина"))[0] is False
+
+        row, fresh, reopened = await service.record_out(
+            ticket, kind="text", text="Поздний ответ", file_id=None, staff_id=9, staff_name="Ирина",
+            staff_chat_id=-100, staff_message_id=60,
+        )
+        assert reopened and fresh.status is TicketStatus.CLAIMED and fresh.answered_at is not None
+        note, _, reopened_again = await service.record_out(
+            fresh, kind="text", text="// заметка", file_id=None, staff_id=9, staff_name="Ирина",
+            staff_chat_id=-100, staff_message_id=61, note=True,
+        )
+        assert note.direction == "note" and not reopened_again
+        assert [m.id for m in await service.messages.pending()] == [row.id]
+    finally:
+        await db.close()
+
+
+async def test_user_keyed_by_channel_and_external_id(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "u.sqlite3")
+    try:
+        service = TicketService(db, ManualClock(NOW))
+        tg = await service.touch_user(
+            channel="tg", external_id="5", chat_id=5, first_name="A", last_name=None, username=None,
+            client_language="en",
+        )
+        mx = await service.touch_user(
+            channel="max", external_id="5", chat_id=777, first_name="B", last_name=None, username=None,
+            client_language=None,
+        )
+        assert tg.id != mx.id
+        assert tg.effective_locale("ru") == "en" and mx.effective_locale("ru") == "ru"
+        await service.mark_unreachable("tg", 5)
+        again = await service.users.get(tg.id)
+        assert again is not None and again.unreachable
+        back = await service.touch_user(
+            channel="tg", external_id="5", chat_id=5, first_name="A", last_name=None, username=None,
+            client_language="en",
+        )
+        assert not back.unreachable
+    finally:
+        await db.close()
+
+
+async def test_fsm_state_survives_reopening_the_database(tmp_path: Path) -> None:
+    path = tmp_path / "fsm.sqlite3"
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    db = await Database.open(path)
+    storage = SQLiteStorage(db)
+    await storage.set_state(key, "AskQuestion:confirm")
+    await storage.set_data(key, {"draft": {"text": "Привет", "attachments": []}})
+    await db.close()
+
+    db = await Database.open(path)
+    try:
+        storage = SQLiteStorage(db)
+        assert await storage.get_state(key) == "AskQuestion:confirm"
+        assert (await storage.get_data(key))["draft"]["text"] == "Привет"
+        await storage.set_state(key, None)
+        assert await storage.get_state(key) is None
+        assert await storage.get_data(StorageKey(bot_id=1, chat_id=3, user_id=3)) == {}
+    finally:
+        await db.close()
