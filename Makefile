@@ -25,7 +25,6 @@ doctor: install locales
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
 
 typecheck: install
 	$(BIN)/mypy
