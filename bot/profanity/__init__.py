@@ -1,0 +1,89 @@
+"""The conduct filter: obscene language, insults and English profanity in chat messages.
+
+The school's regulation asks for polite communication without insults or obscene language. The bot
+runs :func:`classify` on every user message and on every specialist's reply. Pure Python, no I/O:
+the lexicon is compiled at import time, per-token results are cached (LRU, 65 536 tokens).
+
+>>> classify("Не могу войти в электронный дневник, пароль не подходит").violation
+False
+>>> v = classify("х.у.й")
+>>> (v.violation, v.category, v.matches)
+(True, <Category.OBSCENE: 'obscene'>, ('х.у.й',))
+
+``Verdict.matches`` lists the offending fragments in text order, as normalised by the filter
+(lower case, invisible characters removed, edge punctuation stripped); phrases such as
+«пошёл вон» appear as one item.
+
+Decisions (also in ``benchmarks/README-profanity.md``):
+
+* **Category priority**: ``obscene > insult > english``. A message with мат and an insult is
+  *obscene*; «you idiot» is an *insult* (an insult in English is still an insult); *english* is
+  only for English profanity (fuck, shit, bitch, wtf ...).
+* **What counts as obscene**: Russian мат (хуй, пизда, ебать, блядь, and their derivatives with
+  prefixes and suffixes) plus the rude words that cannot be said politely in a school chat: сука,
+  мудак, манда, пидор/педик, залупа (including «залупаться»), шлюха, гандон, дрочить, херня/нахер/похер,
+  говно, дерьмо, жопа, срать. Transliterations (``pizda``, ``nahuy``, ``blyat``, ``suka``) are obscene
+  too. **Not** flagged: euphemisms and mild words — «блин», «бляха(-муха)», «хрен», «фиг», «чёрт»,
+  «ёпрст», bare «хер» (also the old name of the letter Х), «трахать»; the city nickname «Ебург»/«Ебургер».
+* **Quoting**: a quoted obscene word *is* a violation («ученик написал в чате слово «…»» is held).
+  The bot cannot forward obscene text to staff, and the filter cannot tell a quote from use; the
+  bot's reply asks the user to describe the incident without quoting. Insults are different:
+  an insult word right after a reporting word («обзывают дебилом», «назвал идиотом», слово «тупица»,
+  роман «Идиот») is **not** an insult, because the harm of an insult lies in its target and a
+  reported insult is aimed at nobody in the conversation (bullying reports must get through).
+* **Insult context rule**: *strong* insults (идиот, дебил, кретин, придурок, урод, тварь, дура,
+  бестолочь, тупица, бездари, «заткнись», «пошёл вон» ...) are violations wherever they stand.
+  *Weak* words (тупой, глупый, бездарный, криворукий; козёл, баран, свинья, клоун ...) are insults
+  only when aimed at a person: looking back from the word over fillers («что, совсем, там, все, же,
+  у нас, такой ...») the first word is a second-person pronoun (ты, вы, тебя, вас ...) or a person
+  noun (учитель, училка, директор, админ, сотрудники, люди ...); or looking forward the same
+  («тупая училка», «тупые вы»); or a weak noun starts the sentence as an address («Козёл, ...»).
+  An adjective directly followed by a non-person noun modifies a thing and never counts
+  («тупой вопрос», «у вас тупая система», «карандаш тупой»). First person is self-talk («я тупая,
+  не могу найти») and never counts. Criticism of things or of competence without name-calling
+  («некомпетентный», «бред», «идиотизм») is not an insult.
+* **English**: fuck (and forms, f*ck, fck), shit, bitch, asshole, cunt, dick (not Dickens), bastard,
+  motherfucker, whore, slut, wanker, twat, wtf and stfu (they spell out «fuck») are *english*;
+  damn, crap, hell, piss are mild and pass. «you idiot/moron/stupid», «shut up» are *insult*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .matcher import scan
+
+__all__ = ["Category", "Verdict", "classify"]
+
+
+class Category(StrEnum):
+    OBSCENE = "obscene"
+    INSULT = "insult"
+    ENGLISH = "english"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    violation: bool
+    category: Category | None
+    matches: tuple[str, ...]
+
+
+_CLEAN = Verdict(False, None, ())
+
+
+def classify(text: str) -> Verdict:
+    """Check one message. Pure and deterministic; safe to call from any thread."""
+    if not text or text.isspace():
+        return _CLEAN
+    obscene, insult, english, ordered = scan(text)
+    if obscene:
+        category = Category.OBSCENE
+    elif insult:
+        category = Category.INSULT
+    elif english:
+        category = Category.ENGLISH
+    else:
+        return _CLEAN
+    return Verdict(True, category, tuple(ordered))

@@ -1,0 +1,194 @@
+"""Matching normalised tokens against the lexicon, and the insult context rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import lexicon as lx
+from .normalize import Form, Token, basic, candidates, collapse, is_plain_cyrillic, tokens
+
+_PHRASE_TRIGGERS: frozenset[str] = frozenset(collapse(w) for w in (
+    "пошел", "пошла", "пошли", "пошёл", "иди", "идите", "закрой", "закройте", "заткни", "заткните",
+    "завали", "завалите", "захлопни", "захлопните", "вон", "катись", "катитесь", "сам", "сама", "сами",
+    "shut", "get", "screw", "piss", "go",
+))
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """What the lexicon says about one token (context-free)."""
+
+    key: str  # the main normalised form (used for phrases)
+    obscene: bool = False
+    english: bool = False
+    strong: bool = False  # insult whatever the context
+    weak_adj: bool = False  # insult when aimed at a person
+    weak_noun: bool = False
+    pron2: bool = False
+    person: bool = False
+    filler: bool = False
+    reporting: bool = False
+    trigger: bool = False
+    content: bool = True
+
+    @property
+    def insulting(self) -> bool:
+        return self.strong or self.weak_adj or self.weak_noun
+
+
+def _obscene_cyr(word: str) -> bool:
+    if lx.OBSCENE_RE.search(word) is None:
+        return False
+    return not (word in lx.OBSCENE_ALLOW_EXACT or lx.OBSCENE_ALLOW_RE.match(word))
+
+
+@lru_cache(maxsize=1 << 16)
+def analyse(token: str) -> Word:
+    """Classify one token (cached: help-desk messages reuse the same words all the time)."""
+    if is_plain_cyrillic(token):
+        w = collapse(token)
+        return Word(
+            key=w,
+            obscene=_obscene_cyr(w),
+            strong=w in lx.STRONG_RU,
+            weak_adj=w in lx.WEAK_ADJ_RU,
+            weak_noun=w in lx.WEAK_NOUN_RU,
+            pron2=w in lx.PRON2,
+            person=w in lx.PERSON,
+            filler=w in lx.FILLER,
+            reporting=w in lx.REPORTING,
+            trigger=w in _PHRASE_TRIGGERS,
+        )
+    cands = candidates(token)
+    if not cands:
+        return Word(key=token, content=False)
+    skip_translit = token in lx.TRANSLIT_ALLOW
+    key = ""
+    obscene = english = strong = weak_adj = weak_noun = pron2 = person = filler = reporting = False
+    trigger = False
+    for form, s in cands:
+        if form is Form.CYR:
+            if skip_translit:
+                continue
+            key = key or s
+            obscene = obscene or _obscene_cyr(s)
+            strong = strong or s in lx.STRONG_RU
+            weak_adj = weak_adj or s in lx.WEAK_ADJ_RU
+            weak_noun = weak_noun or s in lx.WEAK_NOUN_RU
+            pron2 = pron2 or s in lx.PRON2
+            person = person or s in lx.PERSON
+            filler = filler or s in lx.FILLER
+            reporting = reporting or s in lx.REPORTING
+            trigger = trigger or s in _PHRASE_TRIGGERS
+        elif form is Form.CYR_MASKED:
+            obscene = obscene or lx.OBSCENE_MASKED_RE.search(s) is not None
+            strong = strong or lx.STRONG_MASKED_RE.match(s) is not None
+        elif form is Form.LAT:
+            c = collapse(s)
+            key = key or c
+            english = english or lx.ENGLISH_RE.search(s) is not None
+            strong = strong or c in lx.STRONG_EN
+            weak_adj = weak_adj or c in lx.WEAK_ADJ_EN
+            weak_noun = weak_noun or c in lx.WEAK_NOUN_EN
+            pron2 = pron2 or c in lx.PRON2
+            person = person or c in lx.PERSON
+            filler = filler or c in lx.FILLER
+            trigger = trigger or c in _PHRASE_TRIGGERS
+        else:  # Form.LAT_MASKED
+            english = english or lx.ENGLISH_MASKED_RE.search(s) is not None
+            strong = strong or lx.STRONG_MASKED_RE.match(s) is not None
+    return Word(
+        key=key or token,
+        obscene=obscene,
+        english=english,
+        strong=strong,
+        weak_adj=weak_adj,
+        weak_noun=weak_noun,
+        pron2=pron2,
+        person=person,
+        filler=filler,
+        reporting=reporting,
+        trigger=trigger,
+    )
+
+
+def _reported(i: int, words: list[Word]) -> bool:
+    """«обзывают дебилом», «слово "идиот"», роман «Идиот»: reported speech, not aimed at the reader."""
+    return any(words[j].reporting for j in range(max(0, i - 3), i))
+
+
+def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
+    """The context rule for weak insults (тупой, козёл ...): see the package docstring."""
+    n = len(toks)
+    word = words[i]
+    tok = toks[i]
+    if word.weak_adj and not word.weak_noun and i + 1 < n:
+        nxt_tok = toks[i + 1]
+        nxt = words[i + 1]
+        if not nxt_tok.sentence_start and not tok.comma_after and nxt.content and not (
+            nxt.filler or nxt.pron2 or nxt.person or nxt.insulting
+        ):
+            return False  # attributive to a thing: «тупой вопрос», «глупые правила»
+    # backwards: skipping fillers and other insults, the first word is "you" or a person noun
+    j = i - 1
+    steps = 0
+    while j >= 0 and steps < 5 and not toks[j + 1].sentence_start:
+        w = words[j]
+        if w.pron2 or w.person:
+            return True
+        if not (w.filler or w.insulting):
+            break
+        j -= 1
+        steps += 1
+    # forwards: «тупая училка», «тупые вы», «козёл ты»
+    j = i + 1
+    steps = 0
+    while j < n and steps < 3 and not toks[j].sentence_start and not toks[j].comma_before:
+        w = words[j]
+        if w.pron2 or w.person:
+            return True
+        if not (w.filler or w.insulting):
+            break
+        j += 1
+        steps += 1
+    # vocative: «Козёл!», «Баран, ...» at the start of a sentence
+    return word.weak_noun and tok.sentence_start and tok.comma_after
+
+
+def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """Return (obscene, insult, english, all-in-order) offending fragments of a message."""
+    toks = tokens(basic(text))
+    words = [analyse(t.text) for t in toks]
+    obscene: list[str] = []
+    insult: list[str] = []
+    english: list[str] = []
+    ordered: list[str] = []
+    has_trigger = False
+    for i, (tok, w) in enumerate(zip(toks, words, strict=True)):
+        has_trigger = has_trigger or w.trigger
+        hit = False
+        if w.obscene:
+            obscene.append(tok.text)
+            hit = True
+        if w.english:
+            english.append(tok.text)
+            hit = True
+        if w.strong and not _reported(i, words):
+            insult.append(tok.text)
+            hit = True
+        elif (w.weak_adj or w.weak_noun) and not w.strong and _aimed_at_person(i, toks, words):
+            insult.append(tok.text)
+            hit = True
+        if hit and tok.text not in ordered:
+            ordered.append(tok.text)
+    if has_trigger:
+        line = " ".join(("| " if t.sentence_start and k else "") + w.key for k, (t, w) in
+                        enumerate(zip(toks, words, strict=True)))
+        m = lx.PHRASE_INSULT_RE.search(line)
+        if m is not None:
+            phrase = m.group().strip("| ")
+            insult.append(phrase)
+            if phrase not in ordered:
+                ordered.append(phrase)
+    return obscene, insult, english, ordered
