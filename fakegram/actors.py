@@ -226,10 +226,7 @@ class Actor:
             msgs = [m for m in msgs if m.thread_id == self.thread]
         return msgs
 
-    async def press(self, button: str, timeout: float = 5.0) -> CallAnswer:  # noqa: ASYNC109
-        """Press the inline button whose text contains ``button`` on the newest bot message (in this
-        chat, and this actor's topic if bound) that has one; return the bot's answerCallbackQuery."""
-        available: list[str] = []
+    def _find_button(self, button: str, available: list[str]) -> tuple[Msg, str] | None:
         for msg in reversed(self._bot_messages()):
             if msg.deleted:
                 continue
@@ -238,11 +235,37 @@ class Actor:
                     if button in b.get("text", ""):
                         if b.get("callback_data") is None:
                             raise AssertionError(f"{self}: button {b.get('text')!r} has no callback_data: {b}")
-                        return await self.press_data(msg, str(b["callback_data"]), timeout=timeout)
+                        return msg, str(b["callback_data"])
                     available.append(f"{b.get('text')!r} (message {msg.message_id})")
-        raise AssertionError(
-            f"{self}: no inline button containing {button!r}; available buttons: {available or 'none'}"
-        )
+        return None
+
+    async def press(self, button: str, timeout: float = 5.0) -> CallAnswer:  # noqa: ASYNC109
+        """Press the inline button whose text contains ``button`` on the newest bot message (in this
+        chat, and this actor's topic if bound) that has one; return the bot's answerCallbackQuery.
+
+        Like a person, it first lets the bot finish what it is doing (so the newest menu is there), then
+        waits up to ``timeout`` for a matching button to appear."""
+        try:
+            await self.server.wait_idle(timeout=timeout)
+        except AssertionError:
+            pass  # busy (for example pausing after a 429): look at what is there, and keep waiting
+        found: list[tuple[Msg, str]] = []
+        available: list[str] = []
+
+        def check() -> bool:
+            available.clear()
+            hit = self._find_button(button, available)
+            if hit is not None:
+                found.append(hit)
+                return True
+            return False
+
+        if not await self.server.world.wait_for(check, timeout):
+            raise AssertionError(
+                f"{self}: no inline button containing {button!r}; available buttons: {available or 'none'}"
+            )
+        msg, data = found[0]
+        return await self.press_data(msg, data, timeout=timeout)
 
     async def press_data(self, msg: Msg, data: str, timeout: float = 5.0) -> CallAnswer:  # noqa: ASYNC109
         """Inject a callback_query with arbitrary ``data`` on ``msg``; wait for answerCallbackQuery."""

@@ -431,7 +431,16 @@ def _check(t: str, value: Any, path: str, problems: list[str]) -> None:
             if disc is not None and value.get(disc[0]) == disc[1]:
                 _check(st, value, path, problems)
                 return
-        problems.append(f"{path}: no subtype of {t} matches")
+        best: list[str] | None = None
+        for st in subtypes:
+            if discriminator(st) is not None:
+                continue
+            found: list[str] = []
+            _check(st, value, path, found)
+            if not found:
+                return
+            best = found if best is None or len(found) < len(best) else best
+        problems.extend(best or [f"{path}: no subtype of {t} matches"])
         return
     fields = {f.name: f for f in type_fields(t)}
     for name, f in fields.items():
