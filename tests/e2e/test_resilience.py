@@ -27,7 +27,7 @@ async def test_restart_in_the_middle_of_the_dialog(plain_desk: Harness) -> None:
 
 async def test_restart_with_an_open_ticket(desk: Harness) -> None:
     parent = desk.user("Тамара")
-    number, card = await ask(desk, parent)
+    _number, card = await ask(desk, parent)
     await desk.restart()
     await parent.send("Дополнение после перезапуска")
     await desk.staff().expect("Дополнение после перезапуска")
@@ -95,7 +95,7 @@ async def test_long_text_is_relayed_in_parts(desk: Harness) -> None:
     parent = desk.user("Долгий")
     long_question = ("Очень подробное описание проблемы со входом. " * 95).strip()
     assert len(long_question) > 4000
-    number, card = await ask(desk, parent, long_question)
+    _number, card = await ask(desk, parent, long_question)
     await desk.server.wait_idle()
     # Card plus the continuation: every word arrives, and no call was refused by the server.
     staff_texts = [m.text for m in desk.server.chat_messages(desk.group.id) if m.from_bot and m.text]
@@ -164,7 +164,7 @@ async def test_cancel_in_every_state(desk: Harness) -> None:
 
 async def test_server_429_and_500_on_the_way_to_the_user(desk: Harness) -> None:
     parent = desk.user("Галина")
-    number, card = await ask(desk, parent)
+    _number, card = await ask(desk, parent)
     user_chat = parent.chat.id
     desk.server.fail_next(method="sendMessage", chat_id=user_chat, status=429, retry_after=1)
     await answer(desk, card, "Ответ через 429")

@@ -29,7 +29,7 @@ async def test_parent_question_and_answer(desk: Harness) -> None:
 
 async def test_teacher_question_and_answer(desk: Harness) -> None:
     teacher = desk.user("Пётр")
-    number, card = await ask(
+    _number, card = await ask(
         desk,
         teacher,
         "Как закрыть четверть в журнале, если у ученика нет оценок?",
@@ -70,7 +70,7 @@ async def test_followups_both_ways_with_photo_and_document(desk: Harness) -> Non
 
 async def test_claim_and_close(desk: Harness) -> None:
     parent = desk.user("Ольга")
-    number, card = await ask(desk, parent)
+    _number, card = await ask(desk, parent)
     staff = desk.staff()
     ans = await press_on(staff, card, "Взять в работу")
     assert "у Вас в работе" in (ans.text or "")
@@ -91,7 +91,7 @@ async def test_claim_and_close(desk: Harness) -> None:
 
 async def test_user_closes_own_ticket(desk: Harness) -> None:
     parent = desk.user("Вера")
-    number, card = await ask(desk, parent)
+    _number, card = await ask(desk, parent)
     await parent.press("Вопрос решён")
     await parent.expect("закрыт. Спасибо")
     await desk.staff().expect("Пользователь закрыл вопрос")
@@ -100,7 +100,7 @@ async def test_user_closes_own_ticket(desk: Harness) -> None:
 
 async def test_late_reply_reopens_closed_ticket(desk: Harness) -> None:
     parent = desk.user("Нина")
-    number, card = await ask(desk, parent)
+    _number, card = await ask(desk, parent)
     staff = desk.staff()
     await press_on(staff, card, "Закрыть")
     await parent.expect("закрыл Ваш вопрос")
@@ -115,7 +115,7 @@ async def test_late_reply_reopens_closed_ticket(desk: Harness) -> None:
 
 async def test_internal_note_is_not_sent(desk: Harness) -> None:
     parent = desk.user("Зоя")
-    number, card = await ask(desk, parent)
+    _number, card = await ask(desk, parent)
     await answer(desk, card, "// позвонить родителю после 15:00")
     await parent.expect_nothing(timeout=0.7)
     await answer(desk, card, "Ответ по существу")
