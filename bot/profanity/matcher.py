@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from functools import lru_cache
+from typing import NamedTuple
 
 from . import lexicon as lx
-from .normalize import Form, Token, basic, candidates, collapse, is_plain_cyrillic, tokens
+from .normalize import (
+    SPELLED,
+    Form,
+    Token,
+    basic,
+    candidates,
+    collapse,
+    comma_after,
+    is_plain_cyrillic,
+    tokens,
+)
 
 _PHRASE_TRIGGERS: frozenset[str] = frozenset(collapse(w) for w in (
     "пошел", "пошла", "пошли", "пошёл", "иди", "идите", "закрой", "закройте", "заткни", "заткните",
@@ -15,8 +26,7 @@ _PHRASE_TRIGGERS: frozenset[str] = frozenset(collapse(w) for w in (
 ))
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(NamedTuple):
     """What the lexicon says about one token (context-free)."""
 
     key: str  # the main normalised form (used for phrases)
@@ -37,6 +47,25 @@ class Word:
         return self.strong or self.weak_adj or self.weak_noun
 
 
+def _masked_hit(patterns: tuple[re.Pattern[str], ...], word: str) -> bool:
+    """A wildcard match counts only if real letters outnumber the stars it relies on.
+
+    ``учитель**предметник`` must not match ``ж*п`` through ``**п``: the matched span needs two real
+    letters unless it starts the word (``б**ть`` matches ``^бля`` through ``б**``).
+    """
+    stars = word.count("*")
+    if stars >= len(word) - stars:
+        return False
+    for pattern in patterns:
+        m = pattern.search(word)
+        if m is None:
+            continue
+        span = m.group()
+        if m.start() == 0 or len(span) - span.count("*") >= 2:
+            return True
+    return False
+
+
 def _obscene_cyr(word: str) -> bool:
     if lx.OBSCENE_RE.search(word) is None:
         return False
@@ -46,6 +75,19 @@ def _obscene_cyr(word: str) -> bool:
 @lru_cache(maxsize=1 << 16)
 def analyse(token: str) -> Word:
     """Classify one token (cached: help-desk messages reuse the same words all the time)."""
+    if token.startswith(SPELLED):
+        letters = token[1:]
+        parts = [_analyse(letters[k:]) for k in range(3) if len(letters) - k >= 3]
+        return Word(
+            key=letters,
+            obscene=any(p.obscene for p in parts),
+            english=any(p.english for p in parts),
+            strong=any(p.strong for p in parts),
+        )
+    return _analyse(token)
+
+
+def _analyse(token: str) -> Word:
     if is_plain_cyrillic(token):
         w = collapse(token)
         return Word(
@@ -60,17 +102,14 @@ def analyse(token: str) -> Word:
             reporting=w in lx.REPORTING,
             trigger=w in _PHRASE_TRIGGERS,
         )
-    cands = candidates(token)
+    cands = candidates(token, lx.TRANSLIT_ALLOW)
     if not cands:
         return Word(key=token, content=False)
-    skip_translit = token in lx.TRANSLIT_ALLOW
     key = ""
     obscene = english = strong = weak_adj = weak_noun = pron2 = person = filler = reporting = False
     trigger = False
     for form, s in cands:
         if form is Form.CYR:
-            if skip_translit:
-                continue
             key = key or s
             obscene = obscene or _obscene_cyr(s)
             strong = strong or s in lx.STRONG_RU
@@ -82,7 +121,7 @@ def analyse(token: str) -> Word:
             reporting = reporting or s in lx.REPORTING
             trigger = trigger or s in _PHRASE_TRIGGERS
         elif form is Form.CYR_MASKED:
-            obscene = obscene or lx.OBSCENE_MASKED_RE.search(s) is not None
+            obscene = obscene or _masked_hit(lx.OBSCENE_MASKED, s)
             strong = strong or lx.STRONG_MASKED_RE.match(s) is not None
         elif form is Form.LAT:
             c = collapse(s)
@@ -96,7 +135,7 @@ def analyse(token: str) -> Word:
             filler = filler or c in lx.FILLER
             trigger = trigger or c in _PHRASE_TRIGGERS
         else:  # Form.LAT_MASKED
-            english = english or lx.ENGLISH_MASKED_RE.search(s) is not None
+            english = english or _masked_hit(lx.ENGLISH_MASKED, s)
             strong = strong or lx.STRONG_MASKED_RE.match(s) is not None
     return Word(
         key=key or token,
@@ -115,7 +154,7 @@ def analyse(token: str) -> Word:
 
 def _reported(i: int, words: list[Word]) -> bool:
     """«обзывают дебилом», «слово "идиот"», роман «Идиот»: reported speech, not aimed at the reader."""
-    return any(words[j].reporting for j in range(max(0, i - 3), i))
+    return any(words[j].reporting for j in range(max(0, i - 4), i))
 
 
 def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
@@ -126,7 +165,7 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
     if word.weak_adj and not word.weak_noun and i + 1 < n:
         nxt_tok = toks[i + 1]
         nxt = words[i + 1]
-        if not nxt_tok.sentence_start and not tok.comma_after and nxt.content and not (
+        if not nxt_tok.sentence_start and not nxt_tok.comma_before and nxt.content and not (
             nxt.filler or nxt.pron2 or nxt.person or nxt.insulting
         ):
             return False  # attributive to a thing: «тупой вопрос», «глупые правила»
@@ -141,6 +180,12 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
             break
         j -= 1
         steps += 1
+    # copula after a dash: «учительница истории — тупая овца»
+    if tok.dash_before or (i > 0 and words[i - 1].insulting and toks[i - 1].dash_before):
+        start = i if tok.dash_before else i - 1
+        for j in range(max(0, start - 3), start):
+            if words[j].pron2 or words[j].person:
+                return True
     # forwards: «тупая училка», «тупые вы», «козёл ты»
     j = i + 1
     steps = 0
@@ -153,7 +198,7 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
         j += 1
         steps += 1
     # vocative: «Козёл!», «Баран, ...» at the start of a sentence
-    return word.weak_noun and tok.sentence_start and tok.comma_after
+    return word.weak_noun and tok.sentence_start and comma_after(toks, i)
 
 
 def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
@@ -167,21 +212,22 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
     has_trigger = False
     for i, (tok, w) in enumerate(zip(toks, words, strict=True)):
         has_trigger = has_trigger or w.trigger
+        shown = tok.text.lstrip(SPELLED)
         hit = False
         if w.obscene:
-            obscene.append(tok.text)
+            obscene.append(shown)
             hit = True
         if w.english:
-            english.append(tok.text)
+            english.append(shown)
             hit = True
         if w.strong and not _reported(i, words):
-            insult.append(tok.text)
+            insult.append(shown)
             hit = True
         elif (w.weak_adj or w.weak_noun) and not w.strong and _aimed_at_person(i, toks, words):
-            insult.append(tok.text)
+            insult.append(shown)
             hit = True
-        if hit and tok.text not in ordered:
-            ordered.append(tok.text)
+        if hit and shown not in ordered:
+            ordered.append(shown)
     if has_trigger:
         line = " ".join(("| " if t.sentence_start and k else "") + w.key for k, (t, w) in
                         enumerate(zip(toks, words, strict=True)))

@@ -24,8 +24,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 # --------------------------------------------------------------------------- character tables
 
@@ -165,76 +165,89 @@ _MASK_CHARS = "*#%?!•●■×♥♡❤☆★"
 _MASK_TABLE = str.maketrans({c: "*" for c in _MASK_CHARS})
 _DOTS_INSIDE_RE = re.compile(r"(?<=\w)(?:\.{2,}|…+)(?=\w)")
 _MASK_RUN_RE = re.compile(r"\*+")
+_DIGIT_RUN_RE = re.compile(r"\d\d")
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """One word of the message as the matcher sees it."""
 
     text: str  # normalised token (lower case, invisibles removed, edge punctuation stripped)
     sentence_start: bool  # a sentence boundary (or the message start) precedes it
     comma_before: bool
     dash_before: bool
-    comma_after: bool  # a comma, '!' or sentence end follows (for vocatives)
 
 
 def tokens(text: str) -> list[Token]:
     """Tokenise a :func:`basic`-normalised message."""
     out: list[Token] = []
-    pending_boundary = True
-    pending_comma = False
-    pending_dash = False
+    boundary = True
+    comma = False
+    dash = False
     prev_end = 0
+    ends = _SENTENCE_END
+    run = 0  # current run of one-character tokens
+    spelled = False
     for m in _TOKEN_RE.finditer(text):
-        gap = text[prev_end : m.start()]
+        start = m.start()
+        if start - prev_end > 1 or text[prev_end:start] not in ("", " "):
+            gap = text[prev_end:start]
+            if not ends.isdisjoint(gap):
+                boundary = True
+            if "," in gap or ":" in gap:
+                comma = True
         prev_end = m.end()
-        if any(c in _SENTENCE_END for c in gap):
-            pending_boundary = True
-        if "," in gap or ":" in gap:
-            pending_comma = True
         raw = m.group()
         stripped = raw.strip(_EDGE)
+        if stripped == raw:
+            out.append(Token(raw, boundary, comma, dash))
+            boundary = comma = dash = False
+            if len(raw) == 1:
+                run += 1
+                spelled = spelled or run >= 3
+            else:
+                run = 0
+            continue
         if not stripped:
             if raw in _DASHES or all(c in "-—–−" for c in raw):
-                pending_dash = True
-            if any(c in _SENTENCE_END for c in raw):
-                pending_boundary = True
+                dash = True
+            if not ends.isdisjoint(raw):
+                boundary = True
             continue
-        if out and (pending_boundary or pending_comma):
-            last = out[-1]
-            if not last.comma_after:
-                out[-1] = Token(last.text, last.sentence_start, last.comma_before, last.dash_before, True)
-        out.append(Token(stripped, pending_boundary, pending_comma, pending_dash, False))
-        pending_boundary = pending_comma = pending_dash = False
+        out.append(Token(stripped, boundary, comma, dash))
+        boundary = comma = dash = False
+        if len(stripped) == 1:
+            run += 1
+            spelled = spelled or run >= 3
+        else:
+            run = 0
         tail = raw[len(raw.rstrip(_EDGE)) :]
-        if any(c in _SENTENCE_END for c in tail):
-            pending_boundary = True
+        if not ends.isdisjoint(tail):
+            boundary = True
         elif "," in tail:
-            pending_comma = True
+            comma = True
         elif tail and tail[-1] in "-—–":
-            pending_dash = True
-    if out and not out[-1].comma_after:
-        last = out[-1]
-        out[-1] = Token(last.text, last.sentence_start, last.comma_before, last.dash_before, True)
-    return _join_spelled_out(out)
+            dash = True
+    return _join_spelled_out(out) if spelled else out
+
+
+def comma_after(toks: list[Token], i: int) -> bool:
+    """A comma, a sentence end or the end of the message follows token ``i`` (for vocatives)."""
+    return i + 1 >= len(toks) or toks[i + 1].sentence_start or toks[i + 1].comma_before
 
 
 def _join_spelled_out(toks: list[Token]) -> list[Token]:
     """``х у й`` / ``f u c k``: runs of >= 3 one-character tokens become one token."""
-    if len(toks) < 3:
-        return toks
     out: list[Token] = []
     i = 0
     n = len(toks)
     while i < n:
         j = i
-        while j < n and len(toks[j].text) == 1 and (j == i or not toks[j].sentence_start):
+        while j < n and len(toks[j].text) == 1:
             j += 1
         if j - i >= 3:
             first = toks[i]
-            joined = "".join(t.text for t in toks[i:j])
-            out.append(Token(joined, first.sentence_start, first.comma_before, first.dash_before,
-                             toks[j - 1].comma_after))
+            joined = SPELLED + "".join(t.text for t in toks[i:j])
+            out.append(Token(joined, first.sentence_start, first.comma_before, first.dash_before))
             i = j
         else:
             out.append(toks[i])
@@ -243,6 +256,11 @@ def _join_spelled_out(toks: list[Token]) -> list[Token]:
 
 
 # --------------------------------------------------------------------------- candidates
+
+
+# Marks a token joined from letters spelled out one by one; its first one or two letters may be
+# ordinary one-letter words («и е б л а н ы»), so the matcher also tries the shorter tails.
+SPELLED = "\x01"
 
 
 class Form(IntEnum):
@@ -258,11 +276,13 @@ def is_plain_cyrillic(token: str) -> bool:
     return _CYR_WORD_RE.fullmatch(token) is not None
 
 
-def _mask_variants(word: str) -> list[str]:
+def _mask_variants(word: str, stretch: bool = True) -> list[str]:
     """A run of k stars may stand for k-1..k+1 letters; at most two runs are expanded."""
     runs = list(_MASK_RUN_RE.finditer(word))
     if not runs or len(runs) > 2:
         return []
+    if not stretch:
+        return [word]
     variants = [""]
     pos = 0
     for r in runs:
@@ -281,36 +301,40 @@ def _letters(word: str) -> int:
     return sum(1 for c in word if c.isalpha())
 
 
-def candidates(token: str) -> list[tuple[Form, str]]:
-    """All the word forms to match for one (non plain-Cyrillic) token."""
+def candidates(token: str, translit_allow: frozenset[str] = frozenset()) -> list[tuple[Form, str]]:
+    """All the word forms to match for one (non plain-Cyrillic) token.
+
+    ``translit_allow``: Latin words never read as Russian transliteration (``hue``, ``ebay``).
+    Identifiers (logins with ``_`` or digit runs) are not read as transliteration either.
+    """
     if _URLISH_RE.search(token):
         return []
+    identifier = "_" in token or _DIGIT_RUN_RE.search(token) is not None
     token = _DOTS_INSIDE_RE.sub(lambda m: "*" * max(1, len(m.group()) - 1), token)
-    pieces: list[str] = []
+    pieces: list[tuple[str, bool]] = []  # (piece, may a run of stars stand for more or fewer letters)
     parts = [p for p in _SEP_SPLIT_RE.split(token) if p]
     if len(parts) > 1:
-        pieces.extend(parts)
-        pieces.append("".join(parts))
+        pieces.extend((p, True) for p in parts)
+        pieces.append(("".join(parts), True))
         seps = [c for c in token if c in _SEPARATORS]
-        if len(seps) == 1:  # "х.й", "п-зда": a lone separator may be a masked letter
-            pieces.append(_SEP_SPLIT_RE.sub("*", token))
+        if len(seps) == 1 and min(len(p) for p in parts) <= 2 and len(token) <= 9:
+            # "х.й", "п-зда", "бл-ть": a lone separator next to a short piece may be one masked letter
+            pieces.append((_SEP_SPLIT_RE.sub("*", token), False))
     else:
-        pieces.append(token)
+        pieces.append((token, True))
     out: list[tuple[Form, str]] = []
-    seen: set[str] = set()
+    seen: set[tuple[Form, str]] = set()
 
     def add(form: Form, s: str) -> None:
-        key = f"{int(form)}{s}"
-        if s and key not in seen:
-            seen.add(key)
+        if s and (form, s) not in seen:
+            seen.add((form, s))
             out.append((form, s))
 
-    for piece in pieces:
+    for piece, stretch in pieces:
         if _HAS_CYR_RE.search(piece):
             masked = piece.translate(_MASK_TABLE)
             for table in (_VISUAL_TABLE, _PHONETIC_TABLE):
-                mapped = masked.translate(table)
-                _add_cyr(mapped, add)
+                _add_cyr(masked.translate(table), stretch, add)
         elif _HAS_LAT_RE.search(piece):
             if "!" in piece[1:-1] or "$" in piece or "@" in piece or any(c.isdigit() for c in piece):
                 lat = piece.translate(_EN_LEET_TABLE)
@@ -320,27 +344,24 @@ def candidates(token: str) -> list[tuple[Form, str]]:
             if "*" in lat_masked:
                 stripped = lat_masked.strip("*")
                 if _letters(stripped) >= 2 and stripped.count("*") <= _letters(stripped):
-                    for v in _mask_variants(stripped):
+                    for v in _mask_variants(stripped, stretch):
                         add(Form.LAT_MASKED, v)
             else:
                 add(Form.LAT, lat)
-                if lat.isalpha() and lat.isascii():
+                if lat.isalpha() and lat.isascii() and not identifier and lat not in translit_allow:
                     add(Form.CYR, collapse(translit(lat)))
                     if all(c in _HOMOGLYPH_LATIN for c in lat):
                         add(Form.CYR, collapse(lat.translate(_HOMOGLYPH_TABLE)))
-            # a Latin piece with digits/symbols may also be Cyrillic leet ("6ля", "3аебал" are Cyrillic)
-        elif any(c.isdigit() for c in piece) and any(c in _MASK_CHARS for c in piece):
-            continue
     return out
 
 
-def _add_cyr(mapped: str, add: Callable[[Form, str], None]) -> None:
+def _add_cyr(mapped: str, stretch: bool, add: Callable[[Form, str], None]) -> None:
     if "*" in mapped:
         stripped = mapped.strip("*")
         letters = _letters(stripped)
         if letters >= 2 and stripped.count("*") <= letters + 1 and _HAS_CYR_RE.search(stripped):
             collapsed = _COLLAPSE_LETTERS_RE.sub(r"\1", stripped)
-            for v in _mask_variants(collapsed):
+            for v in _mask_variants(collapsed, stretch):
                 add(Form.CYR_MASKED, v)
             if "*" not in collapsed:
                 add(Form.CYR, collapse(collapsed))
