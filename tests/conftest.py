@@ -109,6 +109,8 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
         await server.stop()
     # Any call that real Telegram would refuse is a failure of the bot.
     assert not server.rejected, "refused calls: " + "; ".join(f"{c.method}: {c.error}" for c in server.rejected)
+    bugs = [w for w in server.warnings if w.startswith("fakegram bug")]
+    assert not bugs, bugs
 
 
 async def _harness(server: FakeTelegram, tmp_path: Path, forum: bool) -> AsyncIterator[Harness]:
