@@ -9,7 +9,7 @@ from tests.e2e.helpers import answer, ask, press_on
 async def test_one_topic_per_user_reused_for_later_tickets(forum_desk: Harness) -> None:
     h = forum_desk
     parent = h.user("Анна")
-    first, card1 = await ask(h, parent)
+    _first, card1 = await ask(h, parent)
     await press_on(h.staff(), card1, "Закрыть")
     await parent.expect("закрыл Ваш вопрос")
     second, card2 = await ask(h, parent, "Новый вопрос про расписание", first_time=False)
@@ -54,14 +54,14 @@ async def test_question_with_photo_and_document_is_copied_under_the_card(desk: H
 async def test_deleted_topic_is_recreated(forum_desk: Harness) -> None:
     h = forum_desk
     parent = h.user("Вика")
-    first, card = await ask(h, parent)
+    _first, card = await ask(h, parent)
     await press_on(h.staff(), card, "Закрыть")
     await parent.expect("закрыл Ваш вопрос")
     await h.server.wait_idle()
     [topic] = h.server.topics(h.group)
     deleted = await h.app.bot.delete_forum_topic(h.group.id, topic.thread_id)  # type: ignore[union-attr]
     assert deleted
-    second, card2 = await ask(h, parent, "Снова вопрос", first_time=False)
+    _second, card2 = await ask(h, parent, "Снова вопрос", first_time=False)
     assert card2.thread_id not in (None, topic.thread_id)
     await answer(h, card2, "Ответ в новой теме")
     await parent.expect("Ответ в новой теме")
