@@ -51,11 +51,18 @@ def read_settings() -> Settings | None:
     return None
 
 
-async def _run(settings: Settings) -> None:
+async def _run(settings: Settings) -> int:
     from bot.factory import create_app, run_polling
+    from bot.school import ProfileError
+    from bot.services.kb import KnowledgeBaseError
 
-    app = await create_app(settings)
+    try:
+        app = await create_app(settings)
+    except (ProfileError, KnowledgeBaseError) as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
     await run_polling(app)
+    return 0
 
 
 def cli(argv: list[str] | None = None) -> int:
@@ -76,10 +83,9 @@ def cli(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_doctor(settings))
     try:
-        asyncio.run(_run(settings))
+        return asyncio.run(_run(settings))
     except KeyboardInterrupt:
-        pass
-    return 0
+        return 0
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+ROOT = Path(__file__).resolve().parent.parent
 TOKEN_RE = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{20,}$")
 SUPPORTED_LOCALES = ("ru", "en")
 
@@ -49,6 +50,9 @@ class Settings:
     timezone: ZoneInfo
     default_locale: str
     log_level: str = "INFO"
+    school_profile: Path = ROOT / "school.example.toml"
+    knowledge_dir: Path = ROOT / "knowledge"
+    tick_seconds: float = 30.0
 
     @property
     def uses_local_server(self) -> bool:
@@ -125,6 +129,35 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}.")
 
+    profile_raw = env.get("SCHOOL_PROFILE", "").strip()
+    if profile_raw:
+        school_profile = Path(profile_raw)
+    else:
+        # A school's own school.toml wins; the example lets a fresh clone start.
+        school_profile = Path("school.toml") if Path("school.toml").exists() else ROOT / "school.example.toml"
+    if not school_profile.is_file():
+        raise ConfigError(
+            f"SCHOOL_PROFILE must point to the school's profile file, but {str(school_profile)!r} does not exist "
+            "(copy school.example.toml to school.toml and fill it in)."
+        )
+
+    knowledge_raw = env.get("KNOWLEDGE_DIR", "").strip()
+    knowledge_dir = Path(knowledge_raw) if knowledge_raw else ROOT / "knowledge"
+    if not knowledge_dir.is_dir():
+        raise ConfigError(
+            f"KNOWLEDGE_DIR must be a folder of reference articles, {str(knowledge_dir)!r} is not."
+        )
+
+    tick_raw = env.get("TICK_SECONDS", "").strip() or "30"
+    try:
+        tick_seconds = float(tick_raw)
+    except ValueError:
+        tick_seconds = -1.0
+    if not 0.05 <= tick_seconds <= 3600:
+        raise ConfigError(
+            f"TICK_SECONDS must be a number of seconds between 0.05 and 3600, got {tick_raw!r}."
+        )
+
     return Settings(
         bot_token=Secret(token),
         telegram_api_base=api_base,
@@ -135,4 +168,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         timezone=tz,
         default_locale=locale,
         log_level=level,
+        school_profile=school_profile,
+        knowledge_dir=knowledge_dir,
+        tick_seconds=tick_seconds,
     )

@@ -21,7 +21,10 @@ from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, Gateway
 from bot.desk import Desk
 from bot.filters import StaffMembership
+from bot.jobs import JobRunner
 from bot.middlewares.context import UserContextMiddleware
+from bot.school import SchoolProfile, load_profile
+from bot.services.kb import KnowledgeBase, load_knowledge_base
 from bot.services.tickets import TicketService
 from bot.texts import Texts
 from storage.db import Database
@@ -76,15 +79,28 @@ class App:
     desk: Desk
     delivery: DeliveryMiddleware
     clock: Clock
+    school: SchoolProfile
+    kb: KnowledgeBase
+    runner: JobRunner
     extras: dict[str, object] = field(default_factory=dict)
 
     async def close(self) -> None:
+        self.runner.stop()
         await self.bot.session.close()
         await self.db.close()
 
 
 def create_dispatcher(
-    *, settings: Settings, db: Database, texts: Texts, service: TicketService, desk: Desk
+    *,
+    settings: Settings,
+    db: Database,
+    texts: Texts,
+    service: TicketService,
+    desk: Desk,
+    school: SchoolProfile,
+    kb: KnowledgeBase,
+    runner: JobRunner,
+    clock: Clock,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=SQLiteStorage(db),
@@ -94,6 +110,10 @@ def create_dispatcher(
         texts=texts,
         service=service,
         desk=desk,
+        school=school,
+        kb=kb,
+        runner=runner,
+        clock=clock,
     )
     context = UserContextMiddleware(service, texts)
     dp.message.outer_middleware(context)
@@ -111,20 +131,39 @@ def create_dispatcher(
         for locale, names in COMMAND_TEXTS.items():
             commands = [BotCommand(command=c, description=names[c]) for c in COMMANDS]
             await bot.set_my_commands(commands, scope=scope, language_code=None if locale == "ru" else locale)
+        runner.start()
         log.info("bot started")
 
+    async def on_shutdown() -> None:
+        runner.stop()
+
     dp.startup.register(on_startup)
+    dp.shutdown.register(on_shutdown)
     return dp
 
 
 async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
+    """Build the whole application. Raises ProfileError / KnowledgeBaseError for a bad school file."""
+    school = load_profile(settings.school_profile)
+    kb = load_knowledge_base(settings.knowledge_dir, default_locale=settings.default_locale)
+    runner = JobRunner(clock, settings.timezone, settings.tick_seconds)
     db = await Database.open(settings.database_path)
     texts = Texts(default_locale=settings.default_locale)
     bot, delivery = create_bot(settings)
     service = TicketService(db, clock)
     desk = Desk(service=service, gateway=Gateway(bot), texts=texts, staff_chat_id=settings.staff_chat_id)
     delivery.on_blocked = desk.on_blocked
-    dp = create_dispatcher(settings=settings, db=db, texts=texts, service=service, desk=desk)
+    dp = create_dispatcher(
+        settings=settings,
+        db=db,
+        texts=texts,
+        service=service,
+        desk=desk,
+        school=school,
+        kb=kb,
+        runner=runner,
+        clock=clock,
+    )
     return App(
         settings=settings,
         bot=bot,
@@ -135,6 +174,9 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         desk=desk,
         delivery=delivery,
         clock=clock,
+        school=school,
+        kb=kb,
+        runner=runner,
     )
 
 

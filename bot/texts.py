@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import I18n
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -22,16 +23,33 @@ DOMAIN = "messages"
 
 
 def compile_catalogs(path: Path = LOCALES_DIR) -> list[Path]:
-    """Compile every ``messages.po`` whose ``.mo`` is missing or older. Returns the files written."""
+    """Compile each locale's catalogs into one ``messages.mo``, when it is missing or older than a source.
+
+    A locale may have several ``.po`` files in ``LC_MESSAGES/`` (one per feature: ``messages.po``,
+    ``schedule.po``, ...); they are merged, and a key defined twice is an error.
+    """
     written: list[Path] = []
-    for po in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    for folder in sorted(path.glob("*/LC_MESSAGES")):
+        sources = sorted(folder.glob("*.po"))
+        if not sources:
             continue
-        with po.open("rb") as src:
-            catalog = read_po(src, locale=po.parent.parent.name)
+        mo = folder / f"{DOMAIN}.mo"
+        newest = max(src.stat().st_mtime for src in sources)
+        if mo.exists() and mo.stat().st_mtime >= newest:
+            continue
+        locale = folder.parent.name
+        merged = Catalog(locale=locale, domain=DOMAIN)
+        for src in sources:
+            with src.open("rb") as f:
+                catalog = read_po(f, locale=locale)
+            for message in catalog:
+                if not message.id:
+                    continue
+                if merged.get(message.id) is not None:
+                    raise ValueError(f"{src}: text key {message.id!r} is defined twice in locale {locale}")
+                merged.add(message.id, message.string)
         with mo.open("wb") as dst:
-            write_mo(dst, catalog)
+            write_mo(dst, merged)
         written.append(mo)
     return written
 

@@ -14,11 +14,16 @@ def main() -> int:
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     for line in stdin:
         v = classify(line.rstrip("\r\n"))
-        out.write(json.dumps(
-            {"violation": v.violation, "category": v.category.value if v.category else None,
-             "matches": list(v.matches)},
-            ensure_ascii=False,
-        ))
+        out.write(
+            json.dumps(
+                {
+                    "violation": v.violation,
+                    "category": v.category.value if v.category else None,
+                    "matches": list(v.matches),
+                },
+                ensure_ascii=False,
+            )
+        )
         out.write("\n")
     out.flush()
     return 0

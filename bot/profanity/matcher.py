@@ -19,11 +19,36 @@ from .normalize import (
     tokens,
 )
 
-_PHRASE_TRIGGERS: frozenset[str] = frozenset(collapse(w) for w in (
-    "пошел", "пошла", "пошли", "пошёл", "иди", "идите", "закрой", "закройте", "заткни", "заткните",
-    "завали", "завалите", "захлопни", "захлопните", "вон", "катись", "катитесь", "сам", "сама", "сами",
-    "shut", "get", "screw", "piss", "go",
-))
+_PHRASE_TRIGGERS: frozenset[str] = frozenset(
+    collapse(w)
+    for w in (
+        "пошел",
+        "пошла",
+        "пошли",
+        "пошёл",
+        "иди",
+        "идите",
+        "закрой",
+        "закройте",
+        "заткни",
+        "заткните",
+        "завали",
+        "завалите",
+        "захлопни",
+        "захлопните",
+        "вон",
+        "катись",
+        "катитесь",
+        "сам",
+        "сама",
+        "сами",
+        "shut",
+        "get",
+        "screw",
+        "piss",
+        "go",
+    )
+)
 
 
 class Word(NamedTuple):
@@ -165,8 +190,11 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
     if word.weak_adj and not word.weak_noun and i + 1 < n:
         nxt_tok = toks[i + 1]
         nxt = words[i + 1]
-        if not nxt_tok.sentence_start and not nxt_tok.comma_before and nxt.content and not (
-            nxt.filler or nxt.pron2 or nxt.person or nxt.insulting
+        if (
+            not nxt_tok.sentence_start
+            and not nxt_tok.comma_before
+            and nxt.content
+            and not (nxt.filler or nxt.pron2 or nxt.person or nxt.insulting)
         ):
             return False  # attributive to a thing: «тупой вопрос», «глупые правила»
     # backwards: skipping fillers and other insults, the first word is "you" or a person noun
@@ -229,8 +257,10 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
         if hit and shown not in ordered:
             ordered.append(shown)
     if has_trigger:
-        line = " ".join(("| " if t.sentence_start and k else "") + w.key for k, (t, w) in
-                        enumerate(zip(toks, words, strict=True)))
+        line = " ".join(
+            ("| " if t.sentence_start and k else "") + w.key
+            for k, (t, w) in enumerate(zip(toks, words, strict=True))
+        )
         m = lx.PHRASE_INSULT_RE.search(line)
         if m is not None:
             phrase = m.group().strip("| ")

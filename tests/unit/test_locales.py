@@ -14,9 +14,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def catalog(locale: str) -> dict[str, str]:
-    with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as f:
-        cat = read_po(f, locale=locale)
-    return {str(m.id): str(m.string) for m in cat if m.id}
+    """All texts of a locale: every ``.po`` file in its LC_MESSAGES folder."""
+    merged: dict[str, str] = {}
+    for po in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            cat = read_po(f, locale=locale)
+        for m in cat:
+            if m.id:
+                assert str(m.id) not in merged, f"{po.name}: {m.id} defined twice"
+                merged[str(m.id)] = str(m.string)
+    return merged
+
+
+def test_same_files_in_every_locale() -> None:
+    names = {loc: sorted(p.name for p in (LOCALES_DIR / loc / "LC_MESSAGES").glob("*.po")) for loc in ("ru", "en")}
+    assert names["ru"] == names["en"]
 
 
 def placeholders(text: str) -> set[str]:

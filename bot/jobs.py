@@ -1,0 +1,68 @@
+"""Scheduled work. The database is the source of truth; the scheduler only says "look now".
+
+One APScheduler interval job (``tick``, stable id) runs every ``TICK_SECONDS``: it asks each registered
+check what is due at ``clock()`` and does it. Checks record what they did in the database, so a restart
+rebuilds nothing by hand, and a deadline that passed while the bot was down fires once at the first tick
+after start (the job's first run is immediate), not never and not twice. Because time comes from the
+injected clock, tests and the sandbox can move it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+DueCheck = Callable[[datetime], Awaitable[None]]
+
+
+class JobRunner:
+    def __init__(self, clock: Clock, tz: ZoneInfo, tick_seconds: float) -> None:
+        self.clock = clock
+        self.tz = tz
+        self.tick_seconds = tick_seconds
+        self.checks: list[tuple[str, DueCheck]] = []
+        self.ticks = 0
+        self.scheduler: AsyncIOScheduler | None = None
+
+    def add(self, name: str, check: DueCheck) -> None:
+        self.checks.append((name, check))
+
+    async def tick(self) -> None:
+        now = self.clock()
+        self.ticks += 1
+        for name, check in self.checks:
+            try:
+                await check(now)
+            except Exception:
+                # One failing check must not starve the others; it is tried again next tick.
+                log.exception("scheduled check %s failed", name)
+
+    def start(self) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(timezone=self.tz)
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self.tick_seconds, timezone=self.tz),
+            id="tick",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(60, int(self.tick_seconds * 10)),
+            next_run_time=datetime.now(self.tz) + timedelta(milliseconds=50),
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+        return scheduler
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.scheduler = None
