@@ -18,6 +18,7 @@ from bot.delivery import Destination, Gateway
 from bot.domain import TicketStatus
 from bot.formatting import TEXT_LIMIT, compose, utf16_len, visible_len
 from bot.keyboards import staff_card
+from bot.services.kb import KnowledgeBase
 from bot.services.tickets import TicketService
 from bot.texts import Texts, Tr
 from storage.tickets import Ticket
@@ -75,11 +76,13 @@ class Desk:
         gateway: Gateway,
         texts: Texts,
         staff_chat_id: int,
+        kb: KnowledgeBase | None = None,
     ) -> None:
         self.service = service
         self.gateway = gateway
         self.texts = texts
         self.staff_chat_id = staff_chat_id
+        self.kb = kb
         self.mode = StaffMode()
 
     @property
@@ -121,8 +124,21 @@ class Desk:
             question="",
         )
         hint = tr("staff.card_hint_forum" if self.mode.forum else "staff.card_hint_plain")
+        extra = "".join(f"{line}\n" for line in self.card_lines(ticket))
         question = ticket.question or tr("confirm.no_text")
-        return compose(f"{header.rstrip()}\n{hint}\n\n", question, TEXT_LIMIT)
+        return compose(f"{header.rstrip()}\n{extra}{hint}\n\n", question, TEXT_LIMIT)
+
+    def card_lines(self, ticket: Ticket) -> list[str]:
+        """Extra facts on the card: what the user has already been shown, who should take it."""
+        tr = self.staff_tr
+        lines: list[str] = []
+        if ticket.offered_articles:
+            titles = []
+            for article_id in ticket.offered_articles:
+                article = self.kb.article(article_id, tr.locale) if self.kb else None
+                titles.append(f"«{escape(article.title if article else article_id)}»")
+            lines.append(tr("staff.card_articles", titles=", ".join(titles)))
+        return lines
 
     async def refresh_card(self, ticket: Ticket) -> None:
         if ticket.card_message_id is None or ticket.staff_chat_id is None:

@@ -151,7 +151,9 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     texts = Texts(default_locale=settings.default_locale)
     bot, delivery = create_bot(settings)
     service = TicketService(db, clock)
-    desk = Desk(service=service, gateway=Gateway(bot), texts=texts, staff_chat_id=settings.staff_chat_id)
+    desk = Desk(
+        service=service, gateway=Gateway(bot), texts=texts, staff_chat_id=settings.staff_chat_id, kb=kb
+    )
     delivery.on_blocked = desk.on_blocked
     dp = create_dispatcher(
         settings=settings,

@@ -29,6 +29,13 @@ class Ticket:
     claimed_at: datetime | None
     answered_at: datetime | None
     closed_at: datetime | None
+    routed_to: tuple[str, ...] = ()
+    take_up_at: datetime | None = None
+    queued: bool = False
+    vendor_at: datetime | None = None
+    vendor_ref: str | None = None
+    vendor_reminded_at: datetime | None = None
+    offered_articles: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:
@@ -79,6 +86,13 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         claimed_at=_dt(row["claimed_at"]),
         answered_at=_dt(row["answered_at"]),
         closed_at=_dt(row["closed_at"]),
+        routed_to=tuple(k for k in row["routed_to"].split(",") if k),
+        take_up_at=_dt(row["take_up_at"]),
+        queued=bool(row["queued"]),
+        vendor_at=_dt(row["vendor_at"]),
+        vendor_ref=row["vendor_ref"],
+        vendor_reminded_at=_dt(row["vendor_reminded_at"]),
+        offered_articles=tuple(k for k in row["offered_articles"].split(",") if k),
     )
 
 
@@ -109,12 +123,28 @@ class TicketRepo:
         self.conn = conn
 
     async def create(
-        self, *, user_id: int, role: Role, topic: Topic, category: Category, question: str, now: datetime
+        self,
+        *,
+        user_id: int,
+        role: Role,
+        topic: Topic,
+        category: Category,
+        question: str,
+        now: datetime,
+        offered_articles: tuple[str, ...] = (),
     ) -> Ticket:
         async with self.conn.execute(
-            """INSERT INTO tickets (user_id, role, topic, category, question, created_at)
-               VALUES (?, ?, ?, ?, ?, ?) RETURNING *""",
-            (user_id, role.value, topic.value, category.value, question, now.isoformat()),
+            """INSERT INTO tickets (user_id, role, topic, category, question, created_at, offered_articles)
+               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+            (
+                user_id,
+                role.value,
+                topic.value,
+                category.value,
+                question,
+                now.isoformat(),
+                ",".join(offered_articles),
+            ),
         ) as cur:
             row = await cur.fetchone()
         assert row is not None

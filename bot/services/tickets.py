@@ -107,13 +107,29 @@ class TicketService:
             await self.users.set_locale(user.id, locale)
 
     async def open_ticket(
-        self, user: User, *, role: Role, topic: Topic, category: Category, draft: Draft
+        self,
+        user: User,
+        *,
+        role: Role,
+        topic: Topic,
+        category: Category,
+        draft: Draft,
+        offered_articles: tuple[str, ...] = (),
     ) -> tuple[Ticket, list[TicketMessage]]:
-        """Create the ticket and record the user's messages that make up the question."""
+        """Create the ticket and record the user's messages that make up the question.
+
+        ``offered_articles``: reference articles the user saw before asking, noted so staff don't repeat them.
+        """
         now = self.now()
         async with self.db.transaction():
             ticket = await self.tickets.create(
-                user_id=user.id, role=role, topic=topic, category=category, question=draft.text, now=now
+                user_id=user.id,
+                role=role,
+                topic=topic,
+                category=category,
+                question=draft.text,
+                now=now,
+                offered_articles=offered_articles,
             )
             rows = [
                 await self.messages.add(

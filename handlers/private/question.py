@@ -217,8 +217,14 @@ async def draft_sent(
         return
     await callback.answer()
     await _drop_buttons(callback)
+    offered = tuple(str(a) for a in data.get("offered", []) if isinstance(a, str))
     ticket, _rows = await service.open_ticket(
-        user, role=user.role, topic=Topic(data["topic"]), category=Category(data["category"]), draft=draft
+        user,
+        role=user.role,
+        topic=Topic(data["topic"]),
+        category=Category(data["category"]),
+        draft=draft,
+        offered_articles=offered,
     )
     # The ticket is stored: from here on the dialog is over, whatever happens to the staff side.
     await state.clear()
