@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterable
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from . import spec
+from .limits import Chaos, FakeStats, FaultInjector, FloodControl, Limits, drop_connection, message_weight
 from .methods import BotApi, Request
 from .spec import ApiError, Upload
 from .state import Call, CallAnswer, FakeChat, FakeUser, InjectedFailure, Msg, Topic, full_rights
@@ -47,10 +49,19 @@ class FakeTelegram:
         *,
         strict_html_entities: bool = True,
         check_responses: bool = True,
+        limits: bool | Limits = False,
+        chaos: Chaos | None = None,
     ) -> None:
         self.world = World(token, bot_username, bot_first_name)
         self.api = BotApi(self.world, strict_html_entities=strict_html_entities)
         self.check_responses = check_responses
+        self.stats = FakeStats()
+        self.flood: FloodControl | None = None
+        self.faults: FaultInjector | None = None
+        if limits:
+            self.enable_limits(limits if isinstance(limits, Limits) else None)
+        if chaos is not None:
+            self.set_chaos(chaos)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self.host = "127.0.0.1"
@@ -63,8 +74,10 @@ class FakeTelegram:
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         from .control import add_control_routes
+        from .limits import add_fault_routes
 
         add_control_routes(app, self)
+        add_fault_routes(app, self)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -172,6 +185,7 @@ class FakeTelegram:
             w.in_flight += 1
         w.bump()
         call = Call(method=method_raw, params={})
+        self.stats.calls += 1
         try:
             if request.match_info["token"] != w.token:
                 raise ApiError(401, "Unauthorized")
@@ -181,16 +195,35 @@ class FakeTelegram:
             call.method = method
             raw, uploads = await self._read_request(request)
             call.params = self._loggable(raw)
+            fate = self.faults.decide(method) if self.faults is not None else None
+            if fate is not None:
+                if fate.delay:
+                    self.stats.delayed += 1
+                    await asyncio.sleep(fate.delay)
+                if fate.outcome == "error":
+                    self.stats.server_errors += 1
+                    raise ApiError(fate.status, _FAILURE_TEXT[fate.status], rejected=False)
+                if fate.outcome == "drop":
+                    self.stats.dropped += 1
+                    call.ok, call.status, call.error = False, 0, "connection dropped (injected)"
+                    self._record(call, rejected=False)
+                    return drop_connection(request)
             injected = self._take_failure(method, raw)
             if injected is not None:
                 raise injected
             parsed = spec.parse_params(method, raw, uploads)
             call.params = self._loggable(parsed.params)
             w.warnings.extend(parsed.warnings)
+            self._check_flood(method, parsed.params)
             result = await self.api.call(Request(method, parsed.params, uploads))
             call.result = result
             if self.check_responses:
                 self._check_result(method, result)
+            if fate is not None and fate.outcome == "lost":
+                self.stats.lost_replies += 1
+                call.error = "reply lost after the call took effect (injected)"
+                self._record(call, rejected=False)
+                return drop_connection(request)
             self._record(call, rejected=False)
             return self._json({"ok": True, "result": result})
         except ApiError as e:
@@ -222,6 +255,47 @@ class FakeTelegram:
             if rec.file_path == path:
                 return web.Response(body=rec.data, content_type=rec.mime_type or "application/octet-stream")
         return self._json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+
+    # ==== flood limits and fault injection =============================================================
+    def enable_limits(self, limits: Limits | None = None) -> FloodControl:
+        """Answer sends over Telegram's flood limits with 429 (``limits`` None = Telegram's defaults)."""
+        self.flood = FloodControl(limits)
+        return self.flood
+
+    def disable_limits(self) -> None:
+        self.flood = None
+
+    def set_chaos(self, chaos: Chaos | None = None, **rates: Any) -> Chaos:
+        """Inject faults at the given rates: ``set_chaos(error_rate=0.1, drop_rate=0.05, seed=1)``.
+        ``set_chaos()`` with nothing switches them off."""
+        config = chaos if chaos is not None else Chaos(**rates)
+        self.faults = FaultInjector(config) if config.active else None
+        return config
+
+    def _check_flood(self, method: str, params: dict[str, Any]) -> None:
+        if self.flood is None or "chat_id" not in params:
+            return
+        chat_ref = params["chat_id"]
+        chat_key: int | str = chat_ref
+        private = False
+        try:
+            chat_key = int(chat_ref)
+        except (TypeError, ValueError):
+            pass
+        chat = self.world.chats.get(chat_key) if isinstance(chat_key, int) else None
+        if chat is not None:
+            private = chat.is_private
+        elif isinstance(chat_key, int):
+            private = chat_key > 0
+        retry = self.flood.check(method, chat_key, private, message_weight(method, params))
+        if retry is not None:
+            self.stats.too_many += 1
+            self.stats.too_many_by_chat[chat_key if isinstance(chat_key, int) else 0] += 1
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry}", parameters={"retry_after": retry}, rejected=False
+            )
+        if self.flood.counted(method, private):
+            self.stats.sent_by_chat[chat_key if isinstance(chat_key, int) else 0] += 1
 
     # ==== failure injection ===========================================================================
     def fail_next(
