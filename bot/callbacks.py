@@ -40,6 +40,8 @@ class UserTicketCb(CallbackData, prefix="u"):
 class StaffAction(StrEnum):
     CLAIM = "cl"
     CLOSE = "x"
+    ESCALATE = "es"  # to the deputy director, with a comment
+    VENDOR = "v"  # handed over to the e-journal vendor's support
 
 
 class StaffCb(CallbackData, prefix="s"):
@@ -49,3 +51,75 @@ class StaffCb(CallbackData, prefix="s"):
 
 class LangCb(CallbackData, prefix="l"):
     locale: str
+
+
+class KbAction(StrEnum):
+    OPEN = "o"
+    HELPED = "y"  # "помогло"
+    ASK = "n"  # "нет, задать вопрос"
+
+
+class KbCb(CallbackData, prefix="kb"):
+    """A reference article offered in the question dialog (``article`` is its id, at most 40 chars)."""
+
+    action: KbAction
+    article: str
+
+
+class FaqAction(StrEnum):
+    HOME = "h"
+    TOPIC = "t"
+    ARTICLE = "a"
+    SEARCH = "s"
+
+
+class FaqCb(CallbackData, prefix="fq"):
+    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start)."""
+
+    action: FaqAction
+    topic: Topic | None = None
+    article: str = ""
+
+
+class SeminarAction(StrEnum):
+    SIGN_UP = "in"
+    CANCEL = "out"
+
+
+class SeminarCb(CallbackData, prefix="sm"):
+    """A user's sign-up or cancellation."""
+
+    action: SeminarAction
+    seminar: int
+
+
+class SeminarAdminAction(StrEnum):
+    PUBLISH = "pub"
+    DISCARD = "del"
+    LIST = "ls"
+
+
+class SeminarAdminCb(CallbackData, prefix="sa"):
+    """The deputy director's buttons on an announcement in the staff group or the manager chat."""
+
+    action: SeminarAdminAction
+    seminar: int
+
+
+class ConductEndAction(StrEnum):
+    ASK = "ask"  # the card button: asks for confirmation
+    YES = "yes"
+    NO = "no"
+
+
+class ConductEndCb(CallbackData, prefix="ce"):
+    """A specialist ends a ticket for misconduct the filter missed."""
+
+    action: ConductEndAction
+    ticket: int
+
+
+class ComplaintCb(CallbackData, prefix="cmp"):
+    """A user's complaint about a specialist's answer in this ticket."""
+
+    ticket: int

@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import StaffAction, StaffCb
 from bot.desk import Desk
+from bot.duty import Duty
 from bot.filters import FromStaffGroup, StaffMembership
 from bot.services.tickets import ClaimOutcome, TicketService
+from bot.states import EscalateTicket
 from bot.texts import Tr
 
 
 def create_router(staff_chat_id: int, membership: StaffMembership) -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.id == staff_chat_id)
+    # A specialist who pressed "to the deputy director" writes the comment next.
+    router.message.register(escalation_skipped, EscalateTicket.comment, Command("skip"))
+    router.message.register(escalation_cancelled, EscalateTicket.comment, Command("cancel"))
+    router.message.register(escalation_comment, EscalateTicket.comment, F.text, ~F.text.startswith("/"))
     router.message.register(staff_message, F.from_user.is_bot.is_(False), ~F.text.startswith("/"))
     router.callback_query.register(
         card_claimed, StaffCb.filter(F.action == StaffAction.CLAIM), FromStaffGroup(membership)
     )
     router.callback_query.register(
         card_closed, StaffCb.filter(F.action == StaffAction.CLOSE), FromStaffGroup(membership)
+    )
+    router.callback_query.register(
+        card_escalate, StaffCb.filter(F.action == StaffAction.ESCALATE), FromStaffGroup(membership)
+    )
+    router.callback_query.register(
+        card_vendor, StaffCb.filter(F.action == StaffAction.VENDOR), FromStaffGroup(membership)
     )
     # Anyone else pressing (or forging) a staff button is refused and nothing changes.
     router.callback_query.register(stranger_pressed, StaffCb.filter())
@@ -67,3 +81,63 @@ async def card_closed(
 
 async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
     await callback.answer(tr("staff.only"), show_alert=True)
+
+
+async def card_escalate(
+    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, state: FSMContext, tr: Tr
+) -> None:
+    ticket = await service.tickets.get(callback_data.ticket)
+    if ticket is None:
+        await callback.answer(tr("staff.not_found"), show_alert=True)
+        return
+    await state.set_state(EscalateTicket.comment)
+    await state.update_data(ticket=ticket.id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.reply(tr("duty.escalate_ask", number=ticket.id))
+
+
+async def _escalate(
+    message: Message, state: FSMContext, service: TicketService, duty: Duty, tr: Tr, comment: str
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    ticket = await service.tickets.get(int(data.get("ticket", 0)))
+    if ticket is None:
+        await message.reply(tr("staff.not_found"))
+        return
+    who = message.from_user.first_name if message.from_user else "—"
+    await duty.escalate_by_specialist(ticket, who, comment)
+    await message.reply(tr("duty.escalate_done", number=ticket.id))
+
+
+async def escalation_comment(
+    message: Message, state: FSMContext, service: TicketService, duty: Duty, tr: Tr
+) -> None:
+    await _escalate(message, state, service, duty, tr, message.text or "")
+
+
+async def escalation_skipped(
+    message: Message, state: FSMContext, service: TicketService, duty: Duty, tr: Tr
+) -> None:
+    await _escalate(message, state, service, duty, tr, "")
+
+
+async def escalation_cancelled(message: Message, state: FSMContext, tr: Tr) -> None:
+    await state.clear()
+    await message.reply(tr("duty.escalate_cancelled"))
+
+
+async def card_vendor(
+    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, duty: Duty, tr: Tr
+) -> None:
+    ticket = await service.tickets.get(callback_data.ticket)
+    if ticket is None or not ticket.is_open:
+        await callback.answer(
+            tr("ticket.already_closed") if ticket else tr("staff.not_found"), show_alert=True
+        )
+        return
+    await callback.answer()
+    ticket = await duty.hand_to_vendor(ticket)
+    if isinstance(callback.message, Message):
+        await callback.message.reply(tr("duty.vendor_done", number=ticket.id))

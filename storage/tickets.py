@@ -206,6 +206,37 @@ class TicketRepo:
             (closed_by, now.isoformat(), ticket_id),
         )
 
+    async def set_routing(
+        self, ticket_id: int, *, routed_to: tuple[str, ...], take_up_at: datetime | None, queued: bool
+    ) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET routed_to = ?, take_up_at = ?, queued = ? WHERE id = ?",
+            (",".join(routed_to), take_up_at.isoformat() if take_up_at else None, int(queued), ticket_id),
+        )
+
+    async def open_tickets(self) -> list[Ticket]:
+        async with self.conn.execute("SELECT * FROM tickets WHERE status != 'closed' ORDER BY id") as cur:
+            return [_ticket(r) for r in await cur.fetchall()]
+
+    async def created_since(self, since: datetime) -> list[Ticket]:
+        async with self.conn.execute(
+            "SELECT * FROM tickets WHERE created_at >= ? ORDER BY id", (since.isoformat(),)
+        ) as cur:
+            return [_ticket(r) for r in await cur.fetchall()]
+
+    async def set_vendor(self, ticket_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET vendor_at = COALESCE(vendor_at, ?) WHERE id = ?", (now.isoformat(), ticket_id)
+        )
+
+    async def set_vendor_ref(self, ticket_id: int, ref: str) -> None:
+        await self.conn.execute("UPDATE tickets SET vendor_ref = ? WHERE id = ?", (ref, ticket_id))
+
+    async def set_vendor_reminded(self, ticket_id: int, now: datetime) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET vendor_reminded_at = ? WHERE id = ?", (now.isoformat(), ticket_id)
+        )
+
     async def reopen(self, ticket_id: int) -> None:
         await self.conn.execute(
             """UPDATE tickets SET status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,

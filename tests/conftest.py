@@ -30,6 +30,7 @@ class Harness:
     app: App | None = None
     task: asyncio.Task[None] | None = None
     starts: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.specialist = self.server.add_user(first_name="Ирина", last_name="Соколова", language_code="ru")
@@ -52,6 +53,8 @@ class Harness:
             "DATABASE_PATH": str(self.tmp_path / "helpdesk.sqlite3"),
             "TIMEZONE": "Europe/Moscow",
             "DEFAULT_LOCALE": "ru",
+            "DAILY_SUMMARY_TIME": "off",
+            **self.extra_env,
         }
 
     async def start(self) -> App:

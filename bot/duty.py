@@ -1,0 +1,450 @@
+"""The consultation schedule at work: routing of new tickets, the out-of-hours queue, reminders and
+escalations, vendor hand-offs, the daily summary, and linking specialists to their Telegram accounts.
+
+The decisions are pure (:mod:`bot.services.routing`, :mod:`bot.services.schedule`,
+:mod:`bot.services.escalation`); this module applies them to tickets and turns them into messages.
+Time always comes from the injected clock; scheduled checks are registered with :class:`bot.jobs.JobRunner`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from html import escape
+
+from aiogram.exceptions import TelegramAPIError
+
+from bot.delivery import Destination
+from bot.desk import Desk
+from bot.jobs import JobRunner
+from bot.school import SchoolProfile, Specialist
+from bot.services.escalation import (
+    ALERT_UNANSWERED,
+    ALERT_UNCLAIMED,
+    REMIND,
+    EscalationPlan,
+    EscalationSettings,
+)
+from bot.services.routing import RouteDecision, route, suitable
+from bot.services.schedule import on_duty, promise, specialist_label
+from bot.services.tickets import TicketService
+from bot.texts import Tr
+from storage.duty import DutyRepo, SpecialistLink
+from storage.tickets import Ticket
+
+log = logging.getLogger(__name__)
+
+VENDOR_REMINDER = "vendor_reminder"
+
+
+def message_link(chat_id: int, message_id: int | None, thread_id: int | None = None) -> str | None:
+    """A t.me link to a message in a supergroup (``-100...`` ids), for the deputy director's alerts."""
+    text = str(chat_id)
+    if message_id is None or not text.startswith("-100"):
+        return None
+    internal = text[4:]
+    if thread_id:
+        return f"https://t.me/c/{internal}/{thread_id}/{message_id}"
+    return f"https://t.me/c/{internal}/{message_id}"
+
+
+@dataclass(frozen=True)
+class DutySettings:
+    escalation: EscalationSettings
+    manager_chat_id: int | None
+    summary_at: time | None
+
+
+class Duty:
+    def __init__(
+        self,
+        *,
+        desk: Desk,
+        school: SchoolProfile,
+        settings: DutySettings,
+        bot_username: str | None = None,
+    ) -> None:
+        self.desk = desk
+        self.school = school
+        self.settings = settings
+        self.repo = DutyRepo(desk.service.db.conn)
+        self.bot_username = bot_username
+        self.links: dict[str, SpecialistLink] = {}
+
+    @property
+    def service(self) -> TicketService:
+        return self.desk.service
+
+    @property
+    def tr(self) -> Tr:
+        return self.desk.staff_tr
+
+    def now(self) -> datetime:
+        return self.desk.service.clock().astimezone(self.school.tz)
+
+    def register(self, runner: JobRunner) -> None:
+        runner.add("queue", self.release_queue)
+        runner.add("escalation", self.escalate_due)
+        runner.add("vendor", self.vendor_reminders)
+        runner.add("summary", self.daily_summary)
+
+    async def load_links(self) -> None:
+        self.links = {link.specialist_key: link for link in await self.repo.links()}
+        self.desk.card_extra = self.card_lines
+
+    # ---- names ----------------------------------------------------------------------------------
+
+    def label(self, spec: Specialist, *, mention: bool = True) -> str:
+        """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
+        text = escape(specialist_label(spec, self.tr.locale))
+        link = self.links.get(spec.key)
+        if mention and link is not None:
+            return f'<a href="tg://user?id={link.tg_user_id}">{text}</a>'
+        return text
+
+    def specialist_of(self, tg_user_id: int) -> Specialist | None:
+        for key, link in self.links.items():
+            if link.tg_user_id == tg_user_id:
+                return self.school.find_specialist(key)
+        return None
+
+    def signature(self, tg_user_id: int, first_name: str, tr: Tr) -> str:
+        """How an answer is signed: the specialist's name and kind of helper when linked."""
+        spec = self.specialist_of(tg_user_id)
+        if spec is None:
+            return tr("answer.header", name=escape(first_name))
+        return tr("duty.answer_header", name=escape(spec.short_name), kind=tr(f"duty.kind.{spec.kind.value}"))
+
+    def card_link(self, ticket: Ticket) -> str:
+        """An HTML link to the ticket's card, or nothing when there is no card (yet) or no link form."""
+        url = message_link(self.desk.staff_chat_id, ticket.card_message_id, ticket.staff_thread_id)
+        return f' <a href="{url}">{self.tr("duty.open_card")}</a>' if url else ""
+
+    # ---- new tickets ----------------------------------------------------------------------------
+
+    def decide(self, ticket: Ticket, now: datetime) -> RouteDecision:
+        return route(self.school, ticket.role, ticket.topic, ticket.category, now)
+
+    async def route_new(self, ticket: Ticket) -> tuple[Ticket, RouteDecision]:
+        decision = self.decide(ticket, self.now())
+        routed = tuple(s.key for s in (decision.on_duty_now or decision.candidates))
+        async with self.service.db.transaction():
+            await self.service.tickets.set_routing(
+                ticket.id, routed_to=routed, take_up_at=decision.take_up_at, queued=decision.queued
+            )
+            fresh = await self.service.tickets.get(ticket.id)
+        assert fresh is not None
+        return fresh, decision
+
+    def user_promise(self, decision: RouteDecision, tr: Tr) -> str:
+        now = self.now()
+        if not decision.queued and decision.on_duty_now:
+            spec = decision.on_duty_now[0]
+            return tr("duty.user_on_duty", name=escape(specialist_label(spec, tr.locale)))
+        if decision.take_up_at is not None:
+            return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr.locale))
+        return tr("duty.user_no_slots", phone=escape(self.school.phone), email=escape(self.school.email))
+
+    def card_lines(self, ticket: Ticket) -> list[str]:
+        tr = self.tr
+        lines: list[str] = []
+        specs = [s for s in (self.school.find_specialist(k) for k in ticket.routed_to) if s is not None]
+        if ticket.queued and ticket.take_up_at is not None:
+            when = promise(self.now(), ticket.take_up_at.astimezone(self.school.tz), tr.locale)
+            who = self.label(specs[0]) if specs else "—"
+            lines.append(tr("duty.card_queued", when=when, name=who))
+        elif specs:
+            lines.append(tr("duty.card_assigned", names=", ".join(self.label(s) for s in specs[:3])))
+        if ticket.vendor_at is not None:
+            ref = escape(ticket.vendor_ref) if ticket.vendor_ref else "—"
+            lines.append(
+                tr(
+                    "duty.card_vendor",
+                    date=ticket.vendor_at.astimezone(self.school.tz).strftime("%d.%m"),
+                    ref=ref,
+                )
+            )
+        return lines
+
+    async def notify_assigned(self, ticket: Ticket, decision: RouteDecision) -> None:
+        """A short private notice to the specialists on duty who have linked their account."""
+        if decision.queued:
+            return
+        for spec in decision.on_duty_now:
+            await self._private_notice(spec, ticket, "duty.notice_new")
+
+    async def _private_notice(self, spec: Specialist, ticket: Ticket, key: str) -> None:
+        link = self.links.get(spec.key)
+        if link is None:
+            return
+        text = self.tr(
+            key,
+            number=ticket.id,
+            topic=self.tr(f"topic.short.{ticket.topic.value}"),
+            category=self.tr(f"category.{ticket.category.value}"),
+            link=self.card_link(ticket),
+        )
+        try:
+            await self.desk.gateway.send(Destination(link.tg_user_id), text)
+        except TelegramAPIError as exc:
+            # They have not started the bot, or blocked it: the mention on the card is enough.
+            log.info("private notice to %s not sent: %s", spec.key, exc)
+
+    # ---- the out-of-hours queue -----------------------------------------------------------------
+
+    async def release_queue(self, now: datetime) -> None:
+        """At a slot's start, tell the specialist on duty what waits for them, oldest first."""
+        now = now.astimezone(self.school.tz)
+        due = [
+            t
+            for t in await self.service.tickets.open_tickets()
+            if t.queued and t.take_up_at and t.take_up_at <= now
+        ]
+        if not due:
+            return
+        waiting: dict[str, list[Ticket]] = {}
+        for ticket in due:
+            decision = self.decide(ticket, now)
+            if decision.queued:
+                # The slot was cancelled or has already ended: promise the next one instead.
+                async with self.service.db.transaction():
+                    await self.service.tickets.set_routing(
+                        ticket.id,
+                        routed_to=ticket.routed_to,
+                        take_up_at=decision.take_up_at,
+                        queued=decision.take_up_at is not None,
+                    )
+                continue
+            spec = decision.on_duty_now[0]
+            async with self.service.db.transaction():
+                await self.service.tickets.set_routing(
+                    ticket.id,
+                    routed_to=tuple(s.key for s in decision.on_duty_now),
+                    take_up_at=now,
+                    queued=False,
+                )
+            waiting.setdefault(spec.key, []).append(ticket)
+        for key, tickets in waiting.items():
+            found = self.school.find_specialist(key)
+            assert found is not None
+            spec = found
+            tickets.sort(key=lambda t: t.created_at)
+            items = "\n".join(self._ticket_line(t) for t in tickets)
+            await self.desk.gateway.send(
+                Destination(self.desk.staff_chat_id),
+                self.tr("duty.queue_released", name=self.label(spec), count=len(tickets), items=items),
+            )
+            for ticket in tickets:
+                fresh = await self.service.tickets.get(ticket.id)
+                if fresh is not None:
+                    await self.desk.refresh_card(fresh)
+                    await self._private_notice(spec, fresh, "duty.notice_queued")
+
+    def _ticket_line(self, ticket: Ticket) -> str:
+        url = message_link(self.desk.staff_chat_id, ticket.card_message_id, ticket.staff_thread_id)
+        title = self.tr(
+            "duty.ticket_line",
+            number=ticket.id,
+            topic=self.tr(f"topic.short.{ticket.topic.value}"),
+            category=self.tr(f"category.{ticket.category.value}"),
+        )
+        first_line = escape((ticket.question.splitlines() or [""])[0][:80])
+        head = f'<a href="{url}">{title}</a>' if url else title
+        return f"• {head} — {first_line}" if first_line else f"• {head}"
+
+    # ---- reminders and escalation ---------------------------------------------------------------
+
+    async def escalate_due(self, now: datetime) -> None:
+        for ticket in await self.service.tickets.open_tickets():
+            if ticket.vendor_at is not None:
+                continue  # waiting for the vendor: its own reminder applies
+            plan = EscalationPlan(
+                self.school,
+                self.settings.escalation,
+                suitable(self.school, ticket.role, ticket.topic, ticket.category),
+            )
+            done = await self.repo.actions_done(ticket.id)
+            for action in plan.due_actions(
+                ticket.created_at, ticket.claimed_at, ticket.answered_at, now, done
+            ):
+                async with self.service.db.transaction():
+                    first_time = await self.repo.mark_action(ticket.id, action, now)
+                if first_time:
+                    await self._act(ticket, action, now)
+
+    async def _act(self, ticket: Ticket, action: str, now: datetime) -> None:
+        tr = self.tr
+        minutes = {
+            REMIND: self.settings.escalation.remind_after,
+            ALERT_UNCLAIMED: self.settings.escalation.alert_unclaimed_after,
+            ALERT_UNANSWERED: self.settings.escalation.alert_unanswered_after,
+        }[action]
+        if action == REMIND:
+            duty = [
+                s
+                for s in on_duty(self.school, now)
+                if suitable(self.school, ticket.role, ticket.topic, ticket.category)(s)
+            ]
+            names = ", ".join(self.label(s) for s in duty) or tr("duty.nobody")
+            await self.desk.gateway.send(
+                self.desk.staff_dest(ticket),
+                tr("duty.remind", number=ticket.id, minutes=int(minutes or 0), names=names),
+            )
+            return
+        key = "duty.alert_unclaimed" if action == ALERT_UNCLAIMED else "duty.alert_unanswered"
+        text = tr(
+            key,
+            number=ticket.id,
+            minutes=int(minutes or 0),
+            topic=tr(f"topic.short.{ticket.topic.value}"),
+            category=tr(f"category.{ticket.category.value}"),
+            name=escape(ticket.claimed_by_name or "—"),
+            link=self.card_link(ticket),
+        )
+        await self.to_manager(text)
+
+    async def to_manager(self, text: str) -> None:
+        chat = self.settings.manager_chat_id or self.desk.staff_chat_id
+        await self.desk.gateway.send(Destination(chat), text)
+
+    async def escalate_by_specialist(self, ticket: Ticket, who: str, comment: str) -> None:
+        await self.to_manager(
+            self.tr(
+                "duty.escalated",
+                number=ticket.id,
+                name=escape(who),
+                comment=escape(comment) if comment else self.tr("duty.no_comment"),
+                topic=self.tr(f"topic.short.{ticket.topic.value}"),
+                category=self.tr(f"category.{ticket.category.value}"),
+                link=self.card_link(ticket),
+            )
+        )
+
+    # ---- the vendor -----------------------------------------------------------------------------
+
+    async def hand_to_vendor(self, ticket: Ticket) -> Ticket:
+        async with self.service.db.transaction():
+            await self.service.tickets.set_vendor(ticket.id, self.now())
+            fresh = await self.service.tickets.get(ticket.id)
+        assert fresh is not None
+        user = await self.service.users.get(ticket.user_id)
+        assert user is not None
+        utr = self.desk.user_tr(user)
+        vendor = self.school.vendor
+        contacts = "\n".join(escape(c) for c in (vendor.phone, vendor.email, vendor.url) if c) or escape(
+            self.school.phone
+        )
+        prepare = "\n".join(f"• {escape(p)}" for p in vendor.prepare)
+        await self.desk.notify_user(
+            user,
+            utr(
+                "duty.vendor_user",
+                number=ticket.id,
+                vendor=escape(vendor.name),
+                hours=escape(vendor.hours),
+                rules=escape(vendor.rules),
+                contacts=contacts,
+                prepare=prepare or "—",
+            ),
+        )
+        await self.desk.refresh_card(fresh)
+        return fresh
+
+    async def set_vendor_ref(self, ticket: Ticket, ref: str) -> Ticket:
+        async with self.service.db.transaction():
+            await self.service.tickets.set_vendor(ticket.id, self.now())
+            await self.service.tickets.set_vendor_ref(ticket.id, ref[:64])
+            fresh = await self.service.tickets.get(ticket.id)
+        assert fresh is not None
+        await self.desk.refresh_card(fresh)
+        return fresh
+
+    async def vendor_reminders(self, now: datetime) -> None:
+        every = timedelta(days=self.school.vendor.reminder_days)
+        for ticket in await self.service.tickets.open_tickets():
+            if ticket.vendor_at is None:
+                continue
+            last = ticket.vendor_reminded_at or ticket.vendor_at
+            if now - last < every:
+                continue
+            async with self.service.db.transaction():
+                await self.service.tickets.set_vendor_reminded(ticket.id, now)
+            days = (now - ticket.vendor_at).days
+            await self.desk.gateway.send(
+                self.desk.staff_dest(ticket),
+                self.tr(
+                    "duty.vendor_reminder", number=ticket.id, days=days, ref=escape(ticket.vendor_ref or "—")
+                ),
+            )
+
+    # ---- the daily summary ----------------------------------------------------------------------
+
+    async def daily_summary(self, now: datetime) -> None:
+        at = self.settings.summary_at
+        if at is None:
+            return
+        local = now.astimezone(self.school.tz)
+        if local.time() < at:
+            return
+        today = local.date().isoformat()
+        async with self.service.db.transaction():
+            if await self.repo.mark("daily_summary") == today:
+                return
+            await self.repo.set_mark("daily_summary", today)
+        await self.to_manager(await self.summary_text(now))
+
+    async def summary_text(self, now: datetime) -> str:
+        tr = self.tr
+        new = await self.service.tickets.created_since(now - timedelta(days=1))
+        open_ = await self.service.tickets.open_tickets()
+        overdue: list[Ticket] = []
+        for ticket in open_:
+            done = await self.repo.actions_done(ticket.id)
+            if done & {ALERT_UNCLAIMED, ALERT_UNANSWERED}:
+                overdue.append(ticket)
+        vendor = [t for t in open_ if t.vendor_at is not None]
+        rows = []
+        for topic in ("ej", "ed"):
+            rows.append(
+                tr(
+                    "duty.summary_row",
+                    topic=tr(f"topic.short.{topic}"),
+                    new=sum(t.topic.value == topic for t in new),
+                    open=sum(t.topic.value == topic for t in open_),
+                    overdue=sum(t.topic.value == topic for t in overdue),
+                    vendor=sum(t.topic.value == topic for t in vendor),
+                )
+            )
+        local = now.astimezone(self.school.tz)
+        waiting = "\n".join(self._ticket_line(t) for t in overdue[:10])
+        text = tr("duty.summary", date=local.strftime("%d.%m.%Y"), rows="\n".join(rows))
+        if waiting:
+            text += "\n\n" + tr("duty.summary_overdue", items=waiting)
+        return text
+
+    # ---- linking specialists --------------------------------------------------------------------
+
+    async def invite(self, key: str, created_by: int | None) -> str:
+        token = secrets.token_urlsafe(12)
+        async with self.service.db.transaction():
+            await self.repo.create_invite(token, key, created_by, self.now())
+        return f"https://t.me/{self.bot_username}?start=inv_{token}"
+
+    async def accept_invite(self, token: str, tg_user_id: int, tg_name: str) -> Specialist | None:
+        now = self.now()
+        async with self.service.db.transaction():
+            key = await self.repo.use_invite(token, tg_user_id, now)
+            spec = self.school.find_specialist(key) if key else None
+            if spec is None:
+                return None
+            await self.repo.link(spec.key, tg_user_id, tg_name, now)
+        await self.load_links()
+        return spec
+
+    async def unlink(self, key: str) -> bool:
+        async with self.service.db.transaction():
+            removed = await self.repo.unlink(key)
+        await self.load_links()
+        return removed

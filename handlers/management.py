@@ -1,0 +1,104 @@
+"""Staff commands in the staff group and the deputy director's chat: duty, schedule, linking specialists,
+the vendor's ticket numbers. The same commands from anyone else are refused politely."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from bot.duty import Duty
+from bot.formatting import escape
+from bot.school import SchoolProfile
+from bot.services.schedule import describe_duty, format_schedule, specialist_label
+from bot.services.tickets import TicketService
+from bot.texts import Tr
+
+STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
+
+
+def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
+    router = Router(name=__name__)
+    chats = {staff_chat_id} | ({manager_chat_id} if manager_chat_id is not None else set())
+    router.message.filter(F.chat.id.in_(chats))
+    router.message.register(duty_now, Command("duty"))
+    router.message.register(schedule, Command("schedule"))
+    router.message.register(invite, Command("invite"))
+    router.message.register(specialists, Command("specialists"))
+    router.message.register(unlink, Command("unlink"))
+    router.message.register(vendor_ref, Command("vendor"))
+    return router
+
+
+def create_refusal_router() -> Router:
+    """Staff commands typed anywhere else (a private chat with the bot, a foreign group)."""
+    router = Router(name=f"{__name__}.refusal")
+    router.message.register(refuse, Command(*STAFF_COMMANDS))
+    return router
+
+
+async def refuse(message: Message, tr: Tr) -> None:
+    await message.answer(tr("duty.staff_only"))
+
+
+async def duty_now(message: Message, duty: Duty, tr: Tr) -> None:
+    await message.answer(describe_duty(duty.school, duty.now(), tr.locale))
+
+
+async def schedule(message: Message, school: SchoolProfile, duty: Duty, tr: Tr) -> None:
+    await message.answer(format_schedule(school, duty.now().date(), tr.locale))
+
+
+def _keys(school: SchoolProfile) -> str:
+    return ", ".join(s.key for s in school.specialists)
+
+
+async def invite(message: Message, command: CommandObject, duty: Duty, tr: Tr) -> None:
+    key = (command.args or "").strip()
+    if not key:
+        await message.answer(tr("duty.invite_usage", keys=_keys(duty.school)))
+        return
+    spec = duty.school.find_specialist(key)
+    if spec is None:
+        await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(duty.school)))
+        return
+    link = await duty.invite(spec.key, message.from_user.id if message.from_user else None)
+    await message.answer(tr("duty.invite_link", name=escape(specialist_label(spec, tr.locale)), link=link))
+
+
+async def specialists(message: Message, duty: Duty, tr: Tr) -> None:
+    lines = []
+    for spec in duty.school.specialists:
+        name = escape(specialist_label(spec, tr.locale))
+        if spec.key in duty.links:
+            lines.append(tr("duty.specialist_linked", name=name))
+        else:
+            lines.append(tr("duty.specialist_unlinked", name=name, key=spec.key))
+    await message.answer(tr("duty.specialists_list", items="\n".join(lines)))
+
+
+async def unlink(message: Message, command: CommandObject, duty: Duty, tr: Tr) -> None:
+    key = (command.args or "").strip()
+    if not key:
+        await message.answer(tr("duty.unlink_usage"))
+        return
+    spec = duty.school.find_specialist(key)
+    if spec is None or not await duty.unlink(spec.key):
+        await message.answer(tr("duty.unlink_unknown", key=escape(key)))
+        return
+    await message.answer(tr("duty.unlinked", name=escape(specialist_label(spec, tr.locale))))
+
+
+async def vendor_ref(
+    message: Message, command: CommandObject, duty: Duty, service: TicketService, tr: Tr
+) -> None:
+    parts = (command.args or "").split(maxsplit=1)
+    if len(parts) != 2 or not parts[0].lstrip("№#").isdigit():
+        await message.answer(tr("duty.vendor_usage"))
+        return
+    ticket = await service.tickets.get(int(parts[0].lstrip("№#")))
+    if ticket is None:
+        await message.answer(tr("staff.not_found"))
+        return
+    ticket = await duty.set_vendor_ref(ticket, parts[1].strip())
+    await message.answer(tr("duty.vendor_ref_saved", number=ticket.id, ref=escape(ticket.vendor_ref or "")))

@@ -1,0 +1,39 @@
+"""/schedule for users, and the specialists' invite deep link (/start inv_...)."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot.duty import Duty
+from bot.formatting import escape
+from bot.school import SchoolProfile
+from bot.services.schedule import format_schedule, specialist_label
+from bot.texts import Tr
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(invite_opened, CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
+    router.message.register(schedule, Command("schedule"))
+    return router
+
+
+async def schedule(message: Message, school: SchoolProfile, duty: Duty, tr: Tr) -> None:
+    await message.answer(format_schedule(school, duty.now().date(), tr.locale))
+
+
+async def invite_opened(
+    message: Message, command: CommandObject, duty: Duty, state: FSMContext, tr: Tr
+) -> None:
+    token = (command.args or "")[4:]
+    who = message.from_user
+    assert who is not None
+    spec = await duty.accept_invite(token, who.id, who.full_name)
+    if spec is None:
+        await message.answer(tr("duty.invite_invalid"))
+        return
+    await state.clear()
+    await message.answer(tr("duty.linked", name=escape(specialist_label(spec, tr.locale))))

@@ -1,0 +1,105 @@
+"""Specialist links, invites, scheduler marks and per-ticket scheduled actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+
+@dataclass(frozen=True)
+class SpecialistLink:
+    specialist_key: str
+    tg_user_id: int
+    tg_name: str
+    linked_at: datetime
+
+
+def _link(row: aiosqlite.Row) -> SpecialistLink:
+    return SpecialistLink(
+        specialist_key=row["specialist_key"],
+        tg_user_id=row["tg_user_id"],
+        tg_name=row["tg_name"],
+        linked_at=datetime.fromisoformat(row["linked_at"]),
+    )
+
+
+class DutyRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    # ---- links ----
+    async def links(self) -> list[SpecialistLink]:
+        async with self.conn.execute("SELECT * FROM specialist_links ORDER BY specialist_key") as cur:
+            return [_link(r) for r in await cur.fetchall()]
+
+    async def link_of(self, key: str) -> SpecialistLink | None:
+        async with self.conn.execute(
+            "SELECT * FROM specialist_links WHERE specialist_key = ?", (key,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _link(row) if row else None
+
+    async def key_of(self, tg_user_id: int) -> str | None:
+        async with self.conn.execute(
+            "SELECT specialist_key FROM specialist_links WHERE tg_user_id = ?", (tg_user_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def link(self, key: str, tg_user_id: int, tg_name: str, now: datetime) -> None:
+        # One account per specialist and one specialist per account: the newest link wins.
+        await self.conn.execute(
+            "DELETE FROM specialist_links WHERE specialist_key = ? OR tg_user_id = ?", (key, tg_user_id)
+        )
+        await self.conn.execute(
+            "INSERT INTO specialist_links (specialist_key, tg_user_id, tg_name, linked_at) VALUES (?, ?, ?, ?)",
+            (key, tg_user_id, tg_name, now.isoformat()),
+        )
+
+    async def unlink(self, key: str) -> bool:
+        cur = await self.conn.execute("DELETE FROM specialist_links WHERE specialist_key = ?", (key,))
+        return cur.rowcount > 0
+
+    # ---- invites ----
+    async def create_invite(self, token: str, key: str, created_by: int | None, now: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO invites (token, specialist_key, created_by, created_at) VALUES (?, ?, ?, ?)",
+            (token, key, created_by, now.isoformat()),
+        )
+
+    async def use_invite(self, token: str, used_by: int, now: datetime) -> str | None:
+        """Consume a one-time invite. Returns the specialist key, or None if unknown or used."""
+        async with self.conn.execute(
+            "UPDATE invites SET used_at = ?, used_by = ? WHERE token = ? AND used_at IS NULL RETURNING specialist_key",
+            (now.isoformat(), used_by, token),
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    # ---- marks and actions ----
+    async def mark(self, name: str) -> str | None:
+        async with self.conn.execute("SELECT value FROM job_marks WHERE name = ?", (name,)) as cur:
+            row = await cur.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_mark(self, name: str, value: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO job_marks (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+    async def actions_done(self, ticket_id: int) -> set[str]:
+        async with self.conn.execute(
+            "SELECT action FROM ticket_actions WHERE ticket_id = ?", (ticket_id,)
+        ) as cur:
+            return {str(r[0]) for r in await cur.fetchall()}
+
+    async def mark_action(self, ticket_id: int, action: str, now: datetime) -> bool:
+        """Record an action as done; False if it was done already (so it fires exactly once)."""
+        cur = await self.conn.execute(
+            "INSERT OR IGNORE INTO ticket_actions (ticket_id, action, done_at) VALUES (?, ?, ?)",
+            (ticket_id, action, now.isoformat()),
+        )
+        return cur.rowcount > 0
