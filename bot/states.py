@@ -9,3 +9,21 @@ class AskQuestion(StatesGroup):
     category = State()
     question = State()
     confirm = State()
+
+
+class FaqSearch(StatesGroup):
+    """/faq: the next message is the words to look for."""
+
+    query = State()
+
+
+class EscalateTicket(StatesGroup):
+    """A specialist passes a ticket to the deputy director: the next message is the comment."""
+
+    comment = State()
+
+
+class ComplaintDialog(StatesGroup):
+    """A user's complaint about a specialist: the next message is the complaint, for the director only."""
+
+    text = State()
