@@ -8,6 +8,7 @@ thread" to the rest of the code. All sending goes through :class:`bot.delivery.G
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -17,7 +18,7 @@ from aiogram.types import Message
 from bot.delivery import Destination, Gateway
 from bot.domain import TicketStatus
 from bot.formatting import TEXT_LIMIT, compose, utf16_len, visible_len
-from bot.keyboards import staff_card
+from bot.keyboards import complaint, staff_card
 from bot.services.kb import KnowledgeBase
 from bot.services.tickets import TicketService
 from bot.texts import Texts, Tr
@@ -84,6 +85,9 @@ class Desk:
         self.staff_chat_id = staff_chat_id
         self.kb = kb
         self.mode = StaffMode()
+        # Hooks set by the schedule feature: extra card lines, and how answers are signed.
+        self.card_extra: Callable[[Ticket], list[str]] | None = None
+        self.signature: Callable[[int, str, Tr], str] | None = None
 
     @property
     def staff_tr(self) -> Tr:
@@ -138,6 +142,8 @@ class Desk:
                 article = self.kb.article(article_id, tr.locale) if self.kb else None
                 titles.append(f"«{escape(article.title if article else article_id)}»")
             lines.append(tr("staff.card_articles", titles=", ".join(titles)))
+        if self.card_extra is not None:
+            lines.extend(self.card_extra(ticket))
         return lines
 
     async def refresh_card(self, ticket: Ticket) -> None:
@@ -151,7 +157,7 @@ class Desk:
                 ticket.staff_chat_id,
                 ticket.card_message_id,
                 first,
-                markup=staff_card(self.staff_tr, ticket.id, ticket.status),
+                markup=staff_card(self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None),
             )
         except TelegramBadRequest as exc:
             log.warning("card of ticket %s not updated: %s", ticket.id, exc.message)
@@ -195,7 +201,7 @@ class Desk:
         parts = self.card_parts(ticket, user)
         dest = Destination(self.staff_chat_id, thread_id)
         card_id = await self.gateway.send(
-            dest, parts[0], markup=staff_card(self.staff_tr, ticket.id, ticket.status)
+            dest, parts[0], markup=staff_card(self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None)
         )
         ticket = await self.service.set_card(
             ticket, staff_chat_id=self.staff_chat_id, thread_id=thread_id, card_id=card_id
@@ -307,14 +313,25 @@ class Desk:
         if is_note:
             return
         utr = self.user_tr(user)
-        header = utr("answer.header", name=escape(author.first_name))
+        if self.signature is not None:
+            header = self.signature(author.id, author.first_name, utr)
+        else:
+            header = utr("answer.header", name=escape(author.first_name))
         try:
             if kind == "text":
                 body_html = message.html_text
+                # The user may complain about an answer to the director (the conduct policy).
+                markup = complaint(utr, ticket.id)
                 if visible_len(header) + 1 + utf16_len(text) <= TEXT_LIMIT:
-                    ids = [await self.gateway.send(Destination(user.chat_id), f"{header}\n{body_html}")]
+                    ids = [
+                        await self.gateway.send(
+                            Destination(user.chat_id), f"{header}\n{body_html}", markup=markup
+                        )
+                    ]
                 else:
-                    ids = await self.gateway.send_long(Destination(user.chat_id), header + "\n", text)
+                    ids = await self.gateway.send_long(
+                        Destination(user.chat_id), header + "\n", text, markup=markup
+                    )
                 delivered_id = ids[0]
             else:
                 caption = header + (f"\n{message.html_text}" if text else "")
@@ -341,7 +358,7 @@ class Desk:
         await self.refresh_card(ticket)
         user = await self.service.users.get(ticket.user_id)
         assert user is not None
-        await self._notify_user(
+        await self.notify_user(
             user,
             self.user_tr(user)("ticket.claimed", number=ticket.id, name=escape(ticket.claimed_by_name or "")),
         )
@@ -350,9 +367,9 @@ class Desk:
         await self.refresh_card(ticket)
         user = await self.service.users.get(ticket.user_id)
         assert user is not None
-        await self._notify_user(user, self.user_tr(user)("ticket.closed_by_staff", number=ticket.id))
+        await self.notify_user(user, self.user_tr(user)("ticket.closed_by_staff", number=ticket.id))
 
-    async def _notify_user(self, user: User, html_text: str) -> None:
+    async def notify_user(self, user: User, html_text: str) -> None:
         try:
             await self.gateway.send(Destination(user.chat_id), html_text)
         except TelegramForbiddenError:

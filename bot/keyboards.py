@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     CategoryCb,
+    ComplaintCb,
+    ConductEndAction,
+    ConductEndCb,
     DraftAction,
     DraftCb,
+    FaqAction,
+    FaqCb,
+    KbAction,
+    KbCb,
     LangCb,
     RoleCb,
+    SeminarAction,
+    SeminarAdminAction,
+    SeminarAdminCb,
+    SeminarCb,
     StaffAction,
     StaffCb,
     TopicCb,
     UserTicketCb,
 )
 from bot.domain import Category, Role, TicketStatus, Topic
+from bot.services.kb import Article
 from bot.texts import Tr
 
 
@@ -59,14 +73,22 @@ def user_ticket(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def staff_card(tr: Tr, ticket_id: int, status: TicketStatus) -> InlineKeyboardMarkup | None:
+def staff_card(
+    tr: Tr, ticket_id: int, status: TicketStatus, *, vendor: bool = False
+) -> InlineKeyboardMarkup | None:
+    if status is TicketStatus.CLOSED:
+        return None
     kb = InlineKeyboardBuilder()
     if status is TicketStatus.OPEN:
         kb.button(text=tr("btn.claim"), callback_data=StaffCb(action=StaffAction.CLAIM, ticket=ticket_id))
-    if status is not TicketStatus.CLOSED:
-        kb.button(text=tr("btn.close"), callback_data=StaffCb(action=StaffAction.CLOSE, ticket=ticket_id))
-    if status is TicketStatus.CLOSED:
-        return None
+    kb.button(text=tr("btn.close"), callback_data=StaffCb(action=StaffAction.CLOSE, ticket=ticket_id))
+    kb.button(text=tr("btn.escalate"), callback_data=StaffCb(action=StaffAction.ESCALATE, ticket=ticket_id))
+    if not vendor:
+        kb.button(text=tr("btn.vendor"), callback_data=StaffCb(action=StaffAction.VENDOR, ticket=ticket_id))
+    kb.button(
+        text=tr("conduct.btn_end"),
+        callback_data=ConductEndCb(action=ConductEndAction.ASK, ticket=ticket_id),
+    )
     kb.adjust(2)
     return kb.as_markup()
 
@@ -76,4 +98,114 @@ def languages(tr: Tr) -> InlineKeyboardMarkup:
     kb.button(text=tr("btn.lang.ru"), callback_data=LangCb(locale="ru"))
     kb.button(text=tr("btn.lang.en"), callback_data=LangCb(locale="en"))
     kb.adjust(2)
+    return kb.as_markup()
+
+
+# ---- reference articles and seminars ---------------------------------------------------------------
+
+
+def kb_offer(articles: Sequence[Article]) -> InlineKeyboardMarkup:
+    """Titles of the articles offered in the question dialog; a press opens one."""
+    kb = InlineKeyboardBuilder()
+    for article in articles:
+        kb.button(text=f"📖 {article.title}", callback_data=KbCb(action=KbAction.OPEN, article=article.id))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def kb_article(tr: Tr, article_id: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("btn.kb.helped"), callback_data=KbCb(action=KbAction.HELPED, article=article_id))
+    kb.button(text=tr("btn.kb.ask"), callback_data=KbCb(action=KbAction.ASK, article=article_id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def faq_home(tr: Tr, first: Topic) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for topic in sorted(Topic, key=lambda t: t is not first):
+        kb.button(text=tr(f"topic.{topic.value}"), callback_data=FaqCb(action=FaqAction.TOPIC, topic=topic))
+    kb.button(text=tr("btn.faq.search"), callback_data=FaqCb(action=FaqAction.SEARCH))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def faq_articles(tr: Tr, articles: Sequence[Article], topic: Topic | None) -> InlineKeyboardMarkup:
+    """A list of articles (a topic's, or search results when ``topic`` is None) and the way back."""
+    kb = InlineKeyboardBuilder()
+    for article in articles:
+        kb.button(
+            text=article.title, callback_data=FaqCb(action=FaqAction.ARTICLE, topic=topic, article=article.id)
+        )
+    kb.button(text=tr("btn.faq.home"), callback_data=FaqCb(action=FaqAction.HOME))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def faq_article(tr: Tr, topic: Topic | None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if topic is not None:
+        kb.button(text=tr("btn.faq.back"), callback_data=FaqCb(action=FaqAction.TOPIC, topic=topic))
+    kb.button(text=tr("btn.faq.home"), callback_data=FaqCb(action=FaqAction.HOME))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def seminar(tr: Tr, seminar_id: int, signed_up: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if signed_up:
+        kb.button(
+            text=tr("btn.seminar.cancel"),
+            callback_data=SeminarCb(action=SeminarAction.CANCEL, seminar=seminar_id),
+        )
+    else:
+        kb.button(
+            text=tr("btn.seminar.sign_up"),
+            callback_data=SeminarCb(action=SeminarAction.SIGN_UP, seminar=seminar_id),
+        )
+    return kb.as_markup()
+
+
+def seminar_draft(tr: Tr, seminar_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=tr("btn.seminar.publish"),
+        callback_data=SeminarAdminCb(action=SeminarAdminAction.PUBLISH, seminar=seminar_id),
+    )
+    kb.button(
+        text=tr("btn.seminar.discard"),
+        callback_data=SeminarAdminCb(action=SeminarAdminAction.DISCARD, seminar=seminar_id),
+    )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def seminar_published(tr: Tr, seminar_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=tr("btn.seminar.list"),
+        callback_data=SeminarAdminCb(action=SeminarAdminAction.LIST, seminar=seminar_id),
+    )
+    return kb.as_markup()
+
+
+# ---- conduct policy ------------------------------------------------------------------------------------
+
+
+def conduct_end_confirm(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=tr("conduct.btn_end_yes"), callback_data=ConductEndCb(action=ConductEndAction.YES, ticket=ticket_id)
+    )
+    kb.button(
+        text=tr("conduct.btn_end_no"), callback_data=ConductEndCb(action=ConductEndAction.NO, ticket=ticket_id)
+    )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def complaint(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
+    """Under a specialist's answer: the user may complain to the director."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("conduct.btn_complaint"), callback_data=ComplaintCb(ticket=ticket_id))
     return kb.as_markup()
