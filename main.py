@@ -1,15 +1,17 @@
-"""Entry point: ``python main.py`` runs the bot, ``python main.py doctor`` checks the set-up."""
+"""Entry point: ``python main.py`` runs the bot, ``python main.py doctor`` checks the set-up,
+``python main.py sandbox`` starts the local sandbox (also what ``run`` does when no token is set)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
 from dotenv import load_dotenv
 
-from bot.config import ConfigError, MissingTokenError, Settings, load_settings
+from bot.config import MISSING_TOKEN_HELP, ConfigError, MissingTokenError, Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
 
@@ -69,11 +71,19 @@ def cli(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     command = args[0] if args else "run"
     if command in {"-h", "--help", "help"}:
-        print("usage: python main.py [run|doctor]")
+        print("usage: python main.py [run|doctor|sandbox]")
         return 0
-    if command not in {"run", "doctor"}:
-        print(f"unknown command {command!r}; usage: python main.py [run|doctor]", file=sys.stderr)
+    if command not in {"run", "doctor", "sandbox"}:
+        print(f"unknown command {command!r}; usage: python main.py [run|doctor|sandbox]", file=sys.stderr)
         return 2
+    if command == "sandbox":
+        return _sandbox(args[1:])
+    load_dotenv(HERE / ".env")
+    if command == "run" and not os.environ.get("BOT_TOKEN", "").strip():
+        # A fresh clone has no token: show the help desk working locally instead of stopping.
+        print(f"Hint: {MISSING_TOKEN_HELP}", file=sys.stderr)
+        print("Without a token, the local sandbox starts instead.", file=sys.stderr)
+        return _sandbox(args[1:])
     settings = read_settings()
     if settings is None:
         return 2
@@ -86,6 +96,12 @@ def cli(argv: list[str] | None = None) -> int:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:
         return 0
+
+
+def _sandbox(argv: list[str]) -> int:
+    from sandbox.run import run_sandbox
+
+    return run_sandbox(argv)
 
 
 if __name__ == "__main__":

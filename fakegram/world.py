@@ -102,6 +102,7 @@ class World:
         self.last_activity = time.monotonic()
         self.poll_generation = 0
         self._event: asyncio.Event | None = None
+        self._listeners: list[Callable[[], None]] = []
         self._user_ids = itertools.count(5000000001)
         self._group_ids = itertools.count(1)
         self._file_seq = itertools.count(1)
@@ -114,6 +115,18 @@ class World:
         if self._event is not None:
             ev, self._event = self._event, None
             ev.set()
+        for listener in list(self._listeners):
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener()`` (cheap, synchronous) on every change; returns the unsubscribe function."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109
         """Wait until predicate() is true (re-checked on every change); False on timeout."""

@@ -1,0 +1,130 @@
+"""Browser fixtures: the sandbox served on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Screenshots go to ``test-artifacts/sandbox/``. Every page fails its test at teardown if the browser logged a console
+error or an uncaught exception. Without Chromium the tests are skipped on a developer's machine (``make test``
+installs it) and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from sandbox.core import Sandbox
+from sandbox.web import create_web_app
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "sandbox"
+CHROMIUM = os.environ.get("SANDBOX_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--headless=new",
+]
+LAPTOP = {"width": 1440, "height": 860}
+PHONE = {"width": 390, "height": 800}
+
+
+def _need_browser() -> Any:
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed (make test installs it)")
+    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            raise AssertionError(f"{CHROMIUM} is missing: the test target installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing (make test installs Debian's chromium)")
+    return async_playwright
+
+
+@dataclass
+class Site:
+    sandbox: Sandbox
+    url: str
+
+
+@dataclass
+class Browser:
+    """Chromium with a fresh profile; each page opened through it is checked for console errors."""
+
+    context: Any
+    errors: list[str] = field(default_factory=list)
+
+    async def open(self, url: str, viewport: dict[str, int] = LAPTOP) -> Any:
+        page = await self.context.new_page()
+        await page.set_viewport_size(viewport)
+        page.set_default_timeout(15_000)
+        page.on(
+            "console",
+            lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        await page.goto(url)
+        await page.wait_for_selector("body[data-bot=running]")
+        return page
+
+
+async def _site(tmp_path: Path, forum: bool) -> AsyncIterator[Site]:
+    sandbox = Sandbox(database_path=tmp_path / "sandbox.sqlite3", forum=forum)
+    await sandbox.start()
+    runner = web.AppRunner(create_web_app(sandbox), access_log=None, shutdown_timeout=1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield Site(sandbox, f"http://127.0.0.1:{port}/")
+    finally:
+        server = sandbox.server
+        rejected = list(server.rejected) if server is not None else []
+        sandbox.closing = True
+        sandbox.notify()
+        await runner.cleanup()
+        await sandbox.stop()
+    # As in the end-to-end tests: a call real Telegram would refuse is a failure of the bot.
+    assert not rejected, rejected
+
+
+@pytest.fixture
+async def forum_site(tmp_path: Path) -> AsyncIterator[Site]:
+    async for s in _site(tmp_path, forum=True):
+        yield s
+
+
+@pytest.fixture
+async def plain_site(tmp_path: Path) -> AsyncIterator[Site]:
+    async for s in _site(tmp_path, forum=False):
+        yield s
+
+
+@pytest.fixture
+async def chromium(tmp_path: Path) -> AsyncIterator[Browser]:
+    async_playwright = _need_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            locale="ru-RU",
+            timezone_id="Europe/Moscow",
+        )
+        browser = Browser(context)
+        try:
+            yield browser
+        finally:
+            await context.close()
+    assert not browser.errors, browser.errors
