@@ -1,0 +1,275 @@
+"""The conduct policy: who may ask now, when a violation blocks, how a complaint's transcript reads.
+
+The regulation: communication must be polite; insults and obscene language are not allowed. A user who
+breaks it loses the current session and may ask again after a cooldown; repeated violations within a
+window block the user until the deputy director lifts the block. Rules here are pure (they take the
+history and ``now``); :class:`ConductService` stores the record, one transaction per call. No aiogram.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Protocol
+
+from bot.clock import Clock
+from storage.conduct import Actor, Complaint, ConductEvent, ConductRepo, EventKind
+from storage.db import Database
+from storage.tickets import TicketMessage
+
+MANUAL = "manual"  # the category of a violation marked by a specialist rather than the filter
+
+
+@dataclass(frozen=True)
+class Policy:
+    cooldown: timedelta = timedelta(minutes=60)
+    block_after: int = 3  # violations within the window that block; 0 = never block
+    block_window: timedelta = timedelta(days=30)
+    # A restricted user is reminded at most this often; the notice sent at the violation counts. More
+    # would answer every retort with the same text and eat into the per-chat send limit.
+    remind_every: timedelta = timedelta(minutes=30)
+
+
+class Mark(Protocol):
+    @property
+    def kind(self) -> EventKind: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class Standing:
+    blocked: bool = False
+    cooldown_until: datetime | None = None
+    recent: int = 0  # violations that count toward a block right now
+
+    @property
+    def restricted(self) -> bool:
+        return self.blocked or self.cooldown_until is not None
+
+
+def standing(history: Sequence[Mark], now: datetime, policy: Policy) -> Standing:
+    """Where a user stands at ``now``, given their conduct record.
+
+    An unblock wipes the slate: violations before it neither block again nor keep a cooldown running.
+    """
+    unblocks = [m.at for m in history if m.kind is EventKind.UNBLOCK and m.at <= now]
+    since = max(unblocks) if unblocks else None
+
+    def after_unblock(m: Mark) -> bool:
+        return since is None or m.at > since
+
+    blocked = any(m.kind is EventKind.BLOCK and m.at <= now and after_unblock(m) for m in history)
+    violations = [m.at for m in history if m.kind is EventKind.VIOLATION and m.at <= now and after_unblock(m)]
+    window_start = now - policy.block_window
+    recent = sum(1 for at in violations if at > window_start)
+    cooldown_until = None
+    if violations and policy.cooldown > timedelta(0):
+        until = max(violations) + policy.cooldown
+        if until > now:
+            cooldown_until = until
+    return Standing(blocked=blocked, cooldown_until=cooldown_until, recent=recent)
+
+
+def should_block(current: Standing, policy: Policy) -> bool:
+    """After a violation has been recorded: does it cross the line?"""
+    return not current.blocked and policy.block_after > 0 and current.recent >= policy.block_after
+
+
+def reminder_due(last_notice: datetime | None, now: datetime, policy: Policy) -> bool:
+    return last_notice is None or now - last_notice >= policy.remind_every
+
+
+def same_local_day(a: datetime, b: datetime, tz: tzinfo) -> bool:
+    return a.astimezone(tz).date() == b.astimezone(tz).date()
+
+
+@dataclass(frozen=True)
+class UnblockTarget:
+    ticket_id: int | None = None
+    telegram_id: str | None = None
+
+
+_TICKET_RE = re.compile(r"^[№#]?\s*(\d{1,9})$")
+_TG_RE = re.compile(r"^id\s*(\d{1,20})$", re.IGNORECASE)
+
+
+def unblock_target(argument: str | None) -> UnblockTarget | None:
+    """``/unblock 12`` or ``/unblock №12`` (a ticket), ``/unblock id123456789`` (a Telegram user id)."""
+    arg = (argument or "").strip()
+    if match := _TICKET_RE.match(arg):
+        return UnblockTarget(ticket_id=int(match.group(1)))
+    if match := _TG_RE.match(arg):
+        return UnblockTarget(telegram_id=match.group(1))
+    return None
+
+
+def transcript(
+    rows: Sequence[TicketMessage],
+    tz: tzinfo,
+    labels: Mapping[str, str],
+    attachment: str,
+    *,
+    question: tuple[datetime, str, str] | None = None,
+) -> str:
+    """A ticket's conversation as plain text: ``01.09 14:03 Анна (user): text``, oldest first.
+
+    ``question`` is the ticket's question (asked at, by whom, text): it is kept on the ticket, not among
+    the messages. ``labels`` names the sides by direction ("in", "out"); notes and card parts are
+    staff-internal and left out. ``attachment`` is the mark for a file ("[{kind}]").
+    """
+    lines: list[str] = []
+    if question is not None and question[2].strip() and "in" in labels:
+        at, who, text = question
+        lines.append(
+            f"{at.astimezone(tz).strftime('%d.%m %H:%M')} {who or '—'} ({labels['in']}): {text.strip()}"
+        )
+    for row in rows:
+        label = labels.get(row.direction)
+        if label is None:
+            continue
+        stamp = row.created_at.astimezone(tz).strftime("%d.%m %H:%M")
+        body = row.text.strip()
+        if row.kind != "text":
+            mark = attachment.format(kind=row.kind)
+            body = f"{mark} {body}".strip()
+        lines.append(f"{stamp} {row.author_name or '—'} ({label}): {body}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a violation led to."""
+
+    standing: Standing
+    blocked_now: bool
+
+
+class ConductService:
+    def __init__(self, db: Database, clock: Clock, policy: Policy) -> None:
+        self.db = db
+        self.clock = clock
+        self.policy = policy
+        self.repo = ConductRepo(db.conn)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    async def standing(self, user_id: int) -> Standing:
+        return standing(await self.repo.for_user(user_id), self.now(), self.policy)
+
+    async def record_violation(
+        self,
+        *,
+        user_id: int,
+        ticket_id: int | None,
+        actor: Actor,
+        actor_id: int | None = None,
+        actor_name: str | None = None,
+        category: str,
+        matches: tuple[str, ...] = (),
+        text: str = "",
+    ) -> Outcome:
+        """The violation, the end of the session, and a block if it was one too many."""
+        now = self.now()
+
+        async def add(kind: EventKind, **extra: str | tuple[str, ...]) -> None:
+            await self.repo.add(
+                kind=kind,
+                now=now,
+                actor=actor,
+                user_id=user_id,
+                ticket_id=ticket_id,
+                actor_id=actor_id,
+                actor_name=actor_name,
+                **extra,  # type: ignore[arg-type]
+            )
+
+        async with self.db.transaction():
+            await add(EventKind.VIOLATION, category=category, matches=matches, text=text)
+            await add(EventKind.SESSION_END)
+            current = standing(await self.repo.for_user(user_id), now, self.policy)
+            blocked_now = should_block(current, self.policy)
+            if blocked_now:
+                await add(EventKind.BLOCK)
+                current = Standing(blocked=True, cooldown_until=current.cooldown_until, recent=current.recent)
+            # The notice sent now is the explanation; reminders count from it.
+            await self.repo.set_notice(user_id, now)
+        return Outcome(current, blocked_now)
+
+    async def lift(self, user_id: int, *, actor_id: int | None, actor_name: str | None) -> bool:
+        """Lift a block (or a running cooldown). False if the user was not restricted."""
+        now = self.now()
+        async with self.db.transaction():
+            current = standing(await self.repo.for_user(user_id), now, self.policy)
+            if not current.restricted:
+                return False
+            await self.repo.add(
+                kind=EventKind.UNBLOCK,
+                now=now,
+                actor=Actor.DEPUTY,
+                user_id=user_id,
+                actor_id=actor_id,
+                actor_name=actor_name,
+            )
+        return True
+
+    async def take_reminder(self, user_id: int) -> bool:
+        """Whether a restricted user's message gets a reminder now (and if so, note that it did)."""
+        now = self.now()
+        async with self.db.transaction():
+            if not reminder_due(await self.repo.last_notice(user_id), now, self.policy):
+                return False
+            await self.repo.set_notice(user_id, now)
+        return True
+
+    async def record_staff_violation(
+        self,
+        *,
+        user_id: int,
+        ticket_id: int,
+        staff_id: int,
+        staff_name: str,
+        category: str,
+        matches: tuple[str, ...],
+        text: str,
+    ) -> ConductEvent:
+        async with self.db.transaction():
+            return await self.repo.add(
+                kind=EventKind.STAFF_VIOLATION,
+                now=self.now(),
+                actor=Actor.SPECIALIST,
+                user_id=user_id,
+                ticket_id=ticket_id,
+                actor_id=staff_id,
+                actor_name=staff_name,
+                category=category,
+                matches=matches,
+                text=text,
+            )
+
+    async def add_complaint(
+        self,
+        *,
+        user_id: int,
+        ticket_id: int | None,
+        specialist_id: int | None,
+        specialist_name: str | None,
+        text: str,
+    ) -> Complaint:
+        async with self.db.transaction():
+            return await self.repo.add_complaint(
+                now=self.now(),
+                user_id=user_id,
+                ticket_id=ticket_id,
+                specialist_id=specialist_id,
+                specialist_name=specialist_name,
+                text=text,
+            )
+
+    async def complaint_sent(self, complaint: Complaint, chat_id: int) -> None:
+        async with self.db.transaction():
+            await self.repo.complaint_sent(complaint.id, chat_id)

@@ -1,0 +1,229 @@
+"""The conduct policy's commands and buttons.
+
+* staff group: «Завершить: нарушение регламента» on the card (with a confirmation);
+* the deputy director (manager chat, or administrators of the staff group): ``/unblock <ticket | id…>``;
+* private chats: ``/complaint`` and «Пожаловаться директору» under answers — a one-message dialog.
+
+The checks themselves run in :mod:`bot.middlewares.conduct`, before any handler.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatMemberStatus
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import ComplaintCb, ConductEndAction, ConductEndCb
+from bot.config import Settings
+from bot.delivery import Destination
+from bot.desk import Desk, user_link
+from bot.domain import TicketStatus
+from bot.filters import FromStaffGroup, StaffMembership
+from bot.formatting import escape
+from bot.middlewares.conduct import ConductDesk
+from bot.services.conduct import unblock_target
+from bot.services.tickets import TicketService
+from bot.states import ComplaintDialog
+from bot.texts import Tr
+from storage.users import User
+
+ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
+
+
+def create_router(settings: Settings, membership: StaffMembership) -> Router:
+    router = Router(name=__name__)
+
+    staff = Router(name=f"{__name__}.staff")
+    staff.callback_query.register(
+        end_asked, ConductEndCb.filter(F.action == ConductEndAction.ASK), FromStaffGroup(membership)
+    )
+    staff.callback_query.register(
+        end_confirmed, ConductEndCb.filter(F.action == ConductEndAction.YES), FromStaffGroup(membership)
+    )
+    staff.callback_query.register(
+        end_cancelled, ConductEndCb.filter(F.action == ConductEndAction.NO), FromStaffGroup(membership)
+    )
+    staff.callback_query.register(stranger_pressed, ConductEndCb.filter())
+
+    management = Router(name=f"{__name__}.management")
+    chats = {settings.staff_chat_id}
+    if settings.manager_chat_id is not None:
+        chats.add(settings.manager_chat_id)
+    management.message.filter(F.chat.id.in_(chats))
+    management.message.register(unblock, Command("unblock"))
+
+    private = Router(name=f"{__name__}.private")
+    private.message.filter(F.chat.type == "private")
+    private.callback_query.filter(F.message.chat.type == "private")
+    private.message.register(complaint_command, Command("complaint"))
+    private.callback_query.register(complaint_button, ComplaintCb.filter())
+    private.message.register(complaint_received, ComplaintDialog.text, F.text, ~F.text.startswith("/"))
+    # Anything else but a command (which works as usual: /cancel ends the dialog).
+    private.message.register(complaint_not_text, ComplaintDialog.text, ~F.text.startswith("/"))
+
+    router.include_routers(staff, management, private)
+    return router
+
+
+# ---- the specialist's button ---------------------------------------------------------------------------
+
+
+async def end_asked(callback: CallbackQuery, callback_data: ConductEndCb, desk: Desk, tr: Tr) -> None:
+    card = callback.message
+    await callback.answer()
+    if not isinstance(card, Message):
+        return
+    thread = card.message_thread_id if desk.mode.forum else None
+    await desk.gateway.send(
+        Destination(card.chat.id, thread, card.message_id),
+        tr("conduct.end_confirm", number=callback_data.ticket),
+        markup=keyboards.conduct_end_confirm(tr, callback_data.ticket),
+    )
+
+
+async def end_confirmed(
+    callback: CallbackQuery,
+    callback_data: ConductEndCb,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    service: TicketService,
+    conduct: ConductDesk,
+    tr: Tr,
+) -> None:
+    ticket = await service.tickets.get(callback_data.ticket)
+    if ticket is None:
+        await callback.answer(tr("staff.not_found"), show_alert=True)
+        return
+    done = tr("conduct.end_done", number=ticket.id)
+    if ticket.status is TicketStatus.CLOSED:
+        await _settle(callback, tr("conduct.end_closed", number=ticket.id))
+        await callback.answer(tr("conduct.end_closed", number=ticket.id), show_alert=True)
+        return
+    user = await service.users.get(ticket.user_id)
+    assert user is not None
+    await _settle(callback, done)
+    await callback.answer(done)
+    # The user's own dialog (a draft, say) ends with the session.
+    state = FSMContext(
+        storage=fsm_storage,
+        key=StorageKey(bot_id=bot.id, chat_id=user.chat_id, user_id=int(user.external_id)),
+    )
+    who = callback.from_user
+    await conduct.manual_end(user, ticket, state, staff_id=who.id, staff_name=who.first_name)
+
+
+async def end_cancelled(callback: CallbackQuery, callback_data: ConductEndCb, tr: Tr) -> None:
+    await _settle(callback, tr("conduct.end_cancelled", number=callback_data.ticket))
+    await callback.answer()
+
+
+async def _settle(callback: CallbackQuery, text: str) -> None:
+    """The confirmation message becomes the record of what was decided, without buttons."""
+    if isinstance(callback.message, Message):
+        try:
+            await callback.message.edit_text(text, reply_markup=None)
+        except TelegramAPIError:
+            pass  # too old to edit, or already settled by a colleague's press
+
+
+async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
+    await callback.answer(tr("staff.only"), show_alert=True)
+
+
+# ---- /unblock ------------------------------------------------------------------------------------------
+
+
+async def unblock(
+    message: Message, command: CommandObject, bot: Bot, settings: Settings, conduct: ConductDesk, tr: Tr
+) -> None:
+    who = message.from_user
+    if who is None:
+        return
+    if message.chat.id == settings.staff_chat_id:
+        # In the staff group only the deputy director (an administrator) decides, not every specialist.
+        try:
+            member = await bot.get_chat_member(message.chat.id, who.id)
+            allowed = member.status in ADMIN_STATUSES
+        except TelegramAPIError:
+            allowed = False
+        if not allowed:
+            await message.reply(tr("conduct.unblock_only_admins"))
+            return
+    target = unblock_target(command.args)
+    if target is None:
+        await message.reply(tr("conduct.unblock_usage"))
+        return
+    user = await conduct.find_target(target)
+    if user is None:
+        await message.reply(tr("conduct.unblock_not_found"))
+        return
+    if await conduct.lift(user, actor_id=who.id, actor_name=who.first_name):
+        await message.reply(tr("conduct.unblock_done", user=user_link(user)))
+    else:
+        await message.reply(tr("conduct.unblock_nothing", user=user_link(user)))
+
+
+# ---- complaints ----------------------------------------------------------------------------------------
+
+
+async def _ask_complaint(message: Message, state: FSMContext, tr: Tr, ticket_id: int | None) -> None:
+    await state.set_state(ComplaintDialog.text)
+    await state.set_data({"ticket": ticket_id})
+    about = tr("conduct.complaint_about", number=ticket_id) if ticket_id else ""
+    await message.answer(tr("conduct.complaint_ask", about=about))
+
+
+async def complaint_command(
+    message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService
+) -> None:
+    latest = await service.tickets.latest_for_user(user.id)
+    await _ask_complaint(message, state, tr, latest.id if latest else None)
+
+
+async def complaint_button(
+    callback: CallbackQuery,
+    callback_data: ComplaintCb,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    service: TicketService,
+) -> None:
+    ticket = await service.tickets.get(callback_data.ticket)
+    if ticket is None or ticket.user_id != user.id or not isinstance(callback.message, Message):
+        await callback.answer(tr("menu.outdated"), show_alert=True)
+        return
+    await callback.answer()
+    await _ask_complaint(callback.message, state, tr, ticket.id)
+
+
+async def complaint_received(
+    message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService, conduct: ConductDesk
+) -> None:
+    data = await state.get_data()
+    await state.clear()
+    ticket_id = data.get("ticket")
+    ticket = await service.tickets.get(ticket_id) if isinstance(ticket_id, int) else None
+    if ticket is not None and ticket.user_id != user.id:
+        ticket = None
+    complaint, delivered = await conduct.complain(user, ticket, message.text or "")
+    if delivered:
+        await message.answer(tr("conduct.complaint_thanks", number=complaint.id))
+    else:
+        school = conduct.school
+        await message.answer(
+            tr(
+                "conduct.complaint_saved",
+                number=complaint.id,
+                phone=escape(school.phone),
+                email=escape(school.email),
+            )
+        )
+
+
+async def complaint_not_text(message: Message, tr: Tr) -> None:
+    await message.answer(tr("conduct.complaint_text_only"))

@@ -1,0 +1,321 @@
+"""End to end: the conduct policy (users' violations, the specialist's button, blocks, withheld answers,
+complaints), with a manager chat for the deputy director and a chat for the director."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fakegram import Actor, FakeTelegram
+from storage.conduct import ConductRepo, EventKind
+from storage.users import TELEGRAM
+from tests.conftest import Harness
+from tests.e2e.helpers import answer, ask, press_on
+
+OBSCENE = "Да пошли вы нахуй со своим дневником"
+
+
+@dataclass
+class ConductHarness(Harness):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.director = self.server.add_user(first_name="Галина", last_name="Директор", language_code="ru")
+        self.manager_chat = self.server.add_group(
+            title="Руководство", members=[self.deputy], admins=[self.deputy]
+        )
+        self.director_chat = self.server.add_group(
+            title="Директор", members=[self.director], admins=[self.director]
+        )
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = super().env
+        env["MANAGER_CHAT_ID"] = str(self.manager_chat.id)
+        env["DIRECTOR_CHAT_ID"] = str(self.director_chat.id)
+        return env
+
+    def manager(self) -> Actor:
+        return self.server.actor(self.deputy, chat=self.manager_chat)
+
+    def boss(self) -> Actor:
+        return self.server.actor(self.director, chat=self.director_chat)
+
+    def staff_texts(self) -> str:
+        return "\n".join(m.content for m in self.server.chat_messages(self.group))
+
+    async def events(self, actor: Actor) -> list[EventKind]:
+        assert self.app is not None
+        user = await self.app.service.users.by_external(TELEGRAM, str(actor.user.id))
+        assert user is not None
+        return [e.kind for e in await ConductRepo(self.app.db.conn).for_user(user.id)]
+
+
+async def _run(server: FakeTelegram, tmp_path: Path, forum: bool) -> AsyncIterator[ConductHarness]:
+    h = ConductHarness(server=server, tmp_path=tmp_path, forum=forum)
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.stop()
+
+
+@pytest.fixture(params=["forum", "plain"])
+async def both(
+    request: pytest.FixtureRequest, fake_telegram: FakeTelegram, tmp_path: Path
+) -> AsyncIterator[ConductHarness]:
+    async for h in _run(fake_telegram, tmp_path, request.param == "forum"):
+        yield h
+
+
+@pytest.fixture
+async def plain(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[ConductHarness]:
+    async for h in _run(fake_telegram, tmp_path, False):
+        yield h
+
+
+async def start_question(user: Actor, *, first_time: bool = True) -> None:
+    """The dialog up to the question text."""
+    await user.send("/start")
+    await user.expect("Здравствуйте")
+    if first_time:
+        await user.press("Родитель")
+    await user.press("дневник")
+    await user.press("Оценки")
+    await user.expect("Опишите")
+
+
+async def test_obscene_question_is_not_forwarded_and_the_manager_is_alerted(both: ConductHarness) -> None:
+    h = both
+    parent = h.user("Анна", last_name="Петрова")
+    await start_question(parent)
+    await parent.send(OBSCENE)
+    notice = await parent.expect("не передано специалистам")
+    assert "оскорбления и нецензурная лексика не допускаются" in notice.content
+    assert "(86550) 93-464" in notice.content and "kazmschool@mail.ru" in notice.content
+    assert "сегодня после 15:00" in notice.content  # 14:00 in Moscow + the 60-minute cooldown
+    assert "Консультация завершена" in notice.content
+
+    alert = await h.manager().expect("Нарушение регламента")
+    assert alert.html is not None and f"<tg-spoiler>{OBSCENE}</tg-spoiler>" in alert.html
+    assert "Анна Петрова" in alert.content and "Родитель" in alert.content
+    assert "ещё не отправлен" in alert.content and "нецензурная лексика" in alert.content
+    assert "Специалист:" in alert.content
+    # Nothing reached the staff group: no card, no text.
+    await h.server.wait_idle()
+    assert "нахуй" not in h.staff_texts() and "Вопрос №" not in h.staff_texts()
+    # The dialog is over: the old summary buttons do nothing, no ticket was created.
+    assert h.app is not None and await h.app.service.tickets.get(1) is None
+    assert await h.events(parent) == [EventKind.VIOLATION, EventKind.SESSION_END]
+
+
+async def test_disguised_insult_in_a_followup_ends_the_open_ticket(both: ConductHarness) -> None:
+    h = both
+    parent = h.user("Мария")
+    number, card = await ask(h, parent, "Не вижу оценки за четверть")
+    await parent.send("Вы там совсем идиoты? Третий день жду")  # a Latin «o» inside
+    notice = await parent.expect("не передано специалистам")
+    assert f"по вопросу №{number} завершена" in notice.content
+    staff = h.staff()
+    ended = await staff.expect("закрыт по регламенту")
+    if h.forum:
+        assert ended.thread_id == card.thread_id
+    else:
+        assert ended.reply_to_message_id == card.message_id
+    assert "закрыт (регламент)" in card.text and card.buttons == []
+    assert "идиoты" not in h.staff_texts()
+    alert = await h.manager().expect("Нарушение регламента")
+    assert f"Вопрос: №{number}" in alert.content and "оскорбление" in alert.content
+    assert (
+        alert.html is not None
+        and "<tg-spoiler>Вы там совсем идиoты? Третий день жду</tg-spoiler>" in alert.html
+    )
+
+
+async def test_cooldown_reminds_once_then_lets_the_user_ask_again(plain: ConductHarness) -> None:
+    h = plain
+    parent = h.user("Ольга")
+    await start_question(parent)
+    await parent.send("Это п и з д е ц, а не журнал")
+    await parent.expect("сегодня после 15:00")
+    # Right after the notice: no second explanation for every retort.
+    await parent.send("Ну и ладно")
+    await parent.expect_nothing(timeout=0.5)
+    h.clock.advance(minutes=31)
+    await parent.send("/start")
+    reminder = await parent.expect("Консультация была завершена")
+    assert "сегодня после 15:00" in reminder.content and "(86550) 93-464" in reminder.content
+    await parent.send("Когда можно?")
+    await parent.expect_nothing(timeout=0.5)
+    # Help and contacts stay open during the pause.
+    await parent.send("/contacts")
+    await parent.expect("kazmschool@mail.ru")
+    h.clock.advance(minutes=30)
+    number, _card = await ask(h, parent, "Теперь вежливо: не вижу оценки", first_time=False)
+    assert number == 1
+
+
+async def test_repeated_violations_block_until_the_deputy_lifts_it(plain: ConductHarness) -> None:
+    h = plain
+    parent = h.user("Борис")
+    manager = h.manager()
+    for attempt in range(3):
+        await start_question(parent, first_time=attempt == 0)
+        await parent.send(OBSCENE)
+        notice = await parent.expect("не передано специалистам")
+        alert = await manager.expect("Нарушение регламента")
+        assert f"Нарушений за 30 дн.: {attempt + 1}" in alert.content
+        h.clock.advance(minutes=61)
+    assert "заместитель директора" in notice.content and "сможете" not in notice.content
+    assert alert.html is not None and f"/unblock id{parent.user.id}" in alert.html
+    assert "заблокирован" in alert.content
+
+    # Long after any cooldown the user is still blocked, and told so once, politely.
+    h.clock.advance(days=2)
+    await parent.send("/start")
+    await parent.expect("доступ восстановит заместитель директора")
+    await parent.send("Почему?")
+    await parent.expect_nothing(timeout=0.5)
+
+    # A specialist (not an administrator of the staff group) cannot lift it.
+    staff = h.staff()
+    await staff.send(f"/unblock id{parent.user.id}")
+    await staff.expect("может заместитель директора")
+    await manager.send("/unblock")
+    await manager.expect("/unblock 12")
+    await manager.send(f"/unblock id{parent.user.id}")
+    await manager.expect("Доступ восстановлен: Борис")
+    await parent.expect("восстановил Ваш доступ")
+    await manager.send(f"/unblock id{parent.user.id}")
+    await manager.expect("нет ограничений")
+    await ask(h, parent, "Спасибо, вопрос про оценки", first_time=False)
+
+    kinds = await h.events(parent)
+    assert kinds.count(EventKind.VIOLATION) == 3 and kinds.count(EventKind.SESSION_END) == 3
+    assert kinds[-2:] == [EventKind.BLOCK, EventKind.UNBLOCK]
+
+
+async def test_specialist_ends_the_session_by_the_button(both: ConductHarness) -> None:
+    h = both
+    parent = h.user("Вера")
+    number, card = await ask(h, parent, "Вопрос про оценки")
+    await parent.send("Если не исправите, пожалеете")  # a threat the filter does not know
+    staff = h.staff()
+    await staff.expect("пожалеете")
+    await press_on(staff, card, "Завершить: нарушение регламента")
+    confirm = await staff.expect(f"Завершить вопрос №{number}")
+    await press_on(staff, confirm, "Отмена")
+    assert "завершение отменено" in (confirm.text or "") and confirm.buttons == []
+    await parent.expect_nothing(timeout=0.3)
+
+    await press_on(staff, card, "Завершить: нарушение регламента")
+    confirm = await staff.expect(f"Завершить вопрос №{number}")
+    await press_on(staff, confirm, "Да, завершить")
+    notice = await parent.expect("не передано специалистам")
+    assert f"по вопросу №{number} завершена" in notice.content
+    assert "цитируя" not in notice.content and "не повторяя" not in notice.content
+    await staff.expect("закрыт специалистом Ирина")
+    assert "закрыт (регламент)" in card.text
+    alert = await h.manager().expect("Нарушение регламента")
+    assert "отмечено специалистом Ирина" in alert.content
+    assert alert.html is not None and "<tg-spoiler>Если не исправите, пожалеете</tg-spoiler>" in alert.html
+    # The session is over: the next message starts a new question, and is not in the old ticket.
+    h.clock.advance(minutes=61)
+    await parent.send("Новый вопрос про расписание")
+    await parent.expect("уточните, пожалуйста, тему")
+
+
+async def test_obscene_staff_reply_is_withheld_and_the_director_alerted(both: ConductHarness) -> None:
+    h = both
+    parent = h.user("Нина")
+    number, card = await ask(h, parent)
+    staff = h.staff()
+    await answer(h, card, "Да задолбали, сами разбирайтесь, бляди")
+    refused = await staff.expect("не отправлено пользователю")
+    assert "нецензурная лексика" in refused.content
+    await parent.expect_nothing(timeout=0.5)
+    alert = await h.boss().expect("Ответ специалиста задержан")
+    assert f"Вопрос: №{number}" in alert.content and "Ирина" in alert.content and "Нина" in alert.content
+    assert (
+        alert.html is not None
+        and "<tg-spoiler>Да задолбали, сами разбирайтесь, бляди</tg-spoiler>" in alert.html
+    )
+    # Not stored as an answer either; a polite answer goes through as usual.
+    assert h.app is not None
+    rows = await h.app.service.messages.for_ticket(number)
+    assert all("бляди" not in r.text for r in rows)
+    await answer(h, card, "Извините. Оценки появятся завтра.")
+    got = await parent.expect("Оценки появятся завтра")
+    assert [b[0] for b in got.buttons] == ["Пожаловаться директору"]
+    # Internal notes and talk outside tickets are the staff's own business.
+    await answer(h, card, "// грубый родитель, нахуй такие вопросы")
+    await staff.send("Коллеги, это пиздец какой-то")
+    await h.server.wait_idle()
+    await staff.expect_nothing(timeout=0.3)
+    await parent.expect_nothing(timeout=0.3)
+
+
+async def test_complaint_reaches_the_director_with_the_transcript(plain: ConductHarness) -> None:
+    h = plain
+    parent = h.user("Лидия", last_name="Котова")
+    number, card = await ask(h, parent, "Не вижу домашнее задание по алгебре")
+    await answer(h, card, "Смотрите внимательнее, всё там есть.")
+    got = await parent.expect("Смотрите внимательнее")
+    await press_on(parent, got, "Пожаловаться директору")
+    prompt = await parent.expect("Опишите, пожалуйста")
+    assert f"вопрос №{number}" in prompt.content and "только директор" in prompt.content
+    await parent.send_photo(caption="скрин")
+    await parent.expect("опишите жалобу текстом")
+    await parent.send("Специалист ответил грубо и не помог")
+    ack = await parent.expect("передана директору")
+    assert "жалоба №1" in ack.content
+
+    boss = h.boss()
+    complaint = await boss.expect("Жалоба №1")
+    assert "Лидия Котова" in complaint.content and "Ирина" in complaint.content
+    assert "Специалист ответил грубо и не помог" in complaint.content
+    transcript = await boss.expect(f"Переписка по вопросу №{number}")
+    assert "Лидия (пользователь): Не вижу домашнее задание по алгебре" in transcript.content
+    assert "Ирина (специалист): Смотрите внимательнее, всё там есть." in transcript.content
+    # Staff see nothing of it; the complaint is stored.
+    await h.server.wait_idle()
+    assert "Жалоба" not in h.staff_texts() and "грубо" not in h.staff_texts()
+    assert h.app is not None
+    [stored] = await ConductRepo(h.app.db.conn).complaints()
+    assert (
+        stored.ticket_id == number
+        and stored.specialist_name == "Ирина"
+        and stored.sent_to == h.director_chat.id
+    )
+
+    # /complaint works too, and /cancel leaves it.
+    await parent.send("/complaint")
+    await parent.expect(f"(вопрос №{number})")
+    await parent.send("/cancel")
+    await parent.expect("отменено")
+    await parent.send("Спасибо за ответ")
+    await h.staff().expect("Спасибо за ответ")
+
+
+async def test_harmless_lookalikes_go_through_untouched(plain: ConductHarness) -> None:
+    h = plain
+    parent = h.user("Елена")
+    question = "Ребёнка оскорбляли в чате класса, а теперь он не видит оценку за тему «Колебания»"
+    number, card = await ask(h, parent, question)
+    assert question in card.text
+    for text in (
+        "Оплатила 150 рублей за экскурсию, где это видно в дневнике?",
+        "Сын читает книгу про корабли, можно заменить учебник?",
+        "Команда поддержки Госуслуг не отвечает, страхуйте пароль",
+    ):
+        await parent.send(text)
+        await h.staff().expect(text)
+    await answer(h, card, "Употреблять простой пароль нельзя; мандарины в столовой — по понедельникам.")
+    await parent.expect("Употреблять простой пароль нельзя")
+    await h.server.wait_idle()
+    alerts = h.server.chat_messages(h.manager_chat) + h.server.chat_messages(h.director_chat)
+    assert not [m for m in alerts if "регламент" in m.content or "задержан" in m.content]
+    assert await h.events(parent) == []
+    assert number == 1
