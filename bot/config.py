@@ -53,6 +53,9 @@ class Settings:
     school_profile: Path = ROOT / "school.example.toml"
     knowledge_dir: Path = ROOT / "knowledge"
     tick_seconds: float = 30.0
+    conduct_cooldown_minutes: int = 60
+    conduct_block_after: int = 3
+    conduct_block_window_days: int = 30
 
     @property
     def uses_local_server(self) -> bool:
@@ -81,6 +84,15 @@ def _chat_id(env: Mapping[str, str], name: str, *, required: bool) -> int | None
         raise ConfigError(
             f"{name} must be a numeric Telegram chat id such as -1001234567890, got {raw!r}."
         ) from None
+
+
+def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ConfigError(f"{name} must be a whole number of {unit} from {low} to {high}, got {raw!r}.")
+    return int(raw)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -158,6 +170,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"TICK_SECONDS must be a number of seconds between 0.05 and 3600, got {tick_raw!r}."
         )
 
+    conduct = {
+        name: _whole(env, name, default, low, high, unit)
+        for name, default, low, high, unit in (
+            ("CONDUCT_COOLDOWN_MINUTES", 60, 0, 43_200, "minutes (0 = no pause)"),
+            ("CONDUCT_BLOCK_AFTER", 3, 0, 100, "violations (0 = never block)"),
+            ("CONDUCT_BLOCK_WINDOW_DAYS", 30, 1, 3650, "days"),
+        )
+    }
+
     return Settings(
         bot_token=Secret(token),
         telegram_api_base=api_base,
@@ -171,4 +192,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         school_profile=school_profile,
         knowledge_dir=knowledge_dir,
         tick_seconds=tick_seconds,
+        conduct_cooldown_minutes=conduct["CONDUCT_COOLDOWN_MINUTES"],
+        conduct_block_after=conduct["CONDUCT_BLOCK_AFTER"],
+        conduct_block_window_days=conduct["CONDUCT_BLOCK_WINDOW_DAYS"],
     )

@@ -13,6 +13,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
+import handlers.conduct
 import handlers.errors
 import handlers.private
 import handlers.staff
@@ -22,6 +23,7 @@ from bot.delivery import DeliveryMiddleware, Gateway
 from bot.desk import Desk
 from bot.filters import StaffMembership
 from bot.jobs import JobRunner
+from bot.middlewares.conduct import ConductDesk, StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.school import SchoolProfile, load_profile
 from bot.services.kb import KnowledgeBase, load_knowledge_base
@@ -118,9 +120,17 @@ def create_dispatcher(
     context = UserContextMiddleware(service, texts)
     dp.message.outer_middleware(context)
     dp.callback_query.outer_middleware(context)
+    # The conduct checks run after the user context (they need `user`) and before any handler.
+    conduct = ConductDesk.create(
+        settings=settings, db=db, service=service, desk=desk, texts=texts, school=school, clock=clock
+    )
+    dp["conduct"] = conduct
+    dp.message.outer_middleware(UserConductMiddleware(conduct))
+    dp.message.outer_middleware(StaffConductMiddleware(conduct, settings.staff_chat_id))
     membership = StaffMembership(settings.staff_chat_id)
     dp.include_routers(
         handlers.staff.create_router(settings.staff_chat_id, membership),
+        handlers.conduct.create_router(settings, membership),
         handlers.private.create_router(),
         handlers.errors.create_router(),
     )
