@@ -1,0 +1,287 @@
+"""The conduct policy's pure rules, its record, and the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.config import ConfigError, load_settings
+from bot.middlewares.conduct import command_of
+from bot.services.conduct import (
+    ConductService,
+    Policy,
+    Standing,
+    UnblockTarget,
+    reminder_due,
+    same_local_day,
+    should_block,
+    standing,
+    transcript,
+    unblock_target,
+)
+from bot.services.tickets import TicketService
+from storage.conduct import Actor, ConductRepo, EventKind
+from storage.db import Database
+from storage.tickets import TicketMessage
+from storage.users import TELEGRAM
+
+NOW = datetime(2026, 9, 1, 11, 0, tzinfo=UTC)
+POLICY = Policy(cooldown=timedelta(minutes=60), block_after=3, block_window=timedelta(days=30))
+MSK = ZoneInfo("Europe/Moscow")
+
+
+@dataclass(frozen=True)
+class M:
+    kind: EventKind
+    at: datetime
+
+
+def V(minutes_ago: float) -> M:
+    return M(EventKind.VIOLATION, NOW - timedelta(minutes=minutes_ago))
+
+
+# ---- standing ---------------------------------------------------------------------------------------
+
+
+def test_no_history_no_restriction() -> None:
+    assert standing([], NOW, POLICY) == Standing()
+    assert not Standing().restricted
+
+
+def test_cooldown_runs_from_the_last_violation() -> None:
+    s = standing([V(90), V(10)], NOW, POLICY)
+    assert s.cooldown_until == NOW + timedelta(minutes=50) and s.restricted and not s.blocked
+    assert s.recent == 2
+    assert standing([V(60)], NOW, POLICY).cooldown_until is None  # exactly over
+    assert standing([V(10)], NOW, Policy(cooldown=timedelta(0))).cooldown_until is None
+
+
+def test_only_violations_inside_the_window_count() -> None:
+    history = [V(60 * 24 * 31), V(60 * 24 * 29), V(120)]
+    assert standing(history, NOW, POLICY).recent == 2
+
+
+def test_block_after_the_limit_and_never_when_off() -> None:
+    history = [V(300), V(200), V(100)]
+    s = standing(history, NOW, POLICY)
+    assert s.recent == 3 and should_block(s, POLICY)
+    assert not should_block(standing(history[:2], NOW, POLICY), POLICY)
+    never = Policy(block_after=0)
+    assert not should_block(standing(history, NOW, never), never)
+
+
+def test_a_block_holds_until_unblocked_and_unblock_wipes_the_slate() -> None:
+    block = M(EventKind.BLOCK, NOW - timedelta(days=10))
+    history = [V(60 * 24 * 10 + 2), V(60 * 24 * 10 + 1), V(60 * 24 * 10), block]
+    s = standing(history, NOW, POLICY)
+    assert s.blocked and s.restricted and s.cooldown_until is None
+    assert not should_block(s, POLICY)  # already blocked: no second block event
+    unblocked = [*history, M(EventKind.UNBLOCK, NOW - timedelta(minutes=5))]
+    s = standing(unblocked, NOW, POLICY)
+    assert not s.blocked and s.recent == 0
+    # One new violation after the unblock: a cooldown, not an immediate block.
+    s = standing([*unblocked, V(1)], NOW, POLICY)
+    assert s.recent == 1 and not should_block(s, POLICY) and s.cooldown_until is not None
+
+
+def test_unblock_also_ends_a_running_cooldown() -> None:
+    s = standing([V(10), M(EventKind.UNBLOCK, NOW - timedelta(minutes=5))], NOW, POLICY)
+    assert not s.restricted
+
+
+def test_future_events_are_ignored() -> None:
+    assert not standing([V(-5)], NOW, POLICY).restricted
+
+
+def test_reminders_are_rate_limited() -> None:
+    assert reminder_due(None, NOW, POLICY)
+    assert not reminder_due(NOW - timedelta(minutes=29), NOW, POLICY)
+    assert reminder_due(NOW - timedelta(minutes=30), NOW, POLICY)
+
+
+def test_same_local_day_uses_the_school_time_zone() -> None:
+    late = datetime(2026, 9, 1, 20, 30, tzinfo=UTC)  # 23:30 in Moscow
+    assert same_local_day(late, late - timedelta(hours=1), MSK)
+    assert not same_local_day(late + timedelta(hours=1), late, MSK)  # 00:30 next day in Moscow
+
+
+# ---- parsing ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arg", "target"),
+    [
+        ("12", UnblockTarget(ticket_id=12)),
+        ("№12", UnblockTarget(ticket_id=12)),
+        ("#7", UnblockTarget(ticket_id=7)),
+        ("id5000000001", UnblockTarget(telegram_id="5000000001")),
+        ("ID 42", UnblockTarget(telegram_id="42")),
+        ("", None),
+        (None, None),
+        ("Петров", None),
+        ("12 13", None),
+    ],
+)
+def test_unblock_target(arg: str | None, target: UnblockTarget | None) -> None:
+    assert unblock_target(arg) == target
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("/help", "help"),
+        ("/Complaint@school_help_bot текст", "complaint"),
+        ("// заметка", None),
+        ("/", None),
+        ("помогите", None),
+        (None, None),
+    ],
+)
+def test_command_of(text: str | None, command: str | None) -> None:
+    assert command_of(text) == command
+
+
+def _row(i: int, direction: str, text: str, *, kind: str = "text", name: str = "Анна") -> TicketMessage:
+    return TicketMessage(
+        id=i,
+        ticket_id=1,
+        direction=direction,
+        kind=kind,
+        author_id=1,
+        author_name=name,
+        text=text,
+        file_id=None,
+        user_chat_id=None,
+        user_message_id=None,
+        staff_chat_id=None,
+        staff_message_id=None,
+        delivery="delivered",
+        delivery_error=None,
+        created_at=NOW + timedelta(minutes=i),
+    )
+
+
+def test_transcript_keeps_the_conversation_and_leaves_out_staff_internals() -> None:
+    rows = [
+        _row(1, "in", "", kind="photo"),
+        _row(2, "out", "Ответ", name="Ирина"),
+        _row(3, "note", "// позвонить", name="Ирина"),
+        _row(4, "card", ""),
+        _row(5, "in", "скрин", kind="document"),
+    ]
+    text = transcript(
+        rows,
+        MSK,
+        {"in": "пользователь", "out": "специалист"},
+        "[файл: {kind}]",
+        question=(NOW, "Анна", "Не вижу оценки"),
+    )
+    assert text.splitlines() == [
+        "01.09 14:00 Анна (пользователь): Не вижу оценки",
+        "01.09 14:01 Анна (пользователь): [файл: photo]",
+        "01.09 14:02 Ирина (специалист): Ответ",
+        "01.09 14:05 Анна (пользователь): [файл: document] скрин",
+    ]
+    assert transcript([], MSK, {"in": "u"}, "[{kind}]") == ""
+
+
+# ---- the record ----------------------------------------------------------------------------------------
+
+
+async def test_service_records_violations_blocks_unblocks_and_complaints(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "c.sqlite3")
+    try:
+        clock = ManualClock(NOW)
+        tickets = TicketService(db, clock)
+        user = await tickets.touch_user(
+            channel=TELEGRAM,
+            external_id="42",
+            chat_id=42,
+            first_name="Анна",
+            last_name=None,
+            username=None,
+            client_language="ru",
+        )
+        service = ConductService(db, clock, POLICY)
+        assert not (await service.standing(user.id)).restricted
+        for n in range(1, 4):
+            outcome = await service.record_violation(
+                user_id=user.id,
+                ticket_id=None,
+                actor=Actor.FILTER,
+                category="obscene",
+                matches=("х.у.й", "бля"),
+                text="текст",
+            )
+            assert outcome.blocked_now is (n == 3)
+            assert outcome.standing.recent == n
+            # The notice just sent is the explanation: no reminder right away.
+            assert not await service.take_reminder(user.id)
+            clock.advance(minutes=61)
+        assert (await service.standing(user.id)).blocked
+        clock.advance(minutes=30)
+        assert await service.take_reminder(user.id)
+        assert not await service.take_reminder(user.id)
+
+        assert await service.lift(user.id, actor_id=7, actor_name="Ольга")
+        assert not await service.lift(user.id, actor_id=7, actor_name="Ольга")
+        assert not (await service.standing(user.id)).restricted
+
+        events = await ConductRepo(db.conn).for_user(user.id)
+        kinds = [e.kind for e in events]
+        assert kinds == [EventKind.VIOLATION, EventKind.SESSION_END] * 3 + [
+            EventKind.BLOCK,
+            EventKind.UNBLOCK,
+        ]
+        first = events[0]
+        assert first.matches == ("х.у.й", "бля") and first.actor is Actor.FILTER and first.text == "текст"
+        assert events[-1].actor is Actor.DEPUTY and events[-1].actor_name == "Ольга"
+        assert len(await ConductRepo(db.conn).between(NOW, NOW + timedelta(minutes=1))) == 2
+
+        complaint = await service.add_complaint(
+            user_id=user.id, ticket_id=None, specialist_id=9, specialist_name="Ирина", text="грубо"
+        )
+        assert complaint.sent_to is None
+        await service.complaint_sent(complaint, -100)
+        [stored] = await ConductRepo(db.conn).complaints()
+        assert stored.sent_to == -100 and stored.text == "грубо" and stored.specialist_name == "Ирина"
+    finally:
+        await db.close()
+
+
+# ---- settings ------------------------------------------------------------------------------------------
+
+BASE = {"BOT_TOKEN": "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz", "STAFF_CHAT_ID": "-100123"}
+
+
+def test_settings_defaults_and_values() -> None:
+    s = load_settings(BASE)
+    assert (s.conduct_cooldown_minutes, s.conduct_block_after, s.conduct_block_window_days) == (60, 3, 30)
+    s = load_settings(
+        {
+            **BASE,
+            "CONDUCT_COOLDOWN_MINUTES": "0",
+            "CONDUCT_BLOCK_AFTER": "5",
+            "CONDUCT_BLOCK_WINDOW_DAYS": "7",
+        }
+    )
+    assert (s.conduct_cooldown_minutes, s.conduct_block_after, s.conduct_block_window_days) == (0, 5, 7)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CONDUCT_COOLDOWN_MINUTES", "-1"),
+        ("CONDUCT_COOLDOWN_MINUTES", "1h"),
+        ("CONDUCT_BLOCK_AFTER", "101"),
+        ("CONDUCT_BLOCK_WINDOW_DAYS", "0"),
+    ],
+)
+def test_settings_errors_name_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({**BASE, name: value})
