@@ -319,3 +319,23 @@ async def test_harmless_lookalikes_go_through_untouched(plain: ConductHarness) -
     assert not [m for m in alerts if "регламент" in m.content or "задержан" in m.content]
     assert await h.events(parent) == []
     assert number == 1
+
+
+async def test_without_manager_and_director_chats(plain_desk: Harness) -> None:
+    """Alerts fall back to the staff group; complaints never do (staff must not see who complained)."""
+    h = plain_desk
+    parent = h.user("Зоя")
+    number, card = await ask(h, parent)
+    await parent.send("Вы там совсем идиoты?")
+    await parent.expect("не передано специалистам")
+    staff = h.staff()
+    alert = await staff.expect("Нарушение регламента")
+    assert alert.html is not None and "<tg-spoiler>Вы там совсем идиoты?</tg-spoiler>" in alert.html
+    await parent.send("/complaint")
+    await parent.expect(f"(вопрос №{number})")
+    await parent.send("Жалуюсь на специалиста")
+    ack = await parent.expect("сохранена для директора")
+    assert "(86550) 93-464" in ack.content
+    await h.server.wait_idle()
+    assert not [m for m in h.server.chat_messages(h.group) if "Жалу" in m.content or "Жалоба" in m.content]
+    assert card.buttons == []
