@@ -35,7 +35,7 @@ class OffsetClock:
 
 
 PRESETS = {
-    "weekday": (0, time(15, 0)),  # Monday 15:00: inside a consultation slot of the example profile
+    "weekday": (1, time(15, 30)),  # Tuesday 15:30: the deputy and a teacher consult in the example profile
     "evening": (2, time(20, 0)),  # Wednesday evening, after hours
     "saturday": (5, time(20, 0)),  # Saturday 20:00: the out-of-hours path
 }

@@ -269,7 +269,8 @@ function renderMessages(pane) {
 function emptyText(pane) {
   if (pane === "user") return "Напишите боту /start или просто свой вопрос.";
   if (pane === "staff") return "Здесь появятся вопросы пользователей.";
-  return "Сюда бот пишет, если вопрос долго остаётся без ответа.";
+  if (pane === "deputy") return "Сюда бот пишет сводки и вопросы, которые долго остаются без ответа.";
+  return "Сюда бот пишет о жалобах пользователей на работу специалистов.";
 }
 
 function renderTopics() {

@@ -116,10 +116,10 @@ def test_offset_clock_runs_on_from_the_chosen_moment() -> None:
 
 
 def test_presets_and_typed_moments() -> None:
-    monday_evening = datetime(2026, 9, 7, 18, 0, tzinfo=MSK)
-    # Monday 15:00 has passed: the next one is a week later.
-    assert preset_moment("weekday", monday_evening, MSK).astimezone(MSK) == datetime(
-        2026, 9, 14, 15, 0, tzinfo=MSK
+    tuesday_evening = datetime(2026, 9, 8, 18, 0, tzinfo=MSK)
+    # Tuesday 15:30 has passed: the next one is a week later.
+    assert preset_moment("weekday", tuesday_evening, MSK).astimezone(MSK) == datetime(
+        2026, 9, 15, 15, 30, tzinfo=MSK
     )
     assert parse_local("2026-09-12T20:00", MSK) == datetime(2026, 9, 12, 20, 0, tzinfo=MSK)
     with pytest.raises(ValueError):
