@@ -71,6 +71,13 @@ class Browser:
             lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
         )
         page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        # Nothing is fetched from the internet: every request goes to the sandbox itself.
+        page.on(
+            "request",
+            lambda r: (
+                None if r.url.startswith((url, "data:")) else self.errors.append(f"outside request: {r.url}")
+            ),
+        )
         await page.goto(url)
         await page.wait_for_selector("body[data-bot=running]")
         return page

@@ -216,3 +216,86 @@ async def test_phone_width_shows_one_chat_at_a_time(forum_site: Site, chromium: 
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0
+
+
+async def bot_api(site: Site, method: str, **params: Any) -> Any:
+    """Call the fake Bot API as the bot does (its token, its HTTP interface)."""
+    import aiohttp
+
+    from sandbox.core import TOKEN
+
+    server = site.sandbox.server
+    assert server is not None
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{server.base_url}/bot{TOKEN}/{method}", json=params) as response:
+            body = await response.json()
+    assert body["ok"], body
+    return body["result"]
+
+
+async def test_formatting_reply_keyboard_edits_and_deletes_show_live(
+    forum_site: Site, chromium: Browser
+) -> None:
+    page = await chromium.open(forum_site.url)
+    user = page.locator("#pane-user")
+    await write(user, "/start")
+    await sees(user, "кто Вы")
+    parent = forum_site.sandbox.people["parent"].user
+    sent = await bot_api(
+        forum_site,
+        "sendMessage",
+        chat_id=parent.id,
+        parse_mode="HTML",
+        text=(
+            '<b>жирный</b> <i>курсив</i> <a href="https://example.org/">ссылка</a> <tg-spoiler>скрыто</tg-spoiler> '
+            "<code>код</code>\n<blockquote>цитата</blockquote>"
+        ),
+        reply_markup={"keyboard": [[{"text": "Да"}, {"text": "Нет"}]], "one_time_keyboard": True},
+    )
+    bubble = user.locator(".msg", has_text="жирный")
+    await _expect()(bubble.locator("b", has_text="жирный")).to_be_visible()
+    await _expect()(bubble.locator("i", has_text="курсив")).to_be_visible()
+    await _expect()(bubble.locator("a", has_text="ссылка")).to_have_attribute("href", "https://example.org/")
+    await _expect()(bubble.locator("code", has_text="код")).to_be_visible()
+    await _expect()(bubble.locator("blockquote", has_text="цитата")).to_be_visible()
+    spoiler = bubble.locator(".spoiler")
+    await spoiler.click()
+    await _expect()(spoiler).to_have_class("spoiler revealed")
+
+    # A reply-keyboard button sends its text, and a one-time keyboard goes away.
+    await user.locator(".reply-kb .rkb-btn", has_text="Нет").click()
+    await _expect()(user.locator(".msg.out", has_text="Нет")).to_be_visible()
+    await _expect()(user.locator(".reply-kb")).to_be_hidden()
+    await shoot(page, "formatting")
+
+    await bot_api(
+        forum_site,
+        "editMessageText",
+        chat_id=parent.id,
+        message_id=sent["message_id"],
+        text="исправленный текст",
+    )
+    edited = user.locator(".msg", has_text="исправленный текст")
+    await _expect()(edited.locator(".edited")).to_be_visible()
+    await bot_api(forum_site, "deleteMessage", chat_id=parent.id, message_id=sent["message_id"])
+    await _expect()(user.locator(".msg.deleted")).to_have_text("Бот удалил сообщение")
+    await _expect()(user.locator(".msg", has_text="исправленный текст")).to_have_count(0)
+
+
+async def test_a_document_from_disk_reaches_the_staff(
+    forum_site: Site, chromium: Browser, tmp_path: Path
+) -> None:
+    page = await chromium.open(forum_site.url)
+    await ask(page, "Не загружается файл домашнего задания")
+    document = tmp_path / "задание.txt"
+    document.write_text("упражнение 5", encoding="utf-8")
+    user = page.locator("#pane-user")
+    await user.locator("input[type=file]").set_input_files(str(document))
+    await user.locator("textarea").press("Enter")
+    staff = page.locator("#pane-staff")
+    await staff.locator("#topics .topic", has_text="№1").click()
+    link = staff.locator("a.doc", has_text="задание.txt")
+    await _expect()(link).to_be_visible()
+    href = await link.get_attribute("href")
+    assert href is not None
+    assert await page.evaluate("async (u) => (await fetch(u)).text()", href) == "упражнение 5"
