@@ -299,3 +299,28 @@ async def test_a_document_from_disk_reaches_the_staff(
     href = await link.get_attribute("href")
     assert href is not None
     assert await page.evaluate("async (u) => (await fetch(u)).text()", href) == "упражнение 5"
+
+
+async def test_start_over_in_plain_mode_and_add_a_user(forum_site: Site, chromium: Browser) -> None:
+    page = await chromium.open(forum_site.url)
+    await write(page.locator("#pane-user"), "/start")
+    await sees(page.locator("#pane-user"), "кто Вы")
+
+    await page.locator("#reset").click()
+    await page.locator("#dlg-reset input[value=plain]").check()
+    await page.locator("#dlg-reset button[value=ok]").click()
+    await _expect()(page.locator("#staff-mode")).to_have_text("без тем")
+    await _expect()(page.locator("#pane-user .msg")).to_have_count(0)
+    assert forum_site.sandbox.forum is False
+
+    await page.locator("#add-user").click()
+    await page.locator("#dlg-user input[name=first_name]").fill("Пётр")
+    await page.locator("#dlg-user input[name=last_name]").fill("Гусев")
+    await page.locator("#dlg-user button[value=ok]").click()
+    await _expect()(page.locator("#user-select option:checked")).to_contain_text("Пётр Гусев")
+    user = page.locator("#pane-user")
+    await write(user, "/start")
+    await sees(user, "кто Вы")
+    assert any(
+        p.user.full_name == "Пётр Гусев" and p.user.started for p in forum_site.sandbox.people.values()
+    )
