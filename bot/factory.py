@@ -16,6 +16,7 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 import handlers.conduct
 import handlers.errors
 import handlers.private
+import handlers.seminars
 import handlers.staff
 from bot.clock import Clock, system_clock
 from bot.config import Settings
@@ -26,6 +27,7 @@ from bot.jobs import JobRunner
 from bot.middlewares.conduct import ConductDesk, StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.school import SchoolProfile, load_profile
+from bot.seminar_notifier import SeminarNotifier
 from bot.services.kb import KnowledgeBase, load_knowledge_base
 from bot.services.tickets import TicketService
 from bot.texts import Texts
@@ -34,10 +36,12 @@ from storage.fsm import SQLiteStorage
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "contacts", "role", "language", "cancel")
+COMMANDS = ("start", "faq", "seminars", "help", "contacts", "role", "language", "cancel")
 COMMAND_TEXTS = {
     "ru": {
         "start": "Задать вопрос",
+        "faq": "Справочные статьи",
+        "seminars": "Обучающие семинары",
         "help": "Справка",
         "contacts": "Контакты школы",
         "role": "Изменить роль",
@@ -46,6 +50,8 @@ COMMAND_TEXTS = {
     },
     "en": {
         "start": "Ask a question",
+        "faq": "Help articles",
+        "seminars": "Training seminars",
         "help": "Help",
         "contacts": "School contacts",
         "role": "Change role",
@@ -127,10 +133,14 @@ def create_dispatcher(
     dp["conduct"] = conduct
     dp.message.outer_middleware(UserConductMiddleware(conduct))
     dp.message.outer_middleware(StaffConductMiddleware(conduct, settings.staff_chat_id))
+    seminars = SeminarNotifier(db=db, gateway=desk.gateway, texts=texts, tz=school.tz)
+    dp["seminars"] = seminars
+    runner.add("seminars", seminars.check)
     membership = StaffMembership(settings.staff_chat_id)
     dp.include_routers(
         handlers.staff.create_router(settings.staff_chat_id, membership),
         handlers.conduct.create_router(settings, membership),
+        handlers.seminars.create_router(settings.staff_chat_id, settings.manager_chat_id),
         handlers.private.create_router(),
         handlers.errors.create_router(),
     )

@@ -9,11 +9,14 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import LangCb
+from bot.clock import Clock
 from bot.domain import default_topic
 from bot.formatting import escape
+from bot.school import SchoolProfile
 from bot.services.tickets import TicketService
 from bot.states import AskQuestion
 from bot.texts import Texts, Tr
+from handlers.private.faq import contacts_text
 from storage.users import User
 
 
@@ -50,8 +53,8 @@ async def show_help(message: Message, tr: Tr) -> None:
     await message.answer(tr("help.text"))
 
 
-async def contacts(message: Message, tr: Tr) -> None:
-    await message.answer(tr("contacts.text"))
+async def contacts(message: Message, tr: Tr, school: SchoolProfile, clock: Clock) -> None:
+    await message.answer(contacts_text(tr, school, clock().astimezone(school.tz).date()))
 
 
 async def choose_language(message: Message, tr: Tr) -> None:

@@ -13,6 +13,7 @@ from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
 from bot.desk import USER_KINDS, Desk, file_id_of, message_kind
 from bot.domain import Category, Role, Topic, categories_for, default_topic
 from bot.formatting import escape, shorten
+from bot.services.kb import Article, KnowledgeBase
 from bot.services.tickets import Attachment, Draft, TicketService
 from bot.states import AskQuestion
 from bot.texts import Tr
@@ -119,7 +120,12 @@ async def topic_chosen(
 
 
 async def category_chosen(
-    callback: CallbackQuery, callback_data: CategoryCb, state: FSMContext, tr: Tr, user: User
+    callback: CallbackQuery,
+    callback_data: CategoryCb,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
 ) -> None:
     data = await state.update_data(category=callback_data.category.value)
     await callback.answer()
@@ -127,9 +133,13 @@ async def category_chosen(
     assert isinstance(callback.message, Message)
     draft = draft_from(data)
     if not draft.empty:
+        data = await offer_for_question(callback.message, state, tr, user, kb, data)
         await show_summary(callback.message, state, tr, user, data)
         return
     await state.set_state(AskQuestion.question)
+    # Self-help first: the articles for this role, topic and category, before the question is typed.
+    articles = kb.for_context(user.role, Topic(data["topic"]), callback_data.category, tr.locale)
+    await offer_articles(callback.message, state, tr, articles, "kb.offer.before")
     await callback.message.answer(
         tr(
             "question.ask",
@@ -172,7 +182,45 @@ async def show_summary(message: Message, state: FSMContext, tr: Tr, user: User, 
     await state.set_state(AskQuestion.confirm)
 
 
-async def question_received(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+def offered_from(data: dict[str, Any]) -> list[str]:
+    """Ids of the articles already offered in this dialog (noted on the ticket's card)."""
+    return [a for a in data.get("offered", []) if isinstance(a, str)]
+
+
+async def offer_articles(
+    message: Message, state: FSMContext, tr: Tr, articles: list[Article], text_key: str
+) -> dict[str, Any]:
+    """Offer the articles not offered yet in this dialog (at most three); returns the FSM data."""
+    data = await state.get_data()
+    offered = offered_from(data)
+    fresh = [a for a in articles if a.id not in offered][:3]
+    if not fresh:
+        return data
+    await message.answer(tr(text_key), reply_markup=keyboards.kb_offer(fresh))
+    return await state.update_data(offered=[*offered, *(a.id for a in fresh)])
+
+
+async def offer_for_question(
+    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Articles matching the words of the typed question, offered before the summary."""
+    draft = draft_from(data)
+    if not draft.text or "topic" not in data or "category" not in data:
+        return data
+    matches = kb.search(
+        draft.text,
+        locale=tr.locale,
+        role=user.role,
+        topic=Topic(data["topic"]),
+        category=Category(data["category"]),
+        limit=3,
+    )
+    return await offer_articles(message, state, tr, [m.article for m in matches], "kb.offer.after")
+
+
+async def question_received(
+    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase
+) -> None:
     data = await state.get_data()
     draft = draft_from(data)
     updated = add_to_draft(draft, message)
@@ -183,6 +231,7 @@ async def question_received(message: Message, state: FSMContext, tr: Tr, user: U
         await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
         return
     data = await state.update_data(draft=updated.to_json())
+    data = await offer_for_question(message, state, tr, user, kb, data)
     await show_summary(message, state, tr, user, data)
 
 
