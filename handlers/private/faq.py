@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import date
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import FaqAction, FaqCb, KbAction, KbCb
@@ -133,6 +134,15 @@ async def article_not_helped(
     )
 
 
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup) -> None:
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        # A double tap shows the same page twice: nothing to change.
+        if "message is not modified" not in exc.message:
+            raise
+
+
 # ---- /faq ----------------------------------------------------------------------------------------
 
 
@@ -198,18 +208,19 @@ async def faq_pressed(
             await callback.answer(tr("kb.not_found"), show_alert=True)
             return
         await callback.answer()
-        await message.edit_text(article.render(), reply_markup=keyboards.faq_article(tr, callback_data.topic))
+        await _edit(message, article.render(), keyboards.faq_article(tr, callback_data.topic))
         return
     await callback.answer()
     if action is FaqAction.TOPIC and callback_data.topic is not None:
         topic = callback_data.topic
         articles = kb.by_topic(topic, tr.locale)
-        await message.edit_text(
+        await _edit(
+            message,
             tr("faq.topic", topic=tr(f"topic.{topic.value}"), count=len(articles)),
-            reply_markup=keyboards.faq_articles(tr, articles, topic),
+            keyboards.faq_articles(tr, articles, topic),
         )
         return
-    await message.edit_text(tr("faq.home"), reply_markup=keyboards.faq_home(tr, _first_topic(user)))
+    await _edit(message, tr("faq.home"), keyboards.faq_home(tr, _first_topic(user)))
 
 
 # ---- /contacts -----------------------------------------------------------------------------------
