@@ -28,7 +28,7 @@ from bot.services.escalation import (
     EscalationSettings,
 )
 from bot.services.routing import RouteDecision, route, suitable
-from bot.services.schedule import on_duty, promise, specialist_label
+from bot.services.schedule import on_duty, promise
 from bot.services.tickets import TicketService
 from bot.texts import Tr
 from storage.duty import DutyRepo, SpecialistLink
@@ -98,7 +98,7 @@ class Duty:
 
     def label(self, spec: Specialist, *, mention: bool = True) -> str:
         """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
-        text = escape(specialist_label(spec, self.tr.locale))
+        text = escape(self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}")))
         link = self.links.get(spec.key)
         if mention and link is not None:
             return f'<a href="tg://user?id={link.tg_user_id}">{text}</a>'
@@ -142,7 +142,8 @@ class Duty:
         now = self.now()
         if not decision.queued and decision.on_duty_now:
             spec = decision.on_duty_now[0]
-            return tr("duty.user_on_duty", name=escape(specialist_label(spec, tr.locale)))
+            name = tr("duty.label", name=spec.short_name, kind=tr(f"duty.kind.{spec.kind.value}"))
+            return tr("duty.user_on_duty", name=escape(name))
         if decision.take_up_at is not None:
             return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr.locale))
         return tr("duty.user_no_slots", phone=escape(self.school.phone), email=escape(self.school.email))

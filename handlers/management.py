@@ -10,7 +10,7 @@ from aiogram.types import Message
 from bot.duty import Duty
 from bot.formatting import escape
 from bot.school import SchoolProfile
-from bot.services.schedule import describe_duty, format_schedule, specialist_label
+from bot.services.schedule import describe_duty, format_schedule
 from bot.services.tickets import TicketService
 from bot.texts import Tr
 
@@ -63,13 +63,13 @@ async def invite(message: Message, command: CommandObject, duty: Duty, tr: Tr) -
         await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(duty.school)))
         return
     link = await duty.invite(spec.key, message.from_user.id if message.from_user else None)
-    await message.answer(tr("duty.invite_link", name=escape(specialist_label(spec, tr.locale)), link=link))
+    await message.answer(tr("duty.invite_link", name=duty.label(spec, mention=False), link=link))
 
 
 async def specialists(message: Message, duty: Duty, tr: Tr) -> None:
     lines = []
     for spec in duty.school.specialists:
-        name = escape(specialist_label(spec, tr.locale))
+        name = duty.label(spec, mention=False)
         if spec.key in duty.links:
             lines.append(tr("duty.specialist_linked", name=name))
         else:
@@ -86,7 +86,7 @@ async def unlink(message: Message, command: CommandObject, duty: Duty, tr: Tr) -
     if spec is None or not await duty.unlink(spec.key):
         await message.answer(tr("duty.unlink_unknown", key=escape(key)))
         return
-    await message.answer(tr("duty.unlinked", name=escape(specialist_label(spec, tr.locale))))
+    await message.answer(tr("duty.unlinked", name=duty.label(spec, mention=False)))
 
 
 async def vendor_ref(

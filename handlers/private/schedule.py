@@ -8,9 +8,8 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.duty import Duty
-from bot.formatting import escape
 from bot.school import SchoolProfile
-from bot.services.schedule import format_schedule, specialist_label
+from bot.services.schedule import format_schedule
 from bot.texts import Tr
 
 
@@ -36,4 +35,4 @@ async def invite_opened(
         await message.answer(tr("duty.invite_invalid"))
         return
     await state.clear()
-    await message.answer(tr("duty.linked", name=escape(specialist_label(spec, tr.locale))))
+    await message.answer(tr("duty.linked", name=duty.label(spec, mention=False)))
