@@ -12,8 +12,9 @@ helped.
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
@@ -60,6 +61,15 @@ def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
 
     router.include_routers(users, admin)
     return router
+
+
+async def _set_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=markup)
+    except TelegramBadRequest as exc:
+        # Pressed twice before the first press changed the buttons: they are already right.
+        if "message is not modified" not in exc.message:
+            raise
 
 
 # ---- users -----------------------------------------------------------------------------------------
@@ -109,12 +119,12 @@ async def signup_pressed(
     if seminar is None or changed is None:
         await callback.answer(tr("seminar.gone"), show_alert=True)
         if message is not None:
-            await message.edit_reply_markup(reply_markup=None)
+            await _set_buttons(message, None)
         return
     signed = callback_data.action is SeminarAction.SIGN_UP
     await callback.answer(tr("seminar.signed_ok" if signed else "seminar.cancelled_ok"))
     if message is not None:
-        await message.edit_reply_markup(reply_markup=keyboards.seminar(tr, seminar.id, signed_up=signed))
+        await _set_buttons(message, keyboards.seminar(tr, seminar.id, signed_up=signed))
 
 
 # ---- the deputy director ---------------------------------------------------------------------------

@@ -56,6 +56,15 @@ async def _record(db: Database, clock: Clock, user: User, article_id: str, helpe
         await KbFeedbackRepo(conn).record(user_id=user.id, article_id=article_id, helped=helped, now=clock())
 
 
+async def _set_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await message.edit_reply_markup(reply_markup=markup)
+    except TelegramBadRequest as exc:
+        # Pressed twice before the first press changed the buttons: they are already right.
+        if "message is not modified" not in exc.message:
+            raise
+
+
 # ---- offers in the question dialog ---------------------------------------------------------------
 
 
@@ -95,7 +104,7 @@ async def article_helped(
             except Exception:
                 pass  # already without buttons
     if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await _set_buttons(callback.message, None)
         await callback.message.answer(tr("kb.helped_thanks"))
 
 
@@ -113,7 +122,7 @@ async def article_not_helped(
     message = callback.message
     if not isinstance(message, Message):
         return
-    await message.edit_reply_markup(reply_markup=None)
+    await _set_buttons(message, None)
     current = await state.get_state()
     if current not in (AskQuestion.question.state, AskQuestion.confirm.state):
         if current is None:
