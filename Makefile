@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit locales doctor clean
+.PHONY: install run test lint typecheck unit locales doctor clean chaos chaos-short bench
 
 install: $(STAMP)
 
@@ -38,6 +38,16 @@ browser:
 
 test: install locales lint typecheck browser
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Proof of delivery under faults and load (README, "Performance and reliability").
+chaos: install locales
+	$(BIN)/python benchmarks/chaos.py
+
+chaos-short: install locales
+	$(BIN)/python benchmarks/chaos.py --short
+
+bench: install locales
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -133,8 +133,8 @@ class BotProcess:
             self._log = None
         return code
 
-    def rss_kib(self) -> int | None:
-        """Resident memory of the process (Linux /proc), or None."""
+    def rss_kib(self, field: str = "VmRSS") -> int | None:
+        """Resident memory of the process in KiB (Linux /proc), or None; ``field="VmHWM"`` for the peak."""
         if self.proc is None:
             return None
         try:
@@ -142,6 +142,6 @@ class BotProcess:
         except OSError:
             return None
         for line in status.splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
         return None

@@ -1,0 +1,306 @@
+"""Load benchmark: the help desk's question-and-answer pipeline against a plain aiogram echo bot.
+
+    python benchmarks/bench.py                # make bench
+    python benchmarks/bench.py --profile      # also profile our bot (cProfile) and print where time goes
+
+Both bots run as real processes (``python main.py`` and ``benchmarks/echo_bot.py``) against the same fake
+Telegram, in the same run, one after the other, with the same users and the same schedule:
+
+* start-up: from spawning the process to its first ``getUpdates``;
+* throughput: a burst of updates queued at once, timed until the last answer arrives (updates/s);
+* latency: updates at a steady rate (50/s by default), each timed from queueing to its answer (p50, p99);
+* memory: resident set size after start-up and at its peak.
+
+The echo bot answers every text with the same text. Our pipeline, for the same count of updates, handles
+half as users' follow-ups to open tickets (stored, then relayed to the ticket's topic in the staff forum)
+and half as specialists' answers in those topics (stored, then delivered to the user): the two steps of a
+conversation, each a database transaction and a Bot API call. The tickets are opened through the dialog
+beforehand. The fake server has no flood limits here, and our bot runs with ``FLOOD_CONTROL=off``: this
+measures the bot's own cost, not Telegram's budget (which would cap both at 30 messages a second).
+
+Targets: our throughput >= 0.6x the echo bot's; our p99 at the steady rate <= 2x the echo bot's. The exit
+code is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from chaos import Run, open_ticket  # noqa: E402
+
+from fakegram import Actor, FakeTelegram  # noqa: E402
+from fakegram.procs import BotProcess  # noqa: E402
+
+TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
+TAG_RE = re.compile(r"\bT(\d{6})\b")
+_TAGS = itertools.count(1)
+
+
+@dataclass
+class Figures:
+    name: str
+    startup: float = 0.0
+    throughput: float = 0.0
+    p50: float = 0.0
+    p99: float = 0.0
+    max_latency: float = 0.0
+    rss_mib: float = 0.0
+    peak_mib: float = 0.0
+    answered: int = 0
+    sent: int = 0
+
+
+@dataclass
+class Load:
+    """Queues tagged updates and times each one until the bot's message carrying the tag exists."""
+
+    server: FakeTelegram
+    queued: dict[int, float] = field(default_factory=dict)
+    answered: dict[int, float] = field(default_factory=dict)
+    scanned: int = 0
+
+    def __post_init__(self) -> None:
+        self.scanned = len(self.server.calls)  # earlier runs' answers are not ours
+
+    def tag(self) -> tuple[int, str]:
+        number = next(_TAGS)
+        return number, f"T{number:06d}"
+
+    def scan(self) -> None:
+        calls = self.server.calls
+        for call in calls[self.scanned :]:
+            if not call.ok or call.method != "sendMessage" or not isinstance(call.result, dict):
+                continue
+            for match in TAG_RE.finditer(call.result.get("text") or ""):
+                number = int(match.group(1))
+                if number in self.queued and number not in self.answered:
+                    msg = self.server.get_message(call.result["chat"]["id"], call.result["message_id"])
+                    self.answered[number] = msg.created_at if msg is not None else time.monotonic()
+        self.scanned = len(calls)
+
+    async def wait(self, tags: list[int], timeout: float) -> bool:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.scan()
+            if all(t in self.answered for t in tags):
+                return True
+            await asyncio.sleep(0.01)
+        return False
+
+    def latencies(self, tags: list[int]) -> list[float]:
+        return [self.answered[t] - self.queued[t] for t in tags if t in self.answered]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+Sender = list[tuple[Actor, int | None]]  # who writes, and in which forum topic (None: their private chat)
+
+
+async def put(load: Load, who: tuple[Actor, int | None]) -> int:
+    number, tag = load.tag()
+    actor, thread = who
+    load.queued[number] = time.monotonic()
+    await actor.send(f"{tag} проверка связи", thread_id=thread)
+    return number
+
+
+async def measure(load: Load, senders: Sender, figures: Figures, args: argparse.Namespace) -> None:
+    # Burst: everything queued at once (round-robin over the senders), timed to the last answer.
+    began = time.monotonic()
+    burst = [await put(load, senders[i % len(senders)]) for i in range(args.burst)]
+    ok = await load.wait(burst, timeout=args.timeout)
+    done = max(load.answered.get(t, time.monotonic()) for t in burst)
+    figures.throughput = len([t for t in burst if t in load.answered]) / (done - began)
+    if not ok:
+        print(f"  {figures.name}: only {len(load.latencies(burst))}/{len(burst)} burst updates answered")
+    if args.verbose:
+        kinds = ["private" if senders[i % len(senders)][1] is None else "topic" for i in range(len(burst))]
+        for kind in sorted(set(kinds)):
+            lat = [
+                load.answered[t] - began
+                for t, k in zip(burst, kinds, strict=True)
+                if k == kind and t in load.answered
+            ]
+            print(
+                f"  {figures.name} burst, {kind}: {len(lat)} answered, last after {max(lat, default=0):.1f}s"
+            )
+    await asyncio.sleep(1)
+    # Steady rate: one update every 1/rate seconds, each timed.
+    steady: list[int] = []
+    start = time.monotonic()
+    for i in range(int(args.rate * args.seconds)):
+        await asyncio.sleep(max(0.0, start + i / args.rate - time.monotonic()))
+        steady.append(await put(load, senders[i % len(senders)]))
+    await load.wait(steady, timeout=args.timeout)
+    lat = load.latencies(steady)
+    figures.p50, figures.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
+    figures.max_latency = max(lat, default=float("nan"))
+    figures.answered = len(load.latencies(burst)) + len(lat)
+    figures.sent = len(burst) + len(steady)
+
+
+def memory(proc: BotProcess, figures: Figures) -> None:
+    figures.peak_mib = (proc.rss_kib("VmHWM") or 0) / 1024
+
+
+async def bench_echo(server: FakeTelegram, users: list[Actor], args: argparse.Namespace) -> Figures:
+    figures = Figures("echo bot")
+    proc = BotProcess.for_server(server, [sys.executable, "benchmarks/echo_bot.py"], cwd=ROOT)
+    figures.startup = await proc.start()
+    try:
+        load = Load(server)
+        warm = [await put(load, (u, None)) for u in users]
+        await load.wait(warm, timeout=30)
+        figures.rss_mib = (proc.rss_kib() or 0) / 1024
+        await measure(load, [(u, None) for u in users], figures, args)
+        memory(proc, figures)
+    finally:
+        await proc.stop()
+    return figures
+
+
+async def bench_ours(
+    server: FakeTelegram, users: list[Actor], workdir: Path, args: argparse.Namespace
+) -> tuple[Figures, Path | None]:
+    figures = Figures("help desk")
+    specialists = [server.add_user(f"Специалист{i}") for i in range(5)]
+    group = server.add_group("ЭЖ: помощь", forum=True, members=specialists, admins=specialists[:1])
+    argv = [sys.executable, "main.py"]
+    profile = workdir / "bot.prof" if args.profile else None
+    if profile is not None:
+        argv = [sys.executable, "-m", "cProfile", "-o", str(profile), "main.py"]
+    proc = BotProcess.for_server(
+        server,
+        argv,
+        cwd=ROOT,
+        env={
+            "STAFF_CHAT_ID": str(group.id),
+            "DATABASE_PATH": str(workdir / "bench.sqlite3"),
+            "LOG_LEVEL": "WARNING",
+            "FLOOD_CONTROL": "off",
+        },
+        log_path=workdir / "bot.log",
+    )
+    figures.startup = await proc.start()
+    try:
+        # Every user opens a ticket through the dialog; that is set-up, not measured.
+        run = Run(server, group, server.actor(specialists[0], chat=group), True, random.Random(5))
+        opened = await asyncio.gather(*(open_ticket(run, u, i + 1, timeout=120) for i, u in enumerate(users)))
+        if not all(opened):
+            raise RuntimeError(f"only {sum(opened)} of {len(users)} tickets could be opened")
+        await server.wait_idle(timeout=30, quiet=0.5)
+        senders: Sender = []
+        for i, user in enumerate(users):
+            card = next(
+                m
+                for m in server.chat_messages(group)
+                if m.from_bot and f"Q{i + 1:03d}.0" in m.content and m.thread_id is not None
+            )
+            staff = server.actor(specialists[i % len(specialists)], chat=group)
+            senders += [(user, None), (staff, card.thread_id)]
+        figures.rss_mib = (proc.rss_kib() or 0) / 1024
+        load = Load(server)
+        await measure(load, senders, figures, args)
+        memory(proc, figures)
+    finally:
+        await proc.stop()
+    return figures, profile
+
+
+def print_profile(path: Path, top: int = 25) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("cumulative").print_stats(r"/work/main/(bot|handlers|storage)/|aiosqlite|aiogram/", top)
+    stats.sort_stats("tottime").print_stats(top)
+
+
+async def bench(args: argparse.Namespace) -> tuple[Figures, Figures]:
+    server = FakeTelegram(token=TOKEN, bot_username="school_help_bot", bot_first_name="Помощник ЭЖ")
+    await server.start()
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, before anything runs)
+    try:
+        echo_users = [server.actor(server.add_user(f"Эхо{i}")) for i in range(args.users)]
+        echo = await bench_echo(server, echo_users, args)
+        our_users = [server.actor(server.add_user(f"Родитель{i}")) for i in range(args.users)]
+        ours, profile = await bench_ours(server, our_users, workdir, args)
+    finally:
+        await server.stop()
+    if profile is not None and profile.exists():
+        print_profile(profile)
+    return echo, ours
+
+
+def report(echo: Figures, ours: Figures, args: argparse.Namespace) -> bool:
+    ratio = ours.throughput / echo.throughput if echo.throughput else float("nan")
+    p99_ratio = ours.p99 / echo.p99 if echo.p99 else float("nan")
+    rows = [
+        ("", "echo bot", "help desk"),
+        ("start-up, s", f"{echo.startup:.2f}", f"{ours.startup:.2f}"),
+        (f"throughput ({args.burst} at once), upd/s", f"{echo.throughput:.0f}", f"{ours.throughput:.0f}"),
+        (f"latency p50 at {args.rate:g}/s, ms", f"{echo.p50 * 1000:.0f}", f"{ours.p50 * 1000:.0f}"),
+        (f"latency p99 at {args.rate:g}/s, ms", f"{echo.p99 * 1000:.0f}", f"{ours.p99 * 1000:.0f}"),
+        ("latency max, ms", f"{echo.max_latency * 1000:.0f}", f"{ours.max_latency * 1000:.0f}"),
+        ("memory after start-up, MiB", f"{echo.rss_mib:.0f}", f"{ours.rss_mib:.0f}"),
+        ("memory peak, MiB", f"{echo.peak_mib:.0f}", f"{ours.peak_mib:.0f}"),
+        ("answered / sent", f"{echo.answered}/{echo.sent}", f"{ours.answered}/{ours.sent}"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    for name, a, b in rows:
+        print(f"{name:<{width}}  {a:>10}  {b:>10}")
+    ok_tp = ratio >= 0.6
+    ok_p99 = p99_ratio <= 2.0
+    complete = ours.answered == ours.sent and echo.answered == echo.sent
+    print(f"throughput ratio (ours / echo): {ratio:.2f}  (target >= 0.6: {'met' if ok_tp else 'MISSED'})")
+    print(f"p99 ratio (ours / echo): {p99_ratio:.2f}  (target <= 2: {'met' if ok_p99 else 'MISSED'})")
+    if not complete:
+        print("not every update was answered: see the counts above")
+    if args.json:
+        print(
+            json.dumps({"echo": echo.__dict__, "ours": ours.__dict__, "ratio": ratio, "p99_ratio": p99_ratio})
+        )
+    return ok_tp and ok_p99 and complete
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    p.add_argument("--users", type=int, default=50, help="users (our bot: each with an open ticket)")
+    p.add_argument("--burst", type=int, default=1000, help="updates queued at once for the throughput")
+    p.add_argument("--rate", type=float, default=50.0, help="updates per second for the latency")
+    p.add_argument("--seconds", type=float, default=20.0, help="how long the steady rate lasts")
+    p.add_argument("--timeout", type=float, default=180.0)
+    p.add_argument("--profile", action="store_true", help="run our bot under cProfile and print the top")
+    p.add_argument("--workdir")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("-v", "--verbose", action="store_true")
+    args = p.parse_args(argv)
+    print(
+        f"bench: {args.users} users; burst of {args.burst}; {args.rate:g} updates/s for {args.seconds:g} s",
+        flush=True,
+    )
+    echo, ours = asyncio.run(bench(args))
+    return 0 if report(echo, ours, args) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
