@@ -54,7 +54,7 @@ def read_settings() -> Settings | None:
 
 
 async def _run(settings: Settings) -> int:
-    from bot.factory import create_app, run_polling
+    from bot.factory import create_app, run
     from bot.school import ProfileError
     from bot.services.kb import KnowledgeBaseError
 
@@ -63,7 +63,7 @@ async def _run(settings: Settings) -> int:
     except (ProfileError, KnowledgeBaseError) as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    await run_polling(app)
+    await run(app)
     return 0
 
 

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,6 +54,21 @@ class Settings:
     school_profile: Path = ROOT / "school.example.toml"
     knowledge_dir: Path = ROOT / "knowledge"
     tick_seconds: float = 30.0
+    remind_after_minutes: int | None = 30
+    alert_unclaimed_minutes: int | None = 120
+    alert_unanswered_minutes: int | None = 240
+    daily_summary_at: time | None = time(8, 0)
+    flood_control: bool = True
+    webhook_url: str = ""
+    webhook_secret: Secret = field(default_factory=lambda: Secret(""))
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8080
+    webhook_path: str = "/telegram/webhook"
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.webhook_url)
+
     conduct_cooldown_minutes: int = 60
     conduct_block_after: int = 3
     conduct_block_window_days: int = 30
@@ -84,6 +100,16 @@ def _chat_id(env: Mapping[str, str], name: str, *, required: bool) -> int | None
         raise ConfigError(
             f"{name} must be a numeric Telegram chat id such as -1001234567890, got {raw!r}."
         ) from None
+
+
+def _minutes(env: Mapping[str, str], name: str, default: int) -> int | None:
+    """Minutes of consultation time; 0 switches the action off."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 100_000:
+        raise ConfigError(f"{name} must be a whole number of minutes (0 switches it off), got {raw!r}.")
+    return int(raw) or None
 
 
 def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int, unit: str) -> int:
@@ -170,6 +196,26 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"TICK_SECONDS must be a number of seconds between 0.05 and 3600, got {tick_raw!r}."
         )
 
+    escalation = {
+        name: _minutes(env, name, default)
+        for name, default in (
+            ("ESCALATION_REMIND_MINUTES", 30),
+            ("ESCALATION_ALERT_MINUTES", 120),
+            ("ESCALATION_UNANSWERED_MINUTES", 240),
+        )
+    }
+    summary_raw = env.get("DAILY_SUMMARY_TIME", "").strip() or "08:00"
+    summary_at: time | None
+    if summary_raw.lower() in {"off", "none", "-"}:
+        summary_at = None
+    else:
+        match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", summary_raw)
+        if not match:
+            raise ConfigError(
+                f"DAILY_SUMMARY_TIME must be a time HH:MM such as 08:00 (or off), got {summary_raw!r}."
+            )
+        summary_at = time(int(match.group(1)), int(match.group(2)))
+
     conduct = {
         name: _whole(env, name, default, low, high, unit)
         for name, default, low, high, unit in (
@@ -178,6 +224,36 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             ("CONDUCT_BLOCK_WINDOW_DAYS", 30, 1, 3650, "days"),
         )
     }
+
+    flood_raw = (env.get("FLOOD_CONTROL", "").strip() or "on").lower()
+    if flood_raw not in {"on", "off"}:
+        raise ConfigError(f"FLOOD_CONTROL must be on or off, got {flood_raw!r}.")
+
+    webhook_url = env.get("WEBHOOK_URL", "").strip()
+    webhook_secret = env.get("WEBHOOK_SECRET", "").strip()
+    webhook_path = "/telegram/webhook"
+    if webhook_url:
+        if not re.match(r"^https://[^\s/]+(:\d+)?/\S*$", webhook_url) and not re.match(
+            r"^http://(127\.0\.0\.1|localhost)(:\d+)?/\S*$", webhook_url
+        ):
+            raise ConfigError(
+                f"WEBHOOK_URL must be the public https:// address Telegram will call, e.g. "
+                f"https://bot.school.ru/telegram/webhook, got {webhook_url!r} (leave it empty for polling)."
+            )
+        if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
+            raise ConfigError(
+                "WEBHOOK_SECRET must be set with WEBHOOK_URL: 16-256 characters of A-Z, a-z, 0-9, _ and - "
+                '(for example the output of `python -c "import secrets; print(secrets.token_urlsafe(32))"`).'
+            )
+        webhook_path = (
+            "/" + webhook_url.split("://", 1)[1].split("/", 1)[1]
+            if "/" in webhook_url.split("://", 1)[1]
+            else "/"
+        )
+    webhook_host = env.get("WEBHOOK_HOST", "").strip() or "127.0.0.1"
+    port_raw = env.get("WEBHOOK_PORT", "").strip() or "8080"
+    if not port_raw.isdigit() or not 1 <= int(port_raw) <= 65535:
+        raise ConfigError(f"WEBHOOK_PORT must be a TCP port number 1-65535, got {port_raw!r}.")
 
     return Settings(
         bot_token=Secret(token),
@@ -192,7 +268,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         school_profile=school_profile,
         knowledge_dir=knowledge_dir,
         tick_seconds=tick_seconds,
+        remind_after_minutes=escalation["ESCALATION_REMIND_MINUTES"],
+        alert_unclaimed_minutes=escalation["ESCALATION_ALERT_MINUTES"],
+        alert_unanswered_minutes=escalation["ESCALATION_UNANSWERED_MINUTES"],
+        daily_summary_at=summary_at,
         conduct_cooldown_minutes=conduct["CONDUCT_COOLDOWN_MINUTES"],
         conduct_block_after=conduct["CONDUCT_BLOCK_AFTER"],
         conduct_block_window_days=conduct["CONDUCT_BLOCK_WINDOW_DAYS"],
+        flood_control=flood_raw == "on",
+        webhook_url=webhook_url,
+        webhook_secret=Secret(webhook_secret),
+        webhook_host=webhook_host,
+        webhook_port=int(port_raw),
+        webhook_path=webhook_path,
     )

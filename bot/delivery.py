@@ -44,6 +44,146 @@ log = logging.getLogger(__name__)
 
 BlockedCallback = Callable[[int], Awaitable[None]]
 
+# Calls that post a message count against Telegram's flood limits in every chat; edits and new topics
+# count in groups only.
+SEND_METHODS = frozenset(
+    {
+        "sendMessage",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+        "sendPhoto",
+        "sendDocument",
+        "sendVideo",
+        "sendAudio",
+        "sendVoice",
+        "sendAnimation",
+        "sendSticker",
+        "sendVideoNote",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendContact",
+    }
+)
+GROUP_ONLY_METHODS = frozenset(
+    {"editMessageText", "editMessageCaption", "editMessageMedia", "createForumTopic"}
+)
+
+
+class _Bucket:
+    """Token bucket: ``rate`` per second, up to ``burst`` at once."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def reserve(self, now: float) -> float:
+        """Take one token, possibly from the future; returns how long to wait before using it."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class _Window:
+    """At most ``limit`` sends in any ``window`` seconds (Telegram's per-group limit)."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self.slots: list[float] = []
+
+    def reserve(self, now: float) -> float:
+        self.slots = [t for t in self.slots if t > now - self.window]
+        if len(self.slots) < self.limit:
+            self.slots.append(now)
+            return 0.0
+        at = self.slots[-self.limit] + self.window
+        self.slots.append(at)
+        return at - now
+
+
+class FloodLimiter:
+    """Keeps the bot under Telegram's limits *before* Telegram enforces them.
+
+    About one message a second per private chat (a short burst allowed), 20 a minute per group (a forum
+    is one group), about 30 a second overall. The figures are a little under Telegram's so that network
+    jitter does not turn into 429s. Each caller waits for its own chat only.
+    """
+
+    def __init__(
+        self,
+        *,
+        private_rate: float = 0.9,
+        private_burst: float = 3,
+        group_limit: int = 19,
+        group_window: float = 61.0,
+        global_rate: float = 28.0,
+        global_burst: float = 28,
+    ) -> None:
+        self.private_rate = private_rate
+        self.private_burst = private_burst
+        self.group_limit = group_limit
+        self.group_window = group_window
+        self.global_bucket = _Bucket(global_rate, global_burst)
+        self._private: dict[int | str, _Bucket] = {}
+        self._groups: dict[int | str, _Window] = {}
+        self.waited = 0.0
+
+    @classmethod
+    def off(cls) -> FloodLimiter:
+        """No proactive limiting (for tests against a server that does not enforce limits)."""
+        limiter = cls()
+        limiter.enabled = False
+        return limiter
+
+    enabled = True
+
+    def counted(self, method: str, chat: int | str | None) -> bool:
+        if chat is None or not self.enabled:
+            return False
+        return method in SEND_METHODS or (not _is_private(chat) and method in GROUP_ONLY_METHODS)
+
+    def reserve(self, method: str, chat: int | str | None) -> float:
+        if chat is None or not self.counted(method, chat):
+            return 0.0
+        now = time.monotonic()
+        if _is_private(chat):
+            bucket = self._private.get(chat)
+            if bucket is None:
+                bucket = self._private[chat] = _Bucket(self.private_rate, self.private_burst)
+            chat_wait = bucket.reserve(now)
+        else:
+            window = self._groups.get(chat)
+            if window is None:
+                window = self._groups[chat] = _Window(self.group_limit, self.group_window)
+            chat_wait = window.reserve(now)
+        return max(chat_wait, self.global_bucket.reserve(now + chat_wait) + chat_wait)
+
+    async def acquire(self, method: str, chat: int | str | None) -> None:
+        delay = self.reserve(method, chat)
+        if delay > 0:
+            self.waited += delay
+            await asyncio.sleep(delay)
+
+    def group_backlog(self, chat: int | str) -> float:
+        """Seconds until the group could take one more message: how far behind its budget we are."""
+        window = self._groups.get(chat)
+        if window is None:
+            return 0.0
+        now = time.monotonic()
+        live = [t for t in window.slots if t > now - window.window]
+        if len(live) < window.limit:
+            return 0.0
+        return live[-window.limit] + window.window - now
+
+
+def _is_private(chat: int | str) -> bool:
+    return isinstance(chat, int) and chat > 0
+
 
 class DeliveryMiddleware(BaseRequestMiddleware):
     def __init__(
@@ -53,7 +193,9 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         base_backoff: float = 0.5,
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
+        limiter: FloodLimiter | None = None,
     ) -> None:
+        self.limiter = limiter or FloodLimiter()
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -81,6 +223,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         while True:
             attempt += 1
             await self._wait_for(chat_key)
+            await self.limiter.acquire(method.__api_method__, chat_key)
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:

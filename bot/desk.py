@@ -7,12 +7,14 @@ thread" to the rest of the code. All sending goes through :class:`bot.delivery.G
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from html import escape
 
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import Message
 
 from bot.delivery import Destination, Gateway
@@ -22,7 +24,7 @@ from bot.keyboards import complaint, staff_card
 from bot.services.kb import KnowledgeBase
 from bot.services.tickets import TicketService
 from bot.texts import Texts, Tr
-from storage.tickets import Ticket
+from storage.tickets import Ticket, TicketMessage
 from storage.users import TELEGRAM, User
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ class Desk:
         self.mode = StaffMode()
         # Hooks set by the schedule feature: extra card lines, and how answers are signed.
         self.card_extra: Callable[[Ticket], list[str]] | None = None
+        self._rows_in_flight: set[int] = set()
+        self._tickets_in_flight: set[int] = set()
+        self._resume_lock = asyncio.Lock()
         self.signature: Callable[[int, str, Tr], str] | None = None
 
     @property
@@ -157,7 +162,9 @@ class Desk:
                 ticket.staff_chat_id,
                 ticket.card_message_id,
                 first,
-                markup=staff_card(self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None),
+                markup=staff_card(
+                    self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None
+                ),
             )
         except TelegramBadRequest as exc:
             log.warning("card of ticket %s not updated: %s", ticket.id, exc.message)
@@ -201,7 +208,9 @@ class Desk:
         parts = self.card_parts(ticket, user)
         dest = Destination(self.staff_chat_id, thread_id)
         card_id = await self.gateway.send(
-            dest, parts[0], markup=staff_card(self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None)
+            dest,
+            parts[0],
+            markup=staff_card(self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None),
         )
         ticket = await self.service.set_card(
             ticket, staff_chat_id=self.staff_chat_id, thread_id=thread_id, card_id=card_id
@@ -218,6 +227,10 @@ class Desk:
 
     async def submit(self, user: User, ticket: Ticket) -> Ticket:
         """Post the new ticket to staff: the card, then the question's attachments under it."""
+        async with self._working(ticket_id=ticket.id):
+            return await self._submit(user, ticket)
+
+    async def _submit(self, user: User, ticket: Ticket) -> Ticket:
         ticket = await self._post_card(user, ticket)
         tr = self.staff_tr
         rows = await self.service.messages.for_ticket(ticket.id)
@@ -235,24 +248,33 @@ class Desk:
 
     async def user_followup(self, user: User, ticket: Ticket, message: Message) -> None:
         """A user's message while their ticket is open: it joins the ticket on the staff side."""
-        kind = message_kind(message)
-        text = message.text or message.caption or ""
         row = await self.service.record_in(
-            ticket, user, kind=kind, text=text, file_id=file_id_of(message), message_id=message.message_id
+            ticket,
+            user,
+            kind=message_kind(message),
+            text=message.text or message.caption or "",
+            file_id=file_id_of(message),
+            message_id=message.message_id,
         )
+        async with self._working(row_id=row.id):
+            await self.deliver_in(row, ticket, user)
+
+    async def deliver_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
+        """Deliver a stored user message to the ticket's thread (also used to resume after a crash)."""
         tr = self.staff_tr
         dest = self.staff_dest(ticket)
-        if kind == "text":
-            header = tr("staff.followup_caption", name=escape(user.first_name), number=ticket.id) + "\n"
-            ids = await self.gateway.send_long(dest, header, text)
+        assert row.user_chat_id is not None and row.user_message_id is not None
+        header = tr("staff.followup_caption", name=escape(user.first_name), number=ticket.id)
+        if row.kind == "text":
+            ids = await self.gateway.send_long(dest, header + "\n", row.text)
             for extra in ids[1:]:
                 await self.service.map_staff_message(ticket, self.staff_chat_id, extra)
             staff_id = ids[0]
         else:
-            caption = tr("staff.followup_caption", name=escape(user.first_name), number=ticket.id)
-            if text:
-                caption = f"{caption}\n{escape(text)}"
-            staff_id = await self.gateway.relay(user.chat_id, message.message_id, dest, caption_html=caption)
+            caption = f"{header}\n{escape(row.text)}" if row.text else header
+            staff_id = await self.gateway.relay(
+                row.user_chat_id, row.user_message_id, dest, caption_html=caption
+            )
         await self.service.delivered(row, staff_chat_id=self.staff_chat_id, staff_message_id=staff_id)
 
     async def user_closed(self, user: User, ticket_id: int) -> Ticket | None:
@@ -312,17 +334,36 @@ class Desk:
         )
         if is_note:
             return
+        async with self._working(row_id=row.id):
+            await self.deliver_out(row, ticket, user, body_html=message.html_text if text else None)
+        if reopened:
+            await self.refresh_card(ticket)
+            await self.gateway.send(reply_here, self.staff_tr("staff.reopened", number=ticket.id))
+
+    async def deliver_out(
+        self, row: TicketMessage, ticket: Ticket, user: User, *, body_html: str | None = None
+    ) -> None:
+        """Deliver a stored specialist message to the user (also used to resume after a crash).
+
+        ``body_html`` keeps the specialist's formatting when we have the original message; on resume only
+        the stored plain text is left.
+        """
+        assert row.staff_chat_id is not None and row.staff_message_id is not None
         utr = self.user_tr(user)
-        if self.signature is not None:
-            header = self.signature(author.id, author.first_name, utr)
+        name = row.author_name or "—"
+        if self.signature is not None and row.author_id is not None:
+            header = self.signature(row.author_id, name, utr)
         else:
-            header = utr("answer.header", name=escape(author.first_name))
+            header = utr("answer.header", name=escape(name))
+        reply_here = Destination(
+            row.staff_chat_id, ticket.staff_thread_id if self.mode.forum else None, row.staff_message_id
+        )
+        text = row.text
         try:
-            if kind == "text":
-                body_html = message.html_text
+            if row.kind == "text":
                 # The user may complain about an answer to the director (the conduct policy).
                 markup = complaint(utr, ticket.id)
-                if visible_len(header) + 1 + utf16_len(text) <= TEXT_LIMIT:
+                if body_html is not None and visible_len(header) + 1 + utf16_len(text) <= TEXT_LIMIT:
                     ids = [
                         await self.gateway.send(
                             Destination(user.chat_id), f"{header}\n{body_html}", markup=markup
@@ -334,9 +375,10 @@ class Desk:
                     )
                 delivered_id = ids[0]
             else:
-                caption = header + (f"\n{message.html_text}" if text else "")
+                body = body_html if body_html is not None else escape(text)
+                caption = header + (f"\n{body}" if text else "")
                 delivered_id = await self.gateway.relay(
-                    message.chat.id, message.message_id, Destination(user.chat_id), caption_html=caption
+                    row.staff_chat_id, row.staff_message_id, Destination(user.chat_id), caption_html=caption
                 )
         except TelegramForbiddenError as exc:
             await self.service.failed(row, exc.message)
@@ -350,9 +392,63 @@ class Desk:
             )
             return
         await self.service.delivered(row, user_message_id=delivered_id)
-        if reopened:
-            await self.refresh_card(ticket)
-            await self.gateway.send(reply_here, self.staff_tr("staff.reopened", number=ticket.id))
+
+    # ---- after a crash or an outage -------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _working(
+        self, *, row_id: int | None = None, ticket_id: int | None = None
+    ) -> AsyncIterator[None]:
+        """Mark a delivery as in progress, so that :meth:`resume` does not start it a second time."""
+        if row_id is not None:
+            self._rows_in_flight.add(row_id)
+        if ticket_id is not None:
+            self._tickets_in_flight.add(ticket_id)
+        try:
+            yield
+        finally:
+            self._rows_in_flight.discard(row_id or 0)
+            self._tickets_in_flight.discard(ticket_id or 0)
+
+    async def resume(self) -> int:
+        """Deliver what was stored but not delivered: cards never posted, messages never relayed.
+
+        Runs at start and on every scheduler tick. What a user or a specialist wrote is in the database
+        before anything is sent, so a crash, a kill or a long outage delays it but never loses it.
+        Returns how many deliveries it made.
+        """
+        done = 0
+        async with self._resume_lock:
+            for ticket in await self.service.tickets.without_card():
+                if ticket.id in self._tickets_in_flight:
+                    continue
+                user = await self.service.users.get(ticket.user_id)
+                assert user is not None
+                try:
+                    await self.submit(user, ticket)
+                    done += 1
+                except TelegramAPIError as exc:
+                    log.warning("ticket %s still not posted to staff: %s", ticket.id, exc)
+                    return done
+            for row in await self.service.messages.pending():
+                if row.id in self._rows_in_flight:
+                    continue
+                owner = await self.service.tickets.get(row.ticket_id)
+                if owner is None or owner.card_message_id is None:
+                    continue
+                ticket = owner
+                user = await self.service.users.get(ticket.user_id)
+                assert user is not None
+                try:
+                    async with self._working(row_id=row.id):
+                        if row.direction == "in":
+                            await self.deliver_in(row, ticket, user)
+                        else:
+                            await self.deliver_out(row, ticket, user)
+                    done += 1
+                except TelegramAPIError as exc:
+                    log.warning("message %s still not delivered: %s", row.id, exc)
+        return done
 
     async def claim(self, ticket: Ticket) -> None:
         await self.refresh_card(ticket)

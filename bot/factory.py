@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
@@ -12,36 +15,42 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiohttp import web
 
 import handlers.conduct
 import handlers.errors
+import handlers.management
 import handlers.private
 import handlers.seminars
 import handlers.staff
 from bot.clock import Clock, system_clock
 from bot.config import Settings
-from bot.delivery import DeliveryMiddleware, Gateway
+from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
 from bot.desk import Desk
+from bot.duty import Duty, DutySettings
 from bot.filters import StaffMembership
 from bot.jobs import JobRunner
 from bot.middlewares.conduct import ConductDesk, StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.school import SchoolProfile, load_profile
 from bot.seminar_notifier import SeminarNotifier
+from bot.services.escalation import EscalationSettings
 from bot.services.kb import KnowledgeBase, load_knowledge_base
 from bot.services.tickets import TicketService
 from bot.texts import Texts
+from bot.updates import Polling, UpdateProcessor, webhook_app
 from storage.db import Database
 from storage.fsm import SQLiteStorage
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "faq", "seminars", "help", "contacts", "role", "language", "cancel")
+COMMANDS = ("start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel")
 COMMAND_TEXTS = {
     "ru": {
         "start": "Задать вопрос",
         "faq": "Справочные статьи",
         "seminars": "Обучающие семинары",
+        "schedule": "График консультаций",
         "help": "Справка",
         "contacts": "Контакты школы",
         "role": "Изменить роль",
@@ -52,6 +61,7 @@ COMMAND_TEXTS = {
         "start": "Ask a question",
         "faq": "Help articles",
         "seminars": "Training seminars",
+        "schedule": "Consultation schedule",
         "help": "Help",
         "contacts": "School contacts",
         "role": "Change role",
@@ -66,7 +76,7 @@ def create_bot(settings: Settings) -> tuple[Bot, DeliveryMiddleware]:
         TelegramAPIServer.from_base(settings.telegram_api_base) if settings.telegram_api_base else PRODUCTION
     )
     session = AiohttpSession(api=api)
-    delivery = DeliveryMiddleware()
+    delivery = DeliveryMiddleware(limiter=FloodLimiter() if settings.flood_control else FloodLimiter.off())
     session.middleware(delivery)
     bot = Bot(
         settings.bot_token.value,
@@ -85,6 +95,7 @@ class App:
     texts: Texts
     service: TicketService
     desk: Desk
+    duty: Duty
     delivery: DeliveryMiddleware
     clock: Clock
     school: SchoolProfile
@@ -105,6 +116,7 @@ def create_dispatcher(
     texts: Texts,
     service: TicketService,
     desk: Desk,
+    duty: Duty,
     school: SchoolProfile,
     kb: KnowledgeBase,
     runner: JobRunner,
@@ -118,6 +130,7 @@ def create_dispatcher(
         texts=texts,
         service=service,
         desk=desk,
+        duty=duty,
         school=school,
         kb=kb,
         runner=runner,
@@ -138,15 +151,19 @@ def create_dispatcher(
     runner.add("seminars", seminars.check)
     membership = StaffMembership(settings.staff_chat_id)
     dp.include_routers(
+        handlers.management.create_router(settings.staff_chat_id, settings.manager_chat_id),
         handlers.staff.create_router(settings.staff_chat_id, membership),
-        handlers.conduct.create_router(settings, membership),
+        handlers.management.create_refusal_router(),
         handlers.seminars.create_router(settings.staff_chat_id, settings.manager_chat_id),
+        handlers.conduct.create_router(settings, membership),
         handlers.private.create_router(),
         handlers.errors.create_router(),
     )
 
     async def on_startup(bot: Bot) -> None:
         await desk.detect_staff_mode()
+        duty.bot_username = (await bot.me()).username
+        await duty.load_links()
         scope = BotCommandScopeAllPrivateChats()
         for locale, names in COMMAND_TEXTS.items():
             commands = [BotCommand(command=c, description=names[c]) for c in COMMANDS]
@@ -175,12 +192,33 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         service=service, gateway=Gateway(bot), texts=texts, staff_chat_id=settings.staff_chat_id, kb=kb
     )
     delivery.on_blocked = desk.on_blocked
+    duty = Duty(
+        desk=desk,
+        school=school,
+        settings=DutySettings(
+            escalation=EscalationSettings(
+                remind_after=settings.remind_after_minutes,
+                alert_unclaimed_after=settings.alert_unclaimed_minutes,
+                alert_unanswered_after=settings.alert_unanswered_minutes,
+            ),
+            manager_chat_id=settings.manager_chat_id,
+            summary_at=settings.daily_summary_at,
+        ),
+    )
+    desk.signature = duty.signature
+    duty.register(runner)
+
+    async def resume(now: object) -> None:
+        await desk.resume()
+
+    runner.add("resume", resume)
     dp = create_dispatcher(
         settings=settings,
         db=db,
         texts=texts,
         service=service,
         desk=desk,
+        duty=duty,
         school=school,
         kb=kb,
         runner=runner,
@@ -194,6 +232,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         texts=texts,
         service=service,
         desk=desk,
+        duty=duty,
         delivery=delivery,
         clock=clock,
         school=school,
@@ -202,8 +241,64 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     )
 
 
-async def run_polling(app: App) -> None:
+async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> None:
+    """Run the bot until ``stop`` is set: polling or webhook, with the durable inbox; then shut down
+    gracefully (finish the updates being handled, stop the scheduler, close the database)."""
+    bot, dp = app.bot, app.dp
+    processor = UpdateProcessor(bot, dp, app.db)
+    app.extras["processor"] = processor
+    app.runner.add("inbox", processor.prune)
+    workflow = {"dispatcher": dp, "bots": [bot], "bot": bot, **dp.workflow_data}
+    await dp.emit_startup(**workflow)
+    site_runner: web.AppRunner | None = None
+    polling: Polling | None = None
+    poll_task: asyncio.Task[None] | None = None
     try:
-        await app.dp.start_polling(app.bot, handle_signals=True, close_bot_session=True)
+        backlog = await processor.backlog()
+        if backlog:
+            log.info("handling %d update(s) received before the last stop", backlog)
+        await app.desk.resume()
+        if app.settings.uses_webhook:
+            web_app = webhook_app(
+                processor, path=app.settings.webhook_path, secret=app.settings.webhook_secret.value
+            )
+            site_runner = web.AppRunner(web_app)
+            await site_runner.setup()
+            await web.TCPSite(site_runner, app.settings.webhook_host, app.settings.webhook_port).start()
+            await bot.set_webhook(
+                url=app.settings.webhook_url,
+                secret_token=app.settings.webhook_secret.value,
+                allowed_updates=dp.resolve_used_update_types(),
+            )
+            log.info("webhook mode: listening on %s:%s", app.settings.webhook_host, app.settings.webhook_port)
+            await stop.wait()
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            polling = Polling(bot, dp, processor, timeout=polling_timeout)
+            poll_task = asyncio.create_task(polling.run())
+            stopper = asyncio.create_task(stop.wait())
+            done, _ = await asyncio.wait({poll_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            stopper.cancel()
+            if poll_task in done:
+                poll_task.result()  # polling ended on its own: raise what ended it
     finally:
-        await app.db.close()
+        if polling is not None:
+            polling.stop()
+        if poll_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await poll_task
+        if site_runner is not None:
+            await site_runner.cleanup()
+        await processor.drain()
+        await dp.emit_shutdown(**workflow)
+        await app.close()
+
+
+async def run(app: App) -> None:
+    """Production entry: ``serve`` with SIGINT/SIGTERM as the stop signal."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await serve(app, stop)

@@ -420,6 +420,8 @@ class BotApi:
     async def m_getUpdates(self, req: Request) -> list[JsonDict]:
         p = req.params
         w = self.w
+        if w.webhook.active:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         w.poll_generation += 1
         generation = w.poll_generation
         w.bump()  # wakes an older long poll, which then gets 409
@@ -455,13 +457,37 @@ class BotApi:
             w.bump()
         return copy.deepcopy(batch)
 
-    def m_deleteWebhook(self, req: Request) -> bool:
+    async def m_setWebhook(self, req: Request) -> bool:
+        url = str(req.params.get("url") or "")
+        secret = req.params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        if url and not url.startswith(("https://", "http://127.", "http://localhost")):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
         if req.params.get("drop_pending_updates"):
             self.w.updates.clear()
+        if url:
+            self.w.webhook.set(url, str(secret) if secret is not None else None)
+        else:
+            await self.w.webhook.clear()
+        return True
+
+    async def m_deleteWebhook(self, req: Request) -> bool:
+        if req.params.get("drop_pending_updates"):
+            self.w.updates.clear()
+        await self.w.webhook.clear()
         return True
 
     def m_getWebhookInfo(self, req: Request) -> JsonDict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.w.updates)}
+        info: JsonDict = {
+            "url": self.w.webhook.url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.w.updates),
+        }
+        if self.w.webhook.last_error:
+            info["last_error_message"] = self.w.webhook.last_error
+            info["last_error_date"] = int(time.time())
+        return info
 
     def m_logOut(self, req: Request) -> bool:
         return True

@@ -93,6 +93,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         self.world.poll_generation += 1  # releases waiting long polls
         self.world.bump()
+        await self.world.webhook.clear()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

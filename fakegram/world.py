@@ -87,6 +87,10 @@ class World:
         self.files: dict[str, FileRecord] = {}
         self.photo_sets: dict[str, list[JsonDict]] = {}
         self.updates: list[JsonDict] = []
+        # After setWebhook, updates are pushed to the bot instead of waiting for getUpdates.
+        from .webhook import WebhookPusher
+
+        self.webhook = WebhookPusher(self)
         self.next_update_id = 700000001
         self.fetched_upto = 0
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES

@@ -7,7 +7,6 @@ can do is also a plain coroutine for tests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import mimetypes
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import ROOT, load_settings
-from bot.factory import App, create_app
+from bot.factory import App, create_app, serve
 from bot.school import SchoolProfile, SpecialistKind, load_profile
 from fakegram import Actor, CallAnswer, FakeChat, FakeTelegram, FakeUser, Msg
 
@@ -238,9 +237,8 @@ class Sandbox:
             self._set_status("error", str(exc))
             return
         calls_before = len(server.calls)
-        task = asyncio.create_task(
-            app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=True, polling_timeout=2)
-        )
+        self._stop_event = asyncio.Event()
+        task = asyncio.create_task(serve(app, self._stop_event, polling_timeout=2))
         self.app, self.task = app, task
         for _ in range(500):
             if any(c.method == "getUpdates" for c in server.calls[calls_before:]):
@@ -269,13 +267,11 @@ class Sandbox:
             return
         self._set_status("stopping")
         self.task = None
-        with contextlib.suppress(RuntimeError):
-            await app.dp.stop_polling()
+        self._stop_event.set()
         try:
             await asyncio.wait_for(task, 15)
         except Exception:
             log.exception("the bot stopped with an error")
-        await app.db.close()
         self.app = None
         self._set_status("stopped")
 

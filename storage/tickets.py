@@ -214,6 +214,13 @@ class TicketRepo:
             (",".join(routed_to), take_up_at.isoformat() if take_up_at else None, int(queued), ticket_id),
         )
 
+    async def without_card(self) -> list[Ticket]:
+        """Open tickets whose card never reached the staff group (a crash or an outage in between)."""
+        async with self.conn.execute(
+            "SELECT * FROM tickets WHERE card_message_id IS NULL AND status != 'closed' ORDER BY id"
+        ) as cur:
+            return [_ticket(r) for r in await cur.fetchall()]
+
     async def open_tickets(self) -> list[Ticket]:
         async with self.conn.execute("SELECT * FROM tickets WHERE status != 'closed' ORDER BY id") as cur:
             return [_ticket(r) for r in await cur.fetchall()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,7 +12,7 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.factory import App, create_app
+from bot.factory import App, create_app, serve
 from fakegram import Actor, FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
@@ -29,6 +28,7 @@ class Harness:
     clock: ManualClock = field(default_factory=lambda: ManualClock(datetime(2026, 9, 1, 11, 0, tzinfo=UTC)))
     app: App | None = None
     task: asyncio.Task[None] | None = None
+    stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
 
@@ -54,21 +54,22 @@ class Harness:
             "TIMEZONE": "Europe/Moscow",
             "DEFAULT_LOCALE": "ru",
             "DAILY_SUMMARY_TIME": "off",
+            # The fake server enforces no flood limits unless a test turns them on; neither do we then.
+            "FLOOD_CONTROL": "off",
             **self.extra_env,
         }
 
-    async def start(self) -> App:
+    async def start(self, wait_for: str = "getUpdates") -> App:
         assert self.task is None, "already running"
         calls_before = len(self.server.calls)
         self.app = await create_app(load_settings(self.env), clock=self.clock)
         app = self.app
-        self.task = asyncio.create_task(
-            app.dp.start_polling(app.bot, handle_signals=False, close_bot_session=True, polling_timeout=1)
-        )
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(serve(app, self.stop_event, polling_timeout=1))
         self.starts += 1
-        # Started means: start-up done and the first getUpdates is out.
-        for _ in range(200):
-            if any(c.method == "getUpdates" for c in self.server.calls[calls_before:]):
+        # Started means: start-up done and the first getUpdates (or setWebhook) is out.
+        for _ in range(300):
+            if any(c.method == wait_for for c in self.server.calls[calls_before:]):
                 return app
             if self.task.done():
                 self.task.result()
@@ -78,10 +79,8 @@ class Harness:
     async def stop(self) -> None:
         if self.task is None or self.app is None:
             return
-        with contextlib.suppress(RuntimeError):
-            await self.app.dp.stop_polling()
-        await asyncio.wait_for(self.task, 10)
-        await self.app.db.close()
+        self.stop_event.set()
+        await asyncio.wait_for(self.task, 20)
         self.task = None
         self.app = None
 

@@ -2,12 +2,12 @@
 
 from aiogram import F, Router
 
-from handlers.private import commands, faq, question, ticket
+from handlers.private import commands, faq, question, schedule, ticket
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == "private")
     router.callback_query.filter(F.message.chat.type == "private")
-    router.include_routers(commands.create_router(), faq.create_router(), question.create_router(), ticket.create_router())
+    router.include_routers(schedule.create_router(), commands.create_router(), faq.create_router(), question.create_router(), ticket.create_router())
     return router

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -12,12 +14,15 @@ from bot import keyboards
 from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
 from bot.desk import USER_KINDS, Desk, file_id_of, message_kind
 from bot.domain import Category, Role, Topic, categories_for, default_topic
+from bot.duty import Duty
 from bot.formatting import escape, shorten
 from bot.services.kb import Article, KnowledgeBase
 from bot.services.tickets import Attachment, Draft, TicketService
 from bot.states import AskQuestion
 from bot.texts import Tr
 from storage.users import User
+
+log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 10
 SUMMARY_QUESTION_LIMIT = 3000
@@ -256,7 +261,7 @@ async def button_expected(message: Message, state: FSMContext, tr: Tr, user: Use
 
 
 async def draft_sent(
-    callback: CallbackQuery, state: FSMContext, tr: Tr, user: User, service: TicketService, desk: Desk
+    callback: CallbackQuery, state: FSMContext, tr: Tr, user: User, service: TicketService, desk: Desk, duty: Duty
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)
@@ -277,10 +282,18 @@ async def draft_sent(
     )
     # The ticket is stored: from here on the dialog is over, whatever happens to the staff side.
     await state.clear()
+    ticket, decision = await duty.route_new(ticket)
     await callback.message.answer(
-        tr("ticket.created", number=ticket.id), reply_markup=keyboards.user_ticket(tr, ticket.id)
+        tr("ticket.created", number=ticket.id) + "\n\n" + duty.user_promise(decision, tr),
+        reply_markup=keyboards.user_ticket(tr, ticket.id),
     )
-    await desk.submit(user, ticket)
+    try:
+        ticket = await desk.submit(user, ticket)
+    except TelegramAPIError as exc:
+        # Stored and promised: the scheduler's resume posts the card as soon as the staff group answers.
+        log.warning("ticket %s: card not posted yet (%s)", ticket.id, exc)
+        return
+    await duty.notify_assigned(ticket, decision)
 
 
 async def draft_change_topic(callback: CallbackQuery, state: FSMContext, tr: Tr, user: User) -> None:

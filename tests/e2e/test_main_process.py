@@ -78,6 +78,7 @@ async def test_main_process_serves_a_round_trip(fake_telegram: FakeTelegram, tmp
         STAFF_CHAT_ID=str(group.id),
         DATABASE_PATH=str(tmp_path / "main.sqlite3"),
         LOG_LEVEL="DEBUG",
+        FLOOD_CONTROL="off",
     )
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

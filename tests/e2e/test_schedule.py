@@ -203,7 +203,7 @@ async def test_invite_link_links_a_specialist_who_then_gets_notices(sched: Sched
     h.clock.set(MONDAY_SLOT)
     parent = h.user("Соня")
     number, card = await ask(h, parent, "Приложение не входит", category="Мобильное приложение")
-    assert f"tg://user?id={tech_user.id}" in (card.html or "")
+    assert f"tg://user?id={tech_user.id}" in (card.html or ""), card.html
     notice = await tech.expect(f"Новый вопрос №{number}")
     assert "t.me/c/" in (notice.html or "")
     # The linked specialist's answer is signed with their kind of helper.

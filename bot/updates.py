@@ -1,0 +1,215 @@
+"""Incoming updates, durably: stored in the database before Telegram is told they arrived, handled once.
+
+Polling: each batch from ``getUpdates`` is written to the ``inbox`` table, and only then is the next
+``getUpdates`` (which confirms the batch to Telegram) sent. Webhook: the update is written before the HTTP
+answer. Either way a crash loses nothing: unprocessed updates are handled at the next start, and an update
+that comes again (re-delivered after a crash) is recognised by its id and not handled twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class UpdateProcessor:
+    """Stores updates and feeds them to the dispatcher, each once."""
+
+    def __init__(self, bot: Bot, dp: Dispatcher, db: Database) -> None:
+        self.bot = bot
+        self.dp = dp
+        self.db = db
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.handled = 0
+        self.duplicates = 0
+
+    async def accept(self, payloads: list[dict[str, Any]]) -> None:
+        """Store a batch durably (one transaction), then start handling the new ones."""
+        fresh: list[tuple[int, dict[str, Any]]] = []
+        now = datetime.now(UTC).isoformat()
+        async with self.db.transaction() as conn:
+            for payload in payloads:
+                update_id = payload.get("update_id")
+                if not isinstance(update_id, int):
+                    log.warning("update without an update_id ignored")
+                    continue
+                cur = await conn.execute(
+                    "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                    (update_id, json.dumps(payload, ensure_ascii=False), now),
+                )
+                if cur.rowcount:
+                    fresh.append((update_id, payload))
+                else:
+                    self.duplicates += 1
+        for update_id, payload in fresh:
+            self._spawn(update_id, payload)
+
+    def _spawn(self, update_id: int, payload: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._handle(update_id, payload))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _handle(self, update_id: int, payload: dict[str, Any]) -> None:
+        try:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+        except ValidationError as exc:
+            log.warning("update %s is malformed and was skipped: %s", update_id, exc.errors()[:1])
+        else:
+            try:
+                await self.dp.feed_update(self.bot, update)
+            except Exception:
+                log.exception("update %s failed", update_id)
+        self.handled += 1
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE inbox SET processed_at = ? WHERE update_id = ?",
+                (datetime.now(UTC).isoformat(), update_id),
+            )
+
+    async def backlog(self) -> int:
+        """Handle what was stored but not handled before the last stop (oldest first)."""
+        async with self.db.conn.execute(
+            "SELECT update_id, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id"
+        ) as cur:
+            rows = list(await cur.fetchall())
+        for row in rows:
+            self._spawn(int(row[0]), json.loads(row[1]))
+        return len(rows)
+
+    async def last_update_id(self) -> int | None:
+        async with self.db.conn.execute("SELECT MAX(update_id) FROM inbox") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    async def prune(self, now: datetime) -> None:
+        """Forget handled updates after two days (Telegram keeps undelivered ones for 24 hours)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM inbox WHERE processed_at IS NOT NULL AND received_at < ?",
+                ((now - timedelta(days=2)).isoformat(),),
+            )
+
+    async def drain(self, grace: float = 15.0) -> None:
+        """Let the updates being handled finish (graceful shutdown)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=grace)
+
+
+class Polling:
+    """Long polling with the durable inbox. ``run()`` until ``stop()``."""
+
+    def __init__(self, bot: Bot, dp: Dispatcher, processor: UpdateProcessor, *, timeout: int = 25) -> None:
+        self.bot = bot
+        self.dp = dp
+        self.processor = processor
+        self.timeout = timeout
+        self.stopped = asyncio.Event()
+        self._fetch: asyncio.Task[Any] | None = None
+
+    async def run(self) -> None:
+        bot = self.bot
+        url = bot.session.api.api_url(token=bot.token, method="getUpdates")
+        allowed = self.dp.resolve_used_update_types()
+        last = await self.processor.last_update_id()
+        offset = last + 1 if last is not None else None
+        delay = 1.0
+        # Our own HTTP session for incoming updates: a malformed update must not make the whole batch
+        # unreadable (each one is validated on its own), and polling never waits behind outgoing calls.
+        async with aiohttp.ClientSession() as session:
+            while not self.stopped.is_set():
+                body: dict[str, Any] = {"timeout": self.timeout, "allowed_updates": allowed}
+                if offset is not None:
+                    body["offset"] = offset
+                self._fetch = asyncio.create_task(self._get(session, url, body))
+                try:
+                    data = await self._fetch
+                except asyncio.CancelledError:
+                    if self.stopped.is_set():
+                        break
+                    raise
+                except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                    log.warning("getUpdates failed (%s); retrying in %.0f s", exc, delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopped.wait(), delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                if not data.get("ok"):
+                    code = data.get("error_code")
+                    if code == 401:
+                        raise RuntimeError("Telegram refused the token (401): check BOT_TOKEN")
+                    log.warning("getUpdates: %s %s; retrying in %.0f s", code, data.get("description"), delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stopped.wait(), delay)
+                    delay = min(delay * 2, 30.0)
+                    continue
+                delay = 1.0
+                updates = [u for u in data.get("result") or [] if isinstance(u, dict)]
+                if not updates:
+                    continue
+                await self.processor.accept(updates)
+                ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
+                if ids:
+                    offset = max(ids) + 1
+
+    async def _get(self, session: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        timeout = aiohttp.ClientTimeout(total=self.timeout + 15)
+        async with session.post(url, json=body, timeout=timeout) as resp:
+            data = await resp.json(content_type=None)
+        if not isinstance(data, dict):
+            raise ValueError("getUpdates answered something that is not a JSON object")
+        return data
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self._fetch is not None:
+            self._fetch.cancel()
+
+
+def webhook_app(processor: UpdateProcessor, *, path: str, secret: str) -> web.Application:
+    """The webhook endpoint (secret checked in constant time) and a health endpoint."""
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            return web.json_response({"ok": False, "description": "wrong secret token"}, status=401)
+        try:
+            payload = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"ok": False, "description": "not JSON"}, status=400)
+        if not isinstance(payload, dict):
+            return web.json_response({"ok": False, "description": "not an update"}, status=400)
+        # Stored before we answer: once Telegram hears 200, the update is ours to keep.
+        await processor.accept([payload])
+        return web.json_response({"ok": True})
+
+    async def health(request: web.Request) -> web.Response:
+        async with processor.db.conn.execute("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL") as cur:
+            row = await cur.fetchone()
+        return web.json_response(
+            {
+                "ok": True,
+                "backlog": int(row[0]) if row else 0,
+                "handled": processor.handled,
+                "in_flight": len(processor.tasks),
+            }
+        )
+
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_post(path, receive)
+    app.router.add_get("/health", health)
+    return app
