@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from html import escape
 
+import aiosqlite
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import Message
+from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.delivery import Destination, Gateway
 from bot.domain import TicketStatus
@@ -24,6 +25,7 @@ from bot.keyboards import complaint, staff_card
 from bot.services.kb import KnowledgeBase
 from bot.services.tickets import TicketService
 from bot.texts import Texts, Tr
+from storage.outbox import OutboxItem, OutboxRepo
 from storage.tickets import Ticket, TicketMessage
 from storage.users import TELEGRAM, User
 
@@ -92,6 +94,8 @@ class Desk:
         self._rows_in_flight: set[int] = set()
         self._tickets_in_flight: set[int] = set()
         self._resume_lock = asyncio.Lock()
+        self._outbox_kicked = asyncio.Event()
+        self._outbox_task: asyncio.Task[int] | None = None
         self.signature: Callable[[int, str, Tr], str] | None = None
 
     @property
@@ -393,6 +397,95 @@ class Desk:
             return
         await self.service.delivered(row, user_message_id=delivered_id)
 
+    # ---- the outbox: the bot's own notices -------------------------------------------------------
+
+    async def enqueue_in(
+        self,
+        conn: aiosqlite.Connection,
+        dest: Destination,
+        html_text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        dedupe: str | None = None,
+    ) -> None:
+        """Queue a notice inside the caller's transaction (the one that made the change it reports)."""
+        await OutboxRepo(conn).add(
+            chat_id=dest.chat_id,
+            thread_id=dest.thread_id,
+            reply_to=dest.reply_to,
+            text=html_text,
+            markup=markup.model_dump_json(exclude_none=True) if markup else None,
+            dedupe_key=dedupe,
+            now=self.service.now(),
+        )
+        self._outbox_kicked.set()
+
+    async def enqueue(
+        self,
+        dest: Destination,
+        html_text: str,
+        *,
+        markup: InlineKeyboardMarkup | None = None,
+        dedupe: str | None = None,
+    ) -> None:
+        async with self.service.db.transaction() as conn:
+            await self.enqueue_in(conn, dest, html_text, markup=markup, dedupe=dedupe)
+        self.kick_outbox()
+
+    def kick_outbox(self) -> None:
+        """Start draining now (in the background) if nobody is draining already."""
+        if self._outbox_task is None or self._outbox_task.done():
+            self._outbox_task = asyncio.create_task(self.drain_outbox())
+
+    async def finish_outbox(self, grace: float = 10.0) -> None:
+        """On shutdown: let a running drain finish (what is left stays queued for the next start)."""
+        task = self._outbox_task
+        if task is not None and not task.done():
+            done, _ = await asyncio.wait({task}, timeout=grace)
+            if not done:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def drain_outbox(self) -> int:
+        """Send what the outbox holds: chats in parallel, each chat in order. Returns how many were sent."""
+        sent = 0
+        while True:
+            self._outbox_kicked.clear()
+            items = await OutboxRepo(self.service.db.conn).pending()
+            if not items:
+                return sent
+            by_chat: dict[int, list[OutboxItem]] = {}
+            for item in items:
+                by_chat.setdefault(item.chat_id, []).append(item)
+            results = await asyncio.gather(*(self._drain_chat(chat_items) for chat_items in by_chat.values()))
+            sent += sum(results)
+            if not self._outbox_kicked.is_set() and sum(results) == 0:
+                return sent  # what is left waits for the next tick (the chat is unreachable for now)
+
+    async def _drain_chat(self, items: list[OutboxItem]) -> int:
+        sent = 0
+        for item in items:
+            markup = InlineKeyboardMarkup.model_validate_json(item.markup) if item.markup else None
+            try:
+                message_id = await self.gateway.send(
+                    Destination(item.chat_id, item.thread_id, item.reply_to), item.text, markup=markup
+                )
+            except (TelegramForbiddenError, TelegramBadRequest) as exc:
+                # Blocked by the user, or refused for good: recorded with the reason, not retried for ever.
+                async with self.service.db.transaction() as conn:
+                    await OutboxRepo(conn).failed(item.id, exc.message)
+                log.warning("notice %s to %s not delivered: %s", item.id, item.chat_id, exc.message)
+                continue
+            except TelegramAPIError as exc:
+                async with self.service.db.transaction() as conn:
+                    await OutboxRepo(conn).retry_later(item.id, str(exc))
+                return sent  # keep this chat's order: the rest waits for the next round
+            async with self.service.db.transaction() as conn:
+                await OutboxRepo(conn).sent(item.id, message_id, self.service.now())
+            sent += 1
+        return sent
+
     # ---- after a crash or an outage -------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -466,10 +559,8 @@ class Desk:
         await self.notify_user(user, self.user_tr(user)("ticket.closed_by_staff", number=ticket.id))
 
     async def notify_user(self, user: User, html_text: str) -> None:
-        try:
-            await self.gateway.send(Destination(user.chat_id), html_text)
-        except TelegramForbiddenError:
-            log.info("user %s has blocked the bot; notice not delivered", user.id)
+        """A notice to the user, through the outbox (survives a crash; a blocked user is recorded)."""
+        await self.enqueue(Destination(user.chat_id), html_text)
 
     async def on_blocked(self, chat_id: int) -> None:
         await self.service.mark_unreachable(TELEGRAM, chat_id)

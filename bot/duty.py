@@ -98,7 +98,9 @@ class Duty:
 
     def label(self, spec: Specialist, *, mention: bool = True) -> str:
         """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
-        text = escape(self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}")))
+        text = escape(
+            self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
+        )
         link = self.links.get(spec.key)
         if mention and link is not None:
             return f'<a href="tg://user?id={link.tg_user_id}">{text}</a>'
@@ -270,12 +272,14 @@ class Duty:
             for action in plan.due_actions(
                 ticket.created_at, ticket.claimed_at, ticket.answered_at, now, done
             ):
-                async with self.service.db.transaction():
-                    first_time = await self.repo.mark_action(ticket.id, action, now)
-                if first_time:
-                    await self._act(ticket, action, now)
+                dest, text = self._action_message(ticket, action, now)
+                # The mark and the message are one transaction: fired exactly once, delivered at least once.
+                async with self.service.db.transaction() as conn:
+                    if await self.repo.mark_action(ticket.id, action, now):
+                        await self.desk.enqueue_in(conn, dest, text, dedupe=f"act:{ticket.id}:{action}")
+        self.desk.kick_outbox()
 
-    async def _act(self, ticket: Ticket, action: str, now: datetime) -> None:
+    def _action_message(self, ticket: Ticket, action: str, now: datetime) -> tuple[Destination, str]:
         tr = self.tr
         minutes = {
             REMIND: self.settings.escalation.remind_after,
@@ -283,17 +287,13 @@ class Duty:
             ALERT_UNANSWERED: self.settings.escalation.alert_unanswered_after,
         }[action]
         if action == REMIND:
-            duty = [
-                s
-                for s in on_duty(self.school, now)
-                if suitable(self.school, ticket.role, ticket.topic, ticket.category)(s)
-            ]
-            names = ", ".join(self.label(s) for s in duty) or tr("duty.nobody")
-            await self.desk.gateway.send(
-                self.desk.staff_dest(ticket),
-                tr("duty.remind", number=ticket.id, minutes=int(minutes or 0), names=names),
+            fits = suitable(self.school, ticket.role, ticket.topic, ticket.category)
+            names = ", ".join(self.label(s) for s in on_duty(self.school, now) if fits(s)) or tr(
+                "duty.nobody"
             )
-            return
+            return self.desk.staff_dest(ticket), tr(
+                "duty.remind", number=ticket.id, minutes=int(minutes or 0), names=names
+            )
         key = "duty.alert_unclaimed" if action == ALERT_UNCLAIMED else "duty.alert_unanswered"
         text = tr(
             key,
@@ -304,11 +304,14 @@ class Duty:
             name=escape(ticket.claimed_by_name or "—"),
             link=self.card_link(ticket),
         )
-        await self.to_manager(text)
+        return self.manager_dest, text
+
+    @property
+    def manager_dest(self) -> Destination:
+        return Destination(self.settings.manager_chat_id or self.desk.staff_chat_id)
 
     async def to_manager(self, text: str) -> None:
-        chat = self.settings.manager_chat_id or self.desk.staff_chat_id
-        await self.desk.gateway.send(Destination(chat), text)
+        await self.desk.enqueue(self.manager_dest, text)
 
     async def escalate_by_specialist(self, ticket: Ticket, who: str, comment: str) -> None:
         await self.to_manager(
@@ -390,11 +393,15 @@ class Duty:
         if local.time() < at:
             return
         today = local.date().isoformat()
-        async with self.service.db.transaction():
+        if await self.repo.mark("daily_summary") == today:
+            return
+        text = await self.summary_text(now)
+        async with self.service.db.transaction() as conn:
             if await self.repo.mark("daily_summary") == today:
                 return
             await self.repo.set_mark("daily_summary", today)
-        await self.to_manager(await self.summary_text(now))
+            await self.desk.enqueue_in(conn, self.manager_dest, text, dedupe=f"summary:{today}")
+        self.desk.kick_outbox()
 
     async def summary_text(self, now: datetime) -> str:
         tr = self.tr

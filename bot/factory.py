@@ -105,6 +105,7 @@ class App:
 
     async def close(self) -> None:
         self.runner.stop()
+        await self.desk.finish_outbox()
         await self.bot.session.close()
         await self.db.close()
 
@@ -210,6 +211,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
 
     async def resume(now: object) -> None:
         await desk.resume()
+        desk.kick_outbox()
 
     runner.add("resume", resume)
     dp = create_dispatcher(
@@ -258,6 +260,7 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
         if backlog:
             log.info("handling %d update(s) received before the last stop", backlog)
         await app.desk.resume()
+        app.desk.kick_outbox()
         if app.settings.uses_webhook:
             web_app = webhook_app(
                 processor, path=app.settings.webhook_path, secret=app.settings.webhook_secret.value
