@@ -169,6 +169,16 @@ class FloodLimiter:
             self.waited += delay
             await asyncio.sleep(delay)
 
+    def group_room(self, chat: int | str) -> int:
+        """How many more messages the group takes right now within its per-minute budget."""
+        if not self.enabled:
+            return self.group_limit
+        window = self._groups.get(chat)
+        if window is None:
+            return self.group_limit
+        now = time.monotonic()
+        return max(0, self.group_limit - sum(1 for t in window.slots if t > now - window.window))
+
     def group_backlog(self, chat: int | str) -> float:
         """Seconds until the group could take one more message: how far behind its budget we are."""
         window = self._groups.get(chat)

@@ -95,6 +95,14 @@ class Desk:
         self._tickets_in_flight: set[int] = set()
         self._resume_lock = asyncio.Lock()
         self._outbox_kicked = asyncio.Event()
+        # Burst shaping: when the staff group's message budget is spent, new tickets wait without a card and
+        # are listed in a digest instead, so staff see every waiting question quickly.
+        self.group_room: Callable[[int], int] = lambda chat_id: 20
+        # Cards stop while fewer than this many sends are left in the group's minute, so that a digest
+        # can always go out at once.
+        self.digest_reserve = 5
+        self._listed: set[int] = set()
+        self._digest_task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[int] | None = None
         self.signature: Callable[[int, str, Tr], str] | None = None
 
@@ -234,7 +242,14 @@ class Desk:
         async with self._working(ticket_id=ticket.id):
             return await self._submit(user, ticket)
 
+    def staff_group_busy(self) -> bool:
+        return self.group_room(self.staff_chat_id) < self.digest_reserve
+
     async def _submit(self, user: User, ticket: Ticket) -> Ticket:
+        if self.staff_group_busy():
+            # Too many at once for the group's budget: the digest lists it now, the card comes later.
+            self._kick_digest()
+            return ticket
         ticket = await self._post_card(user, ticket)
         tr = self.staff_tr
         rows = await self.service.messages.for_ticket(ticket.id)
@@ -260,6 +275,8 @@ class Desk:
             file_id=file_id_of(message),
             message_id=message.message_id,
         )
+        if ticket.card_message_id is None:
+            return  # stored; delivered under the card once it is posted (see resume)
         async with self._working(row_id=row.id):
             await self.deliver_in(row, ticket, user)
 
@@ -439,6 +456,10 @@ class Desk:
 
     async def finish_outbox(self, grace: float = 10.0) -> None:
         """On shutdown: let a running drain finish (what is left stays queued for the next start)."""
+        if self._digest_task is not None and not self._digest_task.done():
+            self._digest_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._digest_task
         task = self._outbox_task
         if task is not None and not task.done():
             done, _ = await asyncio.wait({task}, timeout=grace)
@@ -486,6 +507,48 @@ class Desk:
             sent += 1
         return sent
 
+    def _kick_digest(self) -> None:
+        """Soon (after a short pause that gathers a burst into one digest), list what waits and post cards."""
+        if self._digest_task is not None and not self._digest_task.done():
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(1.0)
+            await self.resume()
+
+        self._digest_task = asyncio.create_task(later())
+
+    async def _post_digest(self, waiting: list[Ticket]) -> None:
+        """One message listing the tickets that wait for a card (first lines), within the group's budget."""
+        new = [t for t in waiting if t.id not in self._listed and t.id not in self._tickets_in_flight]
+        if not new or not self.staff_group_busy():
+            return
+        tr = self.staff_tr
+        lines = []
+        for ticket in new:
+            first = (ticket.question.splitlines() or [""])[0][:70]
+            lines.append(
+                tr(
+                    "staff.digest_line",
+                    number=ticket.id,
+                    topic=tr(f"topic.short.{ticket.topic.value}"),
+                    category=tr(f"category.{ticket.category.value}"),
+                    text=escape(first),
+                )
+            )
+        header = tr("staff.digest", count=len(new))
+        parts: list[str] = []
+        current = header
+        for line in lines:
+            if visible_len(current) + visible_len(line) + 1 > TEXT_LIMIT - 50:
+                parts.append(current)
+                current = header
+            current += "\n" + line
+        parts.append(current)
+        for part in parts:
+            await self.gateway.send(Destination(self.staff_chat_id), part)
+        self._listed.update(t.id for t in new)
+
     # ---- after a crash or an outage -------------------------------------------------------------
 
     @contextlib.asynccontextmanager
@@ -512,9 +575,13 @@ class Desk:
         """
         done = 0
         async with self._resume_lock:
-            for ticket in await self.service.tickets.without_card():
+            waiting = await self.service.tickets.without_card()
+            await self._post_digest(waiting)
+            for ticket in waiting:
                 if ticket.id in self._tickets_in_flight:
                     continue
+                if self.staff_group_busy():
+                    break
                 user = await self.service.users.get(ticket.user_id)
                 assert user is not None
                 try:

@@ -193,6 +193,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         service=service, gateway=Gateway(bot), texts=texts, staff_chat_id=settings.staff_chat_id, kb=kb
     )
     delivery.on_blocked = desk.on_blocked
+    desk.group_room = delivery.limiter.group_room
     duty = Duty(
         desk=desk,
         school=school,
