@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
 
@@ -91,8 +91,7 @@ class Desk:
         self.mode = StaffMode()
         # Hooks set by the schedule feature: extra card lines, and how answers are signed.
         self.card_extra: Callable[[Ticket], list[str]] | None = None
-        self._rows_in_flight: set[int] = set()
-        self._tickets_in_flight: set[int] = set()
+        self._in_flight: dict[tuple[str, int | None], int] = {}
         self._resume_lock = asyncio.Lock()
         self._outbox_kicked = asyncio.Event()
         # Burst shaping: when the staff group's message budget is spent, new tickets wait without a card and
@@ -239,7 +238,7 @@ class Desk:
 
     async def submit(self, user: User, ticket: Ticket) -> Ticket:
         """Post the new ticket to staff: the card, then the question's attachments under it."""
-        async with self._working(ticket_id=ticket.id):
+        with self.working(ticket_id=ticket.id):
             return await self._submit(user, ticket)
 
     def staff_group_busy(self) -> bool:
@@ -277,7 +276,7 @@ class Desk:
         )
         if ticket.card_message_id is None:
             return  # stored; delivered under the card once it is posted (see resume)
-        async with self._working(row_id=row.id):
+        with self.working(row_id=row.id):
             await self.deliver_in(row, ticket, user)
 
     async def deliver_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
@@ -355,7 +354,7 @@ class Desk:
         )
         if is_note:
             return
-        async with self._working(row_id=row.id):
+        with self.working(row_id=row.id):
             await self.deliver_out(row, ticket, user, body_html=message.html_text if text else None)
         if reopened:
             await self.refresh_card(ticket)
@@ -520,7 +519,7 @@ class Desk:
 
     async def _post_digest(self, waiting: list[Ticket]) -> None:
         """One message listing the tickets that wait for a card (first lines), within the group's budget."""
-        new = [t for t in waiting if t.id not in self._listed and t.id not in self._tickets_in_flight]
+        new = [t for t in waiting if t.id not in self._listed and not self.busy(ticket_id=t.id)]
         if not new or not self.staff_group_busy():
             return
         tr = self.staff_tr
@@ -551,20 +550,29 @@ class Desk:
 
     # ---- after a crash or an outage -------------------------------------------------------------
 
-    @contextlib.asynccontextmanager
-    async def _working(
-        self, *, row_id: int | None = None, ticket_id: int | None = None
-    ) -> AsyncIterator[None]:
-        """Mark a delivery as in progress, so that :meth:`resume` does not start it a second time."""
-        if row_id is not None:
-            self._rows_in_flight.add(row_id)
-        if ticket_id is not None:
-            self._tickets_in_flight.add(ticket_id)
+    @contextlib.contextmanager
+    def working(self, *, row_id: int | None = None, ticket_id: int | None = None) -> Iterator[None]:
+        """Mark a delivery as in progress, so that :meth:`resume` does not start it a second time.
+
+        Nested use is fine (counted). Entering it has no ``await``, so a handler that enters it right after
+        storing a ticket leaves no moment in which a scheduler tick could pick the ticket up too.
+        """
+        keys = [k for k in (("row", row_id), ("ticket", ticket_id)) if k[1] is not None]
+        for key in keys:
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
         try:
             yield
         finally:
-            self._rows_in_flight.discard(row_id or 0)
-            self._tickets_in_flight.discard(ticket_id or 0)
+            for key in keys:
+                left = self._in_flight.get(key, 1) - 1
+                if left:
+                    self._in_flight[key] = left
+                else:
+                    self._in_flight.pop(key, None)
+
+
+    def busy(self, *, row_id: int | None = None, ticket_id: int | None = None) -> bool:
+        return ("row", row_id) in self._in_flight or ("ticket", ticket_id) in self._in_flight
 
     async def resume(self) -> int:
         """Deliver what was stored but not delivered: cards never posted, messages never relayed.
@@ -578,7 +586,7 @@ class Desk:
             waiting = await self.service.tickets.without_card()
             await self._post_digest(waiting)
             for ticket in waiting:
-                if ticket.id in self._tickets_in_flight:
+                if self.busy(ticket_id=ticket.id):
                     continue
                 if self.staff_group_busy():
                     break
@@ -591,16 +599,16 @@ class Desk:
                     log.warning("ticket %s still not posted to staff: %s", ticket.id, exc)
                     return done
             for row in await self.service.messages.pending():
-                if row.id in self._rows_in_flight:
+                if self.busy(row_id=row.id):
                     continue
                 owner = await self.service.tickets.get(row.ticket_id)
-                if owner is None or owner.card_message_id is None:
+                if owner is None or owner.card_message_id is None or self.busy(ticket_id=owner.id):
                     continue
                 ticket = owner
                 user = await self.service.users.get(ticket.user_id)
                 assert user is not None
                 try:
-                    async with self._working(row_id=row.id):
+                    with self.working(row_id=row.id):
                         if row.direction == "in":
                             await self.deliver_in(row, ticket, user)
                         else:

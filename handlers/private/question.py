@@ -280,19 +280,21 @@ async def draft_sent(
         draft=draft,
         offered_articles=offered,
     )
-    # The ticket is stored: from here on the dialog is over, whatever happens to the staff side.
-    await state.clear()
-    ticket, decision = await duty.route_new(ticket)
-    await callback.message.answer(
-        tr("ticket.created", number=ticket.id) + "\n\n" + duty.user_promise(decision, tr),
-        reply_markup=keyboards.user_ticket(tr, ticket.id),
-    )
-    try:
-        ticket = await desk.submit(user, ticket)
-    except TelegramAPIError as exc:
-        # Stored and promised: the scheduler's resume posts the card as soon as the staff group answers.
-        log.warning("ticket %s: card not posted yet (%s)", ticket.id, exc)
-        return
+    # Held from the moment it is stored, so that a scheduler tick does not post it a second time.
+    with desk.working(ticket_id=ticket.id):
+        # The ticket is stored: from here on the dialog is over, whatever happens to the staff side.
+        await state.clear()
+        ticket, decision = await duty.route_new(ticket)
+        await callback.message.answer(
+            tr("ticket.created", number=ticket.id) + "\n\n" + duty.user_promise(decision, tr),
+            reply_markup=keyboards.user_ticket(tr, ticket.id),
+        )
+        try:
+            ticket = await desk.submit(user, ticket)
+        except TelegramAPIError as exc:
+            # Stored and promised: the scheduler's resume posts the card as soon as the staff group answers.
+            log.warning("ticket %s: card not posted yet (%s)", ticket.id, exc)
+            return
     await duty.notify_assigned(ticket, decision)
 
 

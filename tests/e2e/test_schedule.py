@@ -26,9 +26,9 @@ class Scheduled(Harness):
         """Wait for two runs of the real scheduler job, so one ran entirely after the clock moved."""
         assert self.app is not None
         start = self.app.runner.ticks
-        for _ in range(200):
+        for _ in range(1000):
             if self.app.runner.ticks >= start + 2:
-                await self.server.wait_idle()
+                await self.server.wait_idle(timeout=15)
                 return
             await asyncio.sleep(0.02)
         raise AssertionError("the scheduler job did not run")
