@@ -10,7 +10,8 @@ is the real ``python main.py`` in a child process. Every message carries a tag (
 question, ``F007.1`` a follow-up, ``A007.1`` a specialist's answer); at the end each tag is looked up where it
 should have arrived: questions and follow-ups in the staff group, answers in the user's private chat.
 
-* delivered: the tag arrived at least once; lost: never arrived (after the drain period);
+* delivered: the tag arrived at least once (a question: its card, «Вопрос №…»); lost: never arrived
+  (after the drain period);
 * duplicated: each extra message carrying the same tag (a message listing several waiting questions is a
   digest, not a duplicate, and is not counted);
 * delay: from the user's or specialist's send (for a question: the press of «Отправить») to the first
@@ -48,6 +49,7 @@ from fakegram.limits import Chaos  # noqa: E402
 from fakegram.procs import BotProcess  # noqa: E402
 
 TOKEN = "123456:CHAOS-TOKEN-abcdefghijklmnopqrstuvwxyz"
+CARD_MARK = "Вопрос №"  # the staff card's first line; a digest of waiting questions does not have it
 TAG_RE = re.compile(r"\b([QFA])(\d{3})\.(\d)\b")
 QUESTIONS = (
     "не вижу оценки за контрольную работу",
@@ -164,7 +166,7 @@ async def user_script(run: Run, user: Actor, number: int, followups: int, start_
 def find_card(run: Run, number: int) -> Msg | None:
     tag = f"Q{number:03d}.0"
     for m in run.server.chat_messages(run.group):
-        if m.from_bot and not m.deleted and tag in m.content and "№" in m.content:
+        if m.from_bot and not m.deleted and tag in m.content and CARD_MARK in m.content:
             return m
     return None
 
@@ -275,6 +277,8 @@ def arrivals(run: Run) -> dict[str, list[Msg]]:
             if len({t for t in tags if t.startswith("Q")}) > 1:
                 continue  # a digest of waiting questions
             for tag in tags:
+                if tag.startswith("Q") and CARD_MARK not in m.content:
+                    continue  # listed in a digest: seen, but the question arrives with its card
                 if tag in run.sent and run.sent[tag].where == chat_id:
                     found[tag].append(m)
     return found
