@@ -229,6 +229,8 @@ class DeliveryMiddleware(BaseRequestMiddleware):
             # The polling loop has its own backoff; holding it here would only delay updates.
             return await make_request(bot, method)
         chat_key: int | str | None = getattr(method, "chat_id", None)
+        if method.__api_method__ == "answerCallbackQuery":
+            return await self._answer_callback(make_request, bot, method)
         attempt = 0
         while True:
             attempt += 1
@@ -261,6 +263,22 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 if isinstance(chat_key, int) and chat_key > 0 and self.on_blocked is not None:
                     await self.on_blocked(chat_key)
                 raise
+
+    async def _answer_callback(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Answering a button press is a courtesy: a query that is too old (replayed after a restart, or
+        answered already) must not stop the handler that does the real work."""
+        try:
+            return await make_request(bot, method)
+        except (TelegramBadRequest, TelegramServerError, TelegramNetworkError, TelegramRetryAfter) as exc:
+            log.info("callback answer skipped: %s", exc)
+            from aiogram.methods import Response as _Response
+
+            return _Response[TelegramType](ok=True, result=True)  # type: ignore[arg-type]
 
     async def _wait_for(self, chat_key: int | str | None) -> None:
         until = self._not_before.get(chat_key)

@@ -98,3 +98,18 @@ async def test_get_updates_passes_straight_through() -> None:
     script = Script({0: [TelegramServerError(method=method, message="Bad Gateway")]})
     with pytest.raises(TelegramServerError):
         await m(script, None, method)  # type: ignore[arg-type]
+
+
+async def test_a_callback_answer_that_is_too_old_does_not_stop_the_handler() -> None:
+    from aiogram.methods import AnswerCallbackQuery
+
+    m = DeliveryMiddleware()
+    method = AnswerCallbackQuery(callback_query_id="1")
+
+    async def refuse(bot: Any, method: Any) -> Any:
+        raise TelegramBadRequest(
+            method=method, message="Bad Request: query is too old and response timeout expired or query id is invalid"
+        )
+
+    response = await m(refuse, None, method)  # type: ignore[arg-type]
+    assert response.ok and response.result is True
