@@ -245,6 +245,9 @@ class Desk:
         return self.group_room(self.staff_chat_id) < self.digest_reserve
 
     async def _submit(self, user: User, ticket: Ticket) -> Ticket:
+        fresh = await self.service.tickets.get(ticket.id)
+        if fresh is not None and fresh.card_message_id is not None:
+            return fresh  # posted already (the same confirmation handled again after a crash)
         if self.staff_group_busy():
             # Too many at once for the group's budget: the digest lists it now, the card comes later.
             self._kick_digest()
@@ -266,6 +269,8 @@ class Desk:
 
     async def user_followup(self, user: User, ticket: Ticket, message: Message) -> None:
         """A user's message while their ticket is open: it joins the ticket on the staff side."""
+        if await self.service.messages.by_user_message(user.chat_id, message.message_id) is not None:
+            return  # the same update handled again (after a crash): stored already, resume delivers it
         row = await self.service.record_in(
             ticket,
             user,
@@ -338,6 +343,9 @@ class Desk:
         reply_here = Destination(
             message.chat.id, message.message_thread_id if self.mode.forum else None, message.message_id
         )
+        seen = await self.service.messages.by_staff_message(message.chat.id, message.message_id)
+        if seen is not None and seen.direction in {"out", "note"}:
+            return  # the same update handled again (after a crash): stored already, resume delivers it
         if not is_note and kind not in RELAYABLE_KINDS:
             await self.gateway.send(reply_here, self.staff_tr("staff.unsupported_kind"))
             return

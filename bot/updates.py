@@ -37,6 +37,8 @@ class UpdateProcessor:
         self.tasks: set[asyncio.Task[None]] = set()
         self.handled = 0
         self.duplicates = 0
+        self._done: list[int] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def accept(self, payloads: list[dict[str, Any]]) -> None:
         """Store a batch durably (one transaction), then start handling the new ones."""
@@ -75,10 +77,24 @@ class UpdateProcessor:
             except Exception:
                 log.exception("update %s failed", update_id)
         self.handled += 1
+        # Marks are written in small batches: one write per burst instead of one per update. An update
+        # handled again after a crash is harmless: what it stores is recognised by its message id.
+        self._done.append(update_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(0.05)
+        await self.flush()
+
+    async def flush(self) -> None:
+        done, self._done = self._done, []
+        if not done:
+            return
+        now = datetime.now(UTC).isoformat()
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE inbox SET processed_at = ? WHERE update_id = ?",
-                (datetime.now(UTC).isoformat(), update_id),
+            await conn.executemany(
+                "UPDATE inbox SET processed_at = ? WHERE update_id = ?", [(now, update_id) for update_id in done]
             )
 
     async def backlog(self) -> int:
@@ -108,6 +124,9 @@ class UpdateProcessor:
         """Let the updates being handled finish (graceful shutdown)."""
         if self.tasks:
             await asyncio.wait(set(self.tasks), timeout=grace)
+        if self._flusher is not None and not self._flusher.done():
+            await self._flusher
+        await self.flush()
 
 
 class Polling:

@@ -132,10 +132,12 @@ class TicketRepo:
         question: str,
         now: datetime,
         offered_articles: tuple[str, ...] = (),
-    ) -> Ticket:
+        origin: str | None = None,
+    ) -> Ticket | None:
+        """A new ticket, or None when a ticket with this ``origin`` exists already."""
         async with self.conn.execute(
-            """INSERT INTO tickets (user_id, role, topic, category, question, created_at, offered_articles)
-               VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *""",
+            """INSERT INTO tickets (user_id, role, topic, category, question, created_at, offered_articles, origin)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING RETURNING *""",
             (
                 user_id,
                 role.value,
@@ -144,11 +146,16 @@ class TicketRepo:
                 question,
                 now.isoformat(),
                 ",".join(offered_articles),
+                origin,
             ),
         ) as cur:
             row = await cur.fetchone()
-        assert row is not None
-        return _ticket(row)
+        return _ticket(row) if row else None
+
+    async def by_origin(self, origin: str) -> Ticket | None:
+        async with self.conn.execute("SELECT * FROM tickets WHERE origin = ?", (origin,)) as cur:
+            row = await cur.fetchone()
+        return _ticket(row) if row else None
 
     async def get(self, ticket_id: int) -> Ticket | None:
         async with self.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as cur:

@@ -69,6 +69,8 @@ class TicketService:
         self.db = db
         self.clock = clock
         self.users = UserRepo(db.conn)
+        # The user row as last written, by (channel, external id): an unchanged user costs no write.
+        self._user_cache: dict[tuple[str, str], tuple[tuple[object, ...], User]] = {}
         self.tickets = TicketRepo(db.conn)
         self.messages = MessageRepo(db.conn)
 
@@ -86,8 +88,13 @@ class TicketService:
         username: str | None,
         client_language: str | None,
     ) -> User:
+        key = (channel, external_id)
+        fields = (chat_id, first_name, last_name, username, client_language)
+        cached = self._user_cache.get(key)
+        if cached is not None and cached[0] == fields and not cached[1].unreachable:
+            return cached[1]
         async with self.db.transaction():
-            return await self.users.upsert(
+            user = await self.users.upsert(
                 channel=channel,
                 external_id=external_id,
                 chat_id=chat_id,
@@ -97,12 +104,19 @@ class TicketService:
                 client_language=client_language,
                 now=self.now(),
             )
+        self._user_cache[key] = (fields, user)
+        return user
+
+    def _forget(self, user: User) -> None:
+        self._user_cache.pop((user.channel, user.external_id), None)
 
     async def set_role(self, user: User, role: Role) -> None:
+        self._forget(user)
         async with self.db.transaction():
             await self.users.set_role(user.id, role)
 
     async def set_locale(self, user: User, locale: str) -> None:
+        self._forget(user)
         async with self.db.transaction():
             await self.users.set_locale(user.id, locale)
 
@@ -115,6 +129,7 @@ class TicketService:
         category: Category,
         draft: Draft,
         offered_articles: tuple[str, ...] = (),
+        origin: str | None = None,
     ) -> tuple[Ticket, list[TicketMessage]]:
         """Create the ticket and record the user's messages that make up the question.
 
@@ -122,7 +137,11 @@ class TicketService:
         """
         now = self.now()
         async with self.db.transaction():
-            ticket = await self.tickets.create(
+            if origin is not None:
+                existing = await self.tickets.by_origin(origin)
+                if existing is not None:
+                    return existing, []  # the same confirmation pressed again (a replay): no second ticket
+            created = await self.tickets.create(
                 user_id=user.id,
                 role=role,
                 topic=topic,
@@ -130,7 +149,10 @@ class TicketService:
                 question=draft.text,
                 now=now,
                 offered_articles=offered_articles,
+                origin=origin,
             )
+            assert created is not None
+            ticket = created
             rows = [
                 await self.messages.add(
                     ticket_id=ticket.id,
@@ -254,6 +276,7 @@ class TicketService:
         return fresh
 
     async def set_staff_thread(self, user: User, thread_id: int | None) -> None:
+        self._forget(user)
         async with self.db.transaction():
             await self.users.set_staff_thread(user.id, thread_id)
 
@@ -296,5 +319,6 @@ class TicketService:
         return (user, ticket) if ticket else None
 
     async def mark_unreachable(self, channel: str, chat_id: int) -> None:
+        self._user_cache = {k: v for k, v in self._user_cache.items() if v[1].chat_id != chat_id}
         async with self.db.transaction():
             await self.users.mark_unreachable(channel, chat_id)

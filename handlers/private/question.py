@@ -279,6 +279,7 @@ async def draft_sent(
         category=Category(data["category"]),
         draft=draft,
         offered_articles=offered,
+        origin=f"tg:{callback.message.chat.id}:{callback.message.message_id}",
     )
     # Held from the moment it is stored, so that a scheduler tick does not post it a second time.
     with desk.working(ticket_id=ticket.id):

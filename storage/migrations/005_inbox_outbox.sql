@@ -26,3 +26,7 @@ CREATE TABLE outbox (
     sent_at     TEXT
 );
 CREATE INDEX outbox_pending ON outbox (status, id);
+
+-- Where a ticket came from (the confirmation message pressed), so a replayed "Send" creates no second ticket.
+ALTER TABLE tickets ADD COLUMN origin TEXT;
+CREATE UNIQUE INDEX tickets_origin ON tickets (origin);
