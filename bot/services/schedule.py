@@ -210,7 +210,8 @@ _ON_WEEKDAY = {
     ),
     "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
 }
-_MONTHS = {
+# Month names in the genitive ("12 января"), shared with the seminars' dates.
+MONTHS = {
     "ru": (
         "января",
         "февраля",
@@ -299,7 +300,7 @@ def _span(a: time | datetime, b: time | datetime) -> str:
 
 
 def _date_text(day: date, lang: str) -> str:
-    return f"{day.day} {_MONTHS[lang][day.month - 1]}"
+    return f"{day.day} {MONTHS[lang][day.month - 1]}"
 
 
 def _cap(text: str) -> str:
