@@ -33,6 +33,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +125,7 @@ async def put(load: Load, who: tuple[Actor, int | None]) -> int:
 
 
 async def measure(load: Load, senders: Sender, figures: Figures, args: argparse.Namespace) -> None:
+    calls_before = len(load.server.calls)
     # Burst: everything queued at once (round-robin over the senders), timed to the last answer.
     began = time.monotonic()
     burst = [await put(load, senders[i % len(senders)]) for i in range(args.burst)]
@@ -156,6 +158,9 @@ async def measure(load: Load, senders: Sender, figures: Figures, args: argparse.
     figures.max_latency = max(lat, default=float("nan"))
     figures.answered = len(load.latencies(burst)) + len(lat)
     figures.sent = len(burst) + len(steady)
+    if args.verbose:
+        counts = Counter(c.method for c in load.server.calls[calls_before:])
+        print(f"  {figures.name}: Bot API calls while measured: {dict(counts.most_common())}")
 
 
 def memory(proc: BotProcess, figures: Figures) -> None:

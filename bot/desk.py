@@ -578,7 +578,6 @@ class Desk:
                 else:
                     self._in_flight.pop(key, None)
 
-
     def busy(self, *, row_id: int | None = None, ticket_id: int | None = None) -> bool:
         return ("row", row_id) in self._in_flight or ("ticket", ticket_id) in self._in_flight
 

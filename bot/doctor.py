@@ -8,7 +8,7 @@ from aiogram.types import ChatMemberAdministrator, ChatMemberOwner
 
 from bot.config import Settings
 from bot.factory import create_bot
-from storage.db import Database, migrations
+from storage.db import Database, fetch_one, migrations
 
 
 class Report:
@@ -45,8 +45,7 @@ async def run_doctor(settings: Settings) -> int:
     print("Database")
     try:
         db = await Database.open(settings.database_path)
-        async with db.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(db.conn, "PRAGMA user_version")
         version = int(row[0]) if row else 0
         await db.close()
         report.ok(f"{settings.database_path}: schema version {version} of {len(migrations())}")

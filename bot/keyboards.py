@@ -195,10 +195,12 @@ def seminar_published(tr: Tr, seminar_id: int) -> InlineKeyboardMarkup:
 def conduct_end_confirm(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(
-        text=tr("conduct.btn_end_yes"), callback_data=ConductEndCb(action=ConductEndAction.YES, ticket=ticket_id)
+        text=tr("conduct.btn_end_yes"),
+        callback_data=ConductEndCb(action=ConductEndAction.YES, ticket=ticket_id),
     )
     kb.button(
-        text=tr("conduct.btn_end_no"), callback_data=ConductEndCb(action=ConductEndAction.NO, ticket=ticket_id)
+        text=tr("conduct.btn_end_no"),
+        callback_data=ConductEndCb(action=ConductEndAction.NO, ticket=ticket_id),
     )
     kb.adjust(2)
     return kb.as_markup()

@@ -22,7 +22,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from storage.db import Database
+from storage.db import Database, fetch_all, fetch_one
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +94,24 @@ class UpdateProcessor:
         now = datetime.now(UTC).isoformat()
         async with self.db.transaction() as conn:
             await conn.executemany(
-                "UPDATE inbox SET processed_at = ? WHERE update_id = ?", [(now, update_id) for update_id in done]
+                "UPDATE inbox SET processed_at = ? WHERE update_id = ?",
+                [(now, update_id) for update_id in done],
             )
 
     async def backlog(self) -> int:
         """Handle what was stored but not handled before the last stop (oldest first)."""
-        async with self.db.conn.execute(
-            "SELECT update_id, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id"
-        ) as cur:
-            rows = list(await cur.fetchall())
+        rows = list(
+            await fetch_all(
+                self.db.conn,
+                "SELECT update_id, payload FROM inbox WHERE processed_at IS NULL ORDER BY update_id",
+            )
+        )
         for row in rows:
             self._spawn(int(row[0]), json.loads(row[1]))
         return len(rows)
 
     async def last_update_id(self) -> int | None:
-        async with self.db.conn.execute("SELECT MAX(update_id) FROM inbox") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.db.conn, "SELECT MAX(update_id) FROM inbox")
         return int(row[0]) if row and row[0] is not None else None
 
     async def prune(self, now: datetime) -> None:
@@ -217,8 +219,7 @@ def webhook_app(processor: UpdateProcessor, *, path: str, secret: str) -> web.Ap
         return web.json_response({"ok": True})
 
     async def health(request: web.Request) -> web.Response:
-        async with processor.db.conn.execute("SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(processor.db.conn, "SELECT COUNT(*) FROM inbox WHERE processed_at IS NULL")
         return web.json_response(
             {
                 "ok": True,

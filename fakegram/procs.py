@@ -78,7 +78,8 @@ class BotProcess:
         """Spawn the bot and wait until it polls; returns the start-up time in seconds."""
         if self.running:
             raise RuntimeError("the bot process is already running")
-        polls_before = len(self.server.calls_of("getUpdates"))
+        # A getUpdates is counted when it arrives (a long poll is recorded as a call only when it ends).
+        polls_before = self.server.world.poll_generation
         if self.log_path is not None and self._log is None:
             self._log = self.log_path.open("ab")
         out = self._log if self._log is not None else asyncio.subprocess.DEVNULL
@@ -87,7 +88,7 @@ class BotProcess:
             *self.argv, cwd=self.cwd, env=self.env, stdout=out, stderr=asyncio.subprocess.STDOUT
         )
         self.starts += 1
-        while len(self.server.calls_of("getUpdates")) <= polls_before:
+        while self.server.world.poll_generation <= polls_before:
             if self.proc.returncode is not None:
                 raise RuntimeError(f"the bot exited with code {self.proc.returncode} during start-up")
             if time.monotonic() - began > timeout:

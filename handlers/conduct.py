@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, Message
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.delivery import Destination
 from bot.desk import Desk, user_link
 from bot.domain import TicketStatus
-from bot.filters import FromStaffGroup, StaffMembership
+from bot.filters import FromStaffGroup, Is, StaffMembership
 from bot.formatting import escape
 from bot.middlewares.conduct import ConductDesk
 from bot.services.conduct import unblock_target
@@ -54,17 +54,21 @@ def create_router(settings: Settings, membership: StaffMembership) -> Router:
     chats = {settings.staff_chat_id}
     if settings.manager_chat_id is not None:
         chats.add(settings.manager_chat_id)
-    management.message.filter(F.chat.id.in_(chats))
+    management.message.filter(Is(F.chat.id.in_(chats)))
     management.message.register(unblock, Command("unblock"))
 
     private = Router(name=f"{__name__}.private")
-    private.message.filter(F.chat.type == "private")
-    private.callback_query.filter(F.message.chat.type == "private")
+    private.message.filter(Is(F.chat.type == "private"))
+    private.callback_query.filter(Is(F.message.chat.type == "private"))
     private.message.register(complaint_command, Command("complaint"))
     private.callback_query.register(complaint_button, ComplaintCb.filter())
-    private.message.register(complaint_received, ComplaintDialog.text, F.text, ~F.text.startswith("/"))
+    private.message.register(
+        complaint_received, StateFilter(ComplaintDialog.text), Is(F.text), Is(~F.text.startswith("/"))
+    )
     # Anything else but a command (which works as usual: /cancel ends the dialog).
-    private.message.register(complaint_not_text, ComplaintDialog.text, ~F.text.startswith("/"))
+    private.message.register(
+        complaint_not_text, StateFilter(ComplaintDialog.text), Is(~F.text.startswith("/"))
+    )
 
     router.include_routers(staff, management, private)
     return router

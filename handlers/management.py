@@ -8,6 +8,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.duty import Duty
+from bot.filters import Is
 from bot.formatting import escape
 from bot.school import SchoolProfile
 from bot.services.schedule import describe_duty, format_schedule
@@ -20,7 +21,7 @@ STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
 def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
     router = Router(name=__name__)
     chats = {staff_chat_id} | ({manager_chat_id} if manager_chat_id is not None else set())
-    router.message.filter(F.chat.id.in_(chats))
+    router.message.filter(Is(F.chat.id.in_(chats)))
     router.message.register(duty_now, Command("duty"))
     router.message.register(schedule, Command("schedule"))
     router.message.register(invite, Command("invite"))

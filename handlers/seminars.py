@@ -20,6 +20,7 @@ from bot import keyboards
 from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
 from bot.clock import Clock
 from bot.desk import user_link
+from bot.filters import Is
 from bot.formatting import TEXT_LIMIT, escape, visible_len
 from bot.seminar_notifier import SeminarNotifier, seminar_card
 from bot.services.kb import KnowledgeBase
@@ -38,16 +39,16 @@ def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
     router = Router(name=__name__)
 
     users = Router(name=f"{__name__}.users")
-    users.message.filter(F.chat.type == "private")
-    users.callback_query.filter(F.message.chat.type == "private")
+    users.message.filter(Is(F.chat.type == "private"))
+    users.callback_query.filter(Is(F.message.chat.type == "private"))
     users.message.register(list_seminars, Command("seminars"))
     users.callback_query.register(signup_pressed, SeminarCb.filter())
     users.message.register(staff_only, Command(*ADMIN_COMMANDS))
 
     admin_chats = {staff_chat_id} | ({manager_chat_id} if manager_chat_id is not None else set())
     admin = Router(name=f"{__name__}.admin")
-    admin.message.filter(F.chat.id.in_(admin_chats))
-    admin.callback_query.filter(F.message.chat.id.in_(admin_chats))
+    admin.message.filter(Is(F.chat.id.in_(admin_chats)))
+    admin.callback_query.filter(Is(F.message.chat.id.in_(admin_chats)))
     admin.message.register(announce, Command("seminar"))
     admin.message.register(show_signups, Command("signups"))
     admin.message.register(kb_stats, Command("kbstats"))

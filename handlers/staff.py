@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import StaffAction, StaffCb
 from bot.desk import Desk
 from bot.duty import Duty
-from bot.filters import FromStaffGroup, StaffMembership
+from bot.filters import FromStaffGroup, Is, StaffMembership
 from bot.services.tickets import ClaimOutcome, TicketService
 from bot.states import EscalateTicket
 from bot.texts import Tr
@@ -18,12 +18,14 @@ from bot.texts import Tr
 
 def create_router(staff_chat_id: int, membership: StaffMembership) -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.id == staff_chat_id)
+    router.message.filter(Is(F.chat.id == staff_chat_id))
     # A specialist who pressed "to the deputy director" writes the comment next.
-    router.message.register(escalation_skipped, EscalateTicket.comment, Command("skip"))
-    router.message.register(escalation_cancelled, EscalateTicket.comment, Command("cancel"))
-    router.message.register(escalation_comment, EscalateTicket.comment, F.text, ~F.text.startswith("/"))
-    router.message.register(staff_message, F.from_user.is_bot.is_(False), ~F.text.startswith("/"))
+    router.message.register(escalation_skipped, StateFilter(EscalateTicket.comment), Command("skip"))
+    router.message.register(escalation_cancelled, StateFilter(EscalateTicket.comment), Command("cancel"))
+    router.message.register(
+        escalation_comment, StateFilter(EscalateTicket.comment), Is(F.text), Is(~F.text.startswith("/"))
+    )
+    router.message.register(staff_message, Is(F.from_user.is_bot.is_(False)), Is(~F.text.startswith("/")))
     router.callback_query.register(
         card_claimed, StaffCb.filter(F.action == StaffAction.CLAIM), FromStaffGroup(membership)
     )

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 class EventKind(StrEnum):
     VIOLATION = "violation"  # a user broke the rules (the filter, or a specialist's button)
@@ -101,7 +103,8 @@ class ConductRepo:
         matches: tuple[str, ...] = (),
         text: str = "",
     ) -> ConductEvent:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             """INSERT INTO conduct_events (at, kind, user_id, ticket_id, actor, actor_id, actor_name,
                    category, matches, text)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
@@ -117,30 +120,27 @@ class ConductRepo:
                 _SEP.join(matches),
                 text,
             ),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         assert row is not None
         return _event(row)
 
     async def for_user(self, user_id: int) -> list[ConductEvent]:
-        async with self.conn.execute(
-            "SELECT * FROM conduct_events WHERE user_id = ? ORDER BY at, id", (user_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self.conn, "SELECT * FROM conduct_events WHERE user_id = ? ORDER BY at, id", (user_id,)
+        )
         return [_event(r) for r in rows]
 
     async def between(self, start: datetime, end: datetime) -> list[ConductEvent]:
         """Everything recorded in [start, end), for reports."""
-        async with self.conn.execute(
+        rows = await fetch_all(
+            self.conn,
             "SELECT * FROM conduct_events WHERE at >= ? AND at < ? ORDER BY at, id",
             (start.isoformat(), end.isoformat()),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_event(r) for r in rows]
 
     async def last_notice(self, user_id: int) -> datetime | None:
-        async with self.conn.execute("SELECT at FROM conduct_notices WHERE user_id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT at FROM conduct_notices WHERE user_id = ?", (user_id,))
         return datetime.fromisoformat(row["at"]) if row else None
 
     async def set_notice(self, user_id: int, now: datetime) -> None:
@@ -160,12 +160,12 @@ class ConductRepo:
         specialist_name: str | None,
         text: str,
     ) -> Complaint:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             """INSERT INTO complaints (at, user_id, ticket_id, specialist_id, specialist_name, text)
                VALUES (?, ?, ?, ?, ?, ?) RETURNING *""",
             (now.isoformat(), user_id, ticket_id, specialist_id, specialist_name, text),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         assert row is not None
         return _complaint(row)
 
@@ -173,6 +173,5 @@ class ConductRepo:
         await self.conn.execute("UPDATE complaints SET sent_to = ? WHERE id = ?", (chat_id, complaint_id))
 
     async def complaints(self) -> list[Complaint]:
-        async with self.conn.execute("SELECT * FROM complaints ORDER BY id") as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(self.conn, "SELECT * FROM complaints ORDER BY id")
         return [_complaint(r) for r in rows]

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 @dataclass(frozen=True)
 class SpecialistLink:
@@ -31,21 +33,19 @@ class DutyRepo:
 
     # ---- links ----
     async def links(self) -> list[SpecialistLink]:
-        async with self.conn.execute("SELECT * FROM specialist_links ORDER BY specialist_key") as cur:
-            return [_link(r) for r in await cur.fetchall()]
+        return [
+            _link(r)
+            for r in await fetch_all(self.conn, "SELECT * FROM specialist_links ORDER BY specialist_key")
+        ]
 
     async def link_of(self, key: str) -> SpecialistLink | None:
-        async with self.conn.execute(
-            "SELECT * FROM specialist_links WHERE specialist_key = ?", (key,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT * FROM specialist_links WHERE specialist_key = ?", (key,))
         return _link(row) if row else None
 
     async def key_of(self, tg_user_id: int) -> str | None:
-        async with self.conn.execute(
-            "SELECT specialist_key FROM specialist_links WHERE tg_user_id = ?", (tg_user_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self.conn, "SELECT specialist_key FROM specialist_links WHERE tg_user_id = ?", (tg_user_id,)
+        )
         return str(row[0]) if row else None
 
     async def link(self, key: str, tg_user_id: int, tg_name: str, now: datetime) -> None:
@@ -71,17 +71,16 @@ class DutyRepo:
 
     async def use_invite(self, token: str, used_by: int, now: datetime) -> str | None:
         """Consume a one-time invite. Returns the specialist key, or None if unknown or used."""
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             "UPDATE invites SET used_at = ?, used_by = ? WHERE token = ? AND used_at IS NULL RETURNING specialist_key",
             (now.isoformat(), used_by, token),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return str(row[0]) if row else None
 
     # ---- marks and actions ----
     async def mark(self, name: str) -> str | None:
-        async with self.conn.execute("SELECT value FROM job_marks WHERE name = ?", (name,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT value FROM job_marks WHERE name = ?", (name,))
         return str(row[0]) if row else None
 
     async def set_mark(self, name: str, value: str) -> None:
@@ -91,10 +90,12 @@ class DutyRepo:
         )
 
     async def actions_done(self, ticket_id: int) -> set[str]:
-        async with self.conn.execute(
-            "SELECT action FROM ticket_actions WHERE ticket_id = ?", (ticket_id,)
-        ) as cur:
-            return {str(r[0]) for r in await cur.fetchall()}
+        return {
+            str(r[0])
+            for r in await fetch_all(
+                self.conn, "SELECT action FROM ticket_actions WHERE ticket_id = ?", (ticket_id,)
+            )
+        }
 
     async def mark_action(self, ticket_id: int, action: str, now: datetime) -> bool:
         """Record an action as done; False if it was done already (so it fires exactly once)."""

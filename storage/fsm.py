@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.db import Database
+from storage.db import Database, fetch_one
 
 
 def _key(key: StorageKey) -> str:
@@ -25,39 +26,78 @@ def _key(key: StorageKey) -> str:
 
 
 class SQLiteStorage(BaseStorage):
-    def __init__(self, db: Database) -> None:
+    """Write-through: every change is in the database before the handler goes on; reads come from memory.
+
+    This process is the only writer of the ``fsm`` table, so what it wrote last is what the table holds.
+    Every update asks for the state (and most handlers for the data): from memory that costs nothing,
+    from the database it was two trips to the database thread per update. An unchanged value is not
+    written again. The most recently used ``cache_size`` keys are kept.
+    """
+
+    def __init__(self, db: Database, cache_size: int = 20_000) -> None:
         self.db = db
+        self.cache_size = cache_size
+        # key -> (state, data as JSON text); the JSON text doubles as a deep copy for every reader.
+        self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
+
+    async def _load(self, key: str) -> tuple[str | None, str]:
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        row = await fetch_one(self.db.conn, "SELECT state, data FROM fsm WHERE key = ?", (key,))
+        value = (row["state"], row["data"] or "{}") if row else (None, "{}")
+        self._remember(key, value)
+        return value
+
+    def _remember(self, key: str, value: tuple[str | None, str]) -> None:
+        self._cache[key] = value
+        self._cache.move_to_end(key)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    async def _write(self, key: str, column: str, value: str | None) -> None:
+        now = datetime.now(UTC).isoformat()
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    f"""INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?)
+                   ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at""",
+                    (key, value, now),
+                )
+                # Under the write lock, from the entry as it is now: memory follows the order of commits.
+                hit = self._cache.get(key)
+                if hit is None:
+                    pass  # forgotten meanwhile: read again when needed
+                elif column == "state":
+                    self._remember(key, (value, hit[1]))
+                else:
+                    self._remember(key, (hit[0], value or "{}"))
+        except BaseException:
+            self._cache.pop(key, None)  # unsure what the table holds now: read it again next time
+            raise
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        now = datetime.now(UTC).isoformat()
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                """INSERT INTO fsm (key, state, updated_at) VALUES (?, ?, ?)
-               ON CONFLICT (key) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at""",
-                (_key(key), value, now),
-            )
+        k = _key(key)
+        current, _ = await self._load(k)
+        if current == value:
+            return
+        await self._write(k, "state", value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self.db.conn.execute("SELECT state FROM fsm WHERE key = ?", (_key(key),)) as cur:
-            row = await cur.fetchone()
-        return row["state"] if row else None
+        return (await self._load(_key(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        now = datetime.now(UTC).isoformat()
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                """INSERT INTO fsm (key, data, updated_at) VALUES (?, ?, ?)
-               ON CONFLICT (key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at""",
-                (_key(key), json.dumps(dict(data), ensure_ascii=False), now),
-            )
+        k = _key(key)
+        text = json.dumps(dict(data), ensure_ascii=False)
+        _, current = await self._load(k)
+        if current == text:
+            return
+        await self._write(k, "data", text)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self.db.conn.execute("SELECT data FROM fsm WHERE key = ?", (_key(key),)) as cur:
-            row = await cur.fetchone()
-        if not row:
-            return {}
-        loaded = json.loads(row["data"])
+        loaded = json.loads((await self._load(_key(key)))[1])
         return loaded if isinstance(loaded, dict) else {}
 
     async def close(self) -> None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
+from storage.db import fetch_all, fetch_one
+
 
 @dataclass(frozen=True)
 class ArticleStats:
@@ -28,17 +30,16 @@ class KbFeedbackRepo:
     async def stats(self, since: datetime | None = None) -> list[ArticleStats]:
         """Per article, most helpful first."""
         where, params = ("WHERE created_at >= ?", (since.astimezone(UTC).isoformat(),)) if since else ("", ())
-        async with self.conn.execute(
+        rows = await fetch_all(
+            self.conn,
             f"""
             SELECT article_id, SUM(helped) AS yes, SUM(1 - helped) AS no FROM kb_feedback {where}
             GROUP BY article_id ORDER BY yes DESC, no, article_id
             """,
             params,
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [ArticleStats(r["article_id"], int(r["yes"]), int(r["no"])) for r in rows]
 
     async def helped_count(self) -> int:
-        async with self.conn.execute("SELECT COUNT(*) FROM kb_feedback WHERE helped = 1") as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT COUNT(*) FROM kb_feedback WHERE helped = 1")
         return int(row[0]) if row else 0

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.db import fetch_all
+
 
 @dataclass(frozen=True)
 class OutboxItem:
@@ -43,10 +45,9 @@ class OutboxRepo:
         return cur.rowcount > 0
 
     async def pending(self, limit: int = 500) -> list[OutboxItem]:
-        async with self.conn.execute(
-            "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self.conn, "SELECT * FROM outbox WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,)
+        )
         return [
             OutboxItem(
                 r["id"], r["chat_id"], r["thread_id"], r["reply_to"], r["text"], r["markup"], r["attempts"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import aiosqlite
 
 from bot.domain import Role
+from storage.db import fetch_all, fetch_one
 from storage.users import TELEGRAM, User, _user
 
 
@@ -76,7 +77,8 @@ class SeminarRepo:
         created_by_name: str,
         now: datetime,
     ) -> Seminar:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             """
             INSERT INTO seminars (title, starts_at, place, roles, created_by_id, created_by_name, created_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -91,14 +93,12 @@ class SeminarRepo:
                 created_by_name,
                 _ts(now),
             ),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         assert row is not None
         return _seminar(row)
 
     async def get(self, seminar_id: int) -> Seminar | None:
-        async with self.conn.execute("SELECT * FROM seminars WHERE id = ?", (seminar_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT * FROM seminars WHERE id = ?", (seminar_id,))
         return _seminar(row) if row else None
 
     async def mark_announced(self, seminar_id: int, now: datetime) -> bool:
@@ -118,15 +118,15 @@ class SeminarRepo:
 
     async def upcoming(self, now: datetime) -> list[Seminar]:
         """Announced, not cancelled, not started; soonest first."""
-        async with self.conn.execute(
+        rows = await fetch_all(
+            self.conn,
             """
             SELECT * FROM seminars
             WHERE announced_at IS NOT NULL AND cancelled_at IS NULL AND starts_at > ?
             ORDER BY starts_at, id
             """,
             (_ts(now),),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_seminar(r) for r in rows]
 
     # ---- sign-ups -------------------------------------------------------------------------------
@@ -148,29 +148,27 @@ class SeminarRepo:
         return cur.rowcount > 0
 
     async def signed_up_to(self, user_id: int) -> set[int]:
-        async with self.conn.execute(
-            "SELECT seminar_id FROM seminar_signups WHERE user_id = ?", (user_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self.conn, "SELECT seminar_id FROM seminar_signups WHERE user_id = ?", (user_id,)
+        )
         return {int(r[0]) for r in rows}
 
     async def count_signups(self, seminar_id: int) -> int:
-        async with self.conn.execute(
-            "SELECT COUNT(*) FROM seminar_signups WHERE seminar_id = ?", (seminar_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self.conn, "SELECT COUNT(*) FROM seminar_signups WHERE seminar_id = ?", (seminar_id,)
+        )
         return int(row[0]) if row else 0
 
     async def signups(self, seminar_id: int) -> list[Signup]:
         """Who signed up, in the order they did."""
-        async with self.conn.execute(
+        rows = await fetch_all(
+            self.conn,
             """
             SELECT u.*, s.signed_at AS signed_at FROM seminar_signups s JOIN users u ON u.id = s.user_id
             WHERE s.seminar_id = ? ORDER BY s.signed_at, u.id
             """,
             (seminar_id,),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [Signup(_user(r), datetime.fromisoformat(r["signed_at"])) for r in rows]
 
     # ---- notices --------------------------------------------------------------------------------
@@ -180,11 +178,11 @@ class SeminarRepo:
         if not roles:
             return 0
         marks = ",".join("?" for _ in roles)
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             f"SELECT COUNT(*) FROM users WHERE channel = ? AND unreachable = 0 AND role IN ({marks})",
             (TELEGRAM, *(r.value for r in roles)),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0
 
     async def announce_recipients(self, seminar: Seminar, limit: int = 1000) -> list[User]:
@@ -192,7 +190,8 @@ class SeminarRepo:
         if not seminar.roles:
             return []
         marks = ",".join("?" for _ in seminar.roles)
-        async with self.conn.execute(
+        rows = await fetch_all(
+            self.conn,
             f"""
             SELECT u.* FROM users u
             WHERE u.channel = ? AND u.unreachable = 0 AND u.role IN ({marks})
@@ -201,13 +200,13 @@ class SeminarRepo:
             ORDER BY u.id LIMIT ?
             """,
             (TELEGRAM, *(r.value for r in seminar.roles), seminar.id, limit),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [_user(r) for r in rows]
 
     async def signups_without(self, seminar_id: int, kind: str) -> list[Signup]:
         """Reachable signed-up users who have not had the ``kind`` notice."""
-        async with self.conn.execute(
+        rows = await fetch_all(
+            self.conn,
             """
             SELECT u.*, s.signed_at AS signed_at FROM seminar_signups s JOIN users u ON u.id = s.user_id
             WHERE s.seminar_id = ? AND u.unreachable = 0
@@ -216,8 +215,7 @@ class SeminarRepo:
             ORDER BY s.signed_at, u.id
             """,
             (seminar_id, kind),
-        ) as cur:
-            rows = await cur.fetchall()
+        )
         return [Signup(_user(r), datetime.fromisoformat(r["signed_at"])) for r in rows]
 
     async def record_notice(self, seminar_id: int, user_id: int, kind: str, now: datetime, ok: bool) -> None:
@@ -227,9 +225,9 @@ class SeminarRepo:
         )
 
     async def notices_sent(self, seminar_id: int, kind: str) -> int:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             "SELECT COUNT(*) FROM seminar_notices WHERE seminar_id = ? AND kind = ? AND ok = 1",
             (seminar_id, kind),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return int(row[0]) if row else 0

@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain import Category, Role, TicketStatus, Topic
+from storage.db import fetch_all, fetch_one
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ class TicketRepo:
         origin: str | None = None,
     ) -> Ticket | None:
         """A new ticket, or None when a ticket with this ``origin`` exists already."""
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             """INSERT INTO tickets (user_id, role, topic, category, question, created_at, offered_articles, origin)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (origin) DO NOTHING RETURNING *""",
             (
@@ -148,41 +150,37 @@ class TicketRepo:
                 ",".join(offered_articles),
                 origin,
             ),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _ticket(row) if row else None
 
     async def by_origin(self, origin: str) -> Ticket | None:
-        async with self.conn.execute("SELECT * FROM tickets WHERE origin = ?", (origin,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT * FROM tickets WHERE origin = ?", (origin,))
         return _ticket(row) if row else None
 
     async def get(self, ticket_id: int) -> Ticket | None:
-        async with self.conn.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket(row) if row else None
 
     async def open_for_user(self, user_id: int) -> Ticket | None:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             "SELECT * FROM tickets WHERE user_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1",
             (user_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _ticket(row) if row else None
 
     async def latest_for_user(self, user_id: int) -> Ticket | None:
-        async with self.conn.execute(
-            "SELECT * FROM tickets WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self.conn, "SELECT * FROM tickets WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user_id,)
+        )
         return _ticket(row) if row else None
 
     async def by_card(self, staff_chat_id: int, card_message_id: int) -> Ticket | None:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             "SELECT * FROM tickets WHERE staff_chat_id = ? AND card_message_id = ?",
             (staff_chat_id, card_message_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _ticket(row) if row else None
 
     async def set_card(
@@ -223,20 +221,27 @@ class TicketRepo:
 
     async def without_card(self) -> list[Ticket]:
         """Open tickets whose card never reached the staff group (a crash or an outage in between)."""
-        async with self.conn.execute(
-            "SELECT * FROM tickets WHERE card_message_id IS NULL AND status != 'closed' ORDER BY id"
-        ) as cur:
-            return [_ticket(r) for r in await cur.fetchall()]
+        return [
+            _ticket(r)
+            for r in await fetch_all(
+                self.conn,
+                "SELECT * FROM tickets WHERE card_message_id IS NULL AND status != 'closed' ORDER BY id",
+            )
+        ]
 
     async def open_tickets(self) -> list[Ticket]:
-        async with self.conn.execute("SELECT * FROM tickets WHERE status != 'closed' ORDER BY id") as cur:
-            return [_ticket(r) for r in await cur.fetchall()]
+        return [
+            _ticket(r)
+            for r in await fetch_all(self.conn, "SELECT * FROM tickets WHERE status != 'closed' ORDER BY id")
+        ]
 
     async def created_since(self, since: datetime) -> list[Ticket]:
-        async with self.conn.execute(
-            "SELECT * FROM tickets WHERE created_at >= ? ORDER BY id", (since.isoformat(),)
-        ) as cur:
-            return [_ticket(r) for r in await cur.fetchall()]
+        return [
+            _ticket(r)
+            for r in await fetch_all(
+                self.conn, "SELECT * FROM tickets WHERE created_at >= ? ORDER BY id", (since.isoformat(),)
+            )
+        ]
 
     async def set_vendor(self, ticket_id: int, now: datetime) -> None:
         await self.conn.execute(
@@ -280,7 +285,8 @@ class MessageRepo:
         staff_message_id: int | None = None,
         delivery: str = "pending",
     ) -> TicketMessage:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             """INSERT INTO messages (ticket_id, direction, kind, author_id, author_name, text, file_id,
                    user_chat_id, user_message_id, staff_chat_id, staff_message_id, delivery, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
@@ -299,8 +305,7 @@ class MessageRepo:
                 delivery,
                 now.isoformat(),
             ),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         assert row is not None
         return _message(row)
 
@@ -327,31 +332,30 @@ class MessageRepo:
         )
 
     async def by_staff_message(self, staff_chat_id: int, staff_message_id: int) -> TicketMessage | None:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             "SELECT * FROM messages WHERE staff_chat_id = ? AND staff_message_id = ? ORDER BY id DESC LIMIT 1",
             (staff_chat_id, staff_message_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _message(row) if row else None
 
     async def by_user_message(self, user_chat_id: int, user_message_id: int) -> TicketMessage | None:
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             "SELECT * FROM messages WHERE user_chat_id = ? AND user_message_id = ? ORDER BY id DESC LIMIT 1",
             (user_chat_id, user_message_id),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return _message(row) if row else None
 
     async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
-        async with self.conn.execute(
-            "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self.conn, "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
         return [_message(r) for r in rows]
 
     async def pending(self) -> list[TicketMessage]:
-        async with self.conn.execute(
-            "SELECT * FROM messages WHERE delivery = 'pending' AND direction IN ('in', 'out') ORDER BY id"
-        ) as cur:
-            rows = await cur.fetchall()
+        rows = await fetch_all(
+            self.conn,
+            "SELECT * FROM messages WHERE delivery = 'pending' AND direction IN ('in', 'out') ORDER BY id",
+        )
         return [_message(r) for r in rows]

@@ -8,6 +8,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.domain import Role
+from storage.db import fetch_one
 
 TELEGRAM = "tg"
 
@@ -75,7 +76,8 @@ class UserRepo:
     ) -> User:
         """Create or refresh a user from an incoming event. Writing to us means they are reachable."""
         ts = now.isoformat()
-        async with self.conn.execute(
+        row = await fetch_one(
+            self.conn,
             """
             INSERT INTO users (channel, external_id, chat_id, first_name, last_name, username,
                                client_language, created_at, updated_at)
@@ -88,33 +90,28 @@ class UserRepo:
             RETURNING *
             """,
             (channel, external_id, chat_id, first_name, last_name, username, client_language, ts, ts),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         assert row is not None
         return _user(row)
 
     async def get(self, user_id: int) -> User | None:
-        async with self.conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT * FROM users WHERE id = ?", (user_id,))
         return _user(row) if row else None
 
     async def by_external(self, channel: str, external_id: str) -> User | None:
-        async with self.conn.execute(
-            "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self.conn, "SELECT * FROM users WHERE channel = ? AND external_id = ?", (channel, external_id)
+        )
         return _user(row) if row else None
 
     async def by_chat(self, channel: str, chat_id: int) -> User | None:
-        async with self.conn.execute(
-            "SELECT * FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(
+            self.conn, "SELECT * FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
+        )
         return _user(row) if row else None
 
     async def by_staff_thread(self, thread_id: int) -> User | None:
-        async with self.conn.execute("SELECT * FROM users WHERE staff_thread_id = ?", (thread_id,)) as cur:
-            row = await cur.fetchone()
+        row = await fetch_one(self.conn, "SELECT * FROM users WHERE staff_thread_id = ?", (thread_id,))
         return _user(row) if row else None
 
     async def set_role(self, user_id: int, role: Role) -> None:

@@ -154,12 +154,34 @@ class ConductService:
         self.clock = clock
         self.policy = policy
         self.repo = ConductRepo(db.conn)
+        # Every message asks for its author's standing, and almost everyone's history is empty. This
+        # service is the only writer of that history, so it keeps it in memory; each write bumps the
+        # version, and a read that raced a write is not kept.
+        self._histories: dict[int, list[ConductEvent]] = {}
+        self._version = 0
 
     def now(self) -> datetime:
         return self.clock()
 
+    async def _history(self, user_id: int) -> list[ConductEvent]:
+        cached = self._histories.get(user_id)
+        if cached is not None:
+            return cached
+        version = self._version
+        history = await self.repo.for_user(user_id)
+        if version == self._version:
+            if len(self._histories) >= 50_000:
+                self._histories.clear()
+            self._histories[user_id] = history
+        return history
+
+    def _changed(self, user_id: int | None) -> None:
+        self._version += 1
+        if user_id is not None:
+            self._histories.pop(user_id, None)
+
     async def standing(self, user_id: int) -> Standing:
-        return standing(await self.repo.for_user(user_id), self.now(), self.policy)
+        return standing(await self._history(user_id), self.now(), self.policy)
 
     async def record_violation(
         self,
@@ -188,33 +210,41 @@ class ConductService:
                 **extra,  # type: ignore[arg-type]
             )
 
-        async with self.db.transaction():
-            await add(EventKind.VIOLATION, category=category, matches=matches, text=text)
-            await add(EventKind.SESSION_END)
-            current = standing(await self.repo.for_user(user_id), now, self.policy)
-            blocked_now = should_block(current, self.policy)
-            if blocked_now:
-                await add(EventKind.BLOCK)
-                current = Standing(blocked=True, cooldown_until=current.cooldown_until, recent=current.recent)
-            # The notice sent now is the explanation; reminders count from it.
-            await self.repo.set_notice(user_id, now)
+        try:
+            async with self.db.transaction():
+                await add(EventKind.VIOLATION, category=category, matches=matches, text=text)
+                await add(EventKind.SESSION_END)
+                current = standing(await self.repo.for_user(user_id), now, self.policy)
+                blocked_now = should_block(current, self.policy)
+                if blocked_now:
+                    await add(EventKind.BLOCK)
+                    current = Standing(
+                        blocked=True, cooldown_until=current.cooldown_until, recent=current.recent
+                    )
+                # The notice sent now is the explanation; reminders count from it.
+                await self.repo.set_notice(user_id, now)
+        finally:
+            self._changed(user_id)
         return Outcome(current, blocked_now)
 
     async def lift(self, user_id: int, *, actor_id: int | None, actor_name: str | None) -> bool:
         """Lift a block (or a running cooldown). False if the user was not restricted."""
         now = self.now()
-        async with self.db.transaction():
-            current = standing(await self.repo.for_user(user_id), now, self.policy)
-            if not current.restricted:
-                return False
-            await self.repo.add(
-                kind=EventKind.UNBLOCK,
-                now=now,
-                actor=Actor.DEPUTY,
-                user_id=user_id,
-                actor_id=actor_id,
-                actor_name=actor_name,
-            )
+        try:
+            async with self.db.transaction():
+                current = standing(await self.repo.for_user(user_id), now, self.policy)
+                if not current.restricted:
+                    return False
+                await self.repo.add(
+                    kind=EventKind.UNBLOCK,
+                    now=now,
+                    actor=Actor.DEPUTY,
+                    user_id=user_id,
+                    actor_id=actor_id,
+                    actor_name=actor_name,
+                )
+        finally:
+            self._changed(user_id)
         return True
 
     async def take_reminder(self, user_id: int) -> bool:
@@ -237,19 +267,22 @@ class ConductService:
         matches: tuple[str, ...],
         text: str,
     ) -> ConductEvent:
-        async with self.db.transaction():
-            return await self.repo.add(
-                kind=EventKind.STAFF_VIOLATION,
-                now=self.now(),
-                actor=Actor.SPECIALIST,
-                user_id=user_id,
-                ticket_id=ticket_id,
-                actor_id=staff_id,
-                actor_name=staff_name,
-                category=category,
-                matches=matches,
-                text=text,
-            )
+        try:
+            async with self.db.transaction():
+                return await self.repo.add(
+                    kind=EventKind.STAFF_VIOLATION,
+                    now=self.now(),
+                    actor=Actor.SPECIALIST,
+                    user_id=user_id,
+                    ticket_id=ticket_id,
+                    actor_id=staff_id,
+                    actor_name=staff_name,
+                    category=category,
+                    matches=matches,
+                    text=text,
+                )
+        finally:
+            self._changed(user_id)
 
     async def add_complaint(
         self,

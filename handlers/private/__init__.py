@@ -2,12 +2,19 @@
 
 from aiogram import F, Router
 
+from bot.filters import Is
 from handlers.private import commands, faq, question, schedule, ticket
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
-    router.include_routers(schedule.create_router(), commands.create_router(), faq.create_router(), question.create_router(), ticket.create_router())
+    router.message.filter(Is(F.chat.type == "private"))
+    router.callback_query.filter(Is(F.message.chat.type == "private"))
+    router.include_routers(
+        schedule.create_router(),
+        commands.create_router(),
+        faq.create_router(),
+        question.create_router(),
+        ticket.create_router(),
+    )
     return router

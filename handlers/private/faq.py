@@ -12,7 +12,7 @@ from datetime import date
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -20,6 +20,7 @@ from bot import keyboards
 from bot.callbacks import FaqAction, FaqCb, KbAction, KbCb
 from bot.clock import Clock
 from bot.domain import Topic, default_topic
+from bot.filters import Is
 from bot.formatting import escape, shorten
 from bot.school import SchoolProfile
 from bot.services.kb import KnowledgeBase
@@ -41,8 +42,8 @@ def create_router() -> Router:
     router.callback_query.register(article_helped, KbCb.filter(F.action == KbAction.HELPED))
     router.callback_query.register(article_not_helped, KbCb.filter(F.action == KbAction.ASK))
     router.message.register(faq, Command("faq"))
-    router.message.register(search_received, FaqSearch.query, F.text)
-    router.message.register(search_expected, FaqSearch.query)
+    router.message.register(search_received, StateFilter(FaqSearch.query), Is(F.text))
+    router.message.register(search_expected, StateFilter(FaqSearch.query))
     router.callback_query.register(faq_pressed, FaqCb.filter())
     return router
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
@@ -32,24 +33,24 @@ def create_router() -> Router:
     router = Router(name=__name__)
     # Buttons. The role may be (re)chosen from any state; the others only where they belong.
     router.callback_query.register(role_chosen, RoleCb.filter())
-    router.callback_query.register(topic_chosen, AskQuestion.topic, TopicCb.filter())
-    router.callback_query.register(category_chosen, AskQuestion.category, CategoryCb.filter())
+    router.callback_query.register(topic_chosen, StateFilter(AskQuestion.topic), TopicCb.filter())
+    router.callback_query.register(category_chosen, StateFilter(AskQuestion.category), CategoryCb.filter())
     router.callback_query.register(
-        draft_sent, AskQuestion.confirm, DraftCb.filter(F.action == DraftAction.SEND)
+        draft_sent, StateFilter(AskQuestion.confirm), DraftCb.filter(F.action == DraftAction.SEND)
     )
     router.callback_query.register(
-        draft_change_topic, AskQuestion.confirm, DraftCb.filter(F.action == DraftAction.CHANGE)
+        draft_change_topic, StateFilter(AskQuestion.confirm), DraftCb.filter(F.action == DraftAction.CHANGE)
     )
     router.callback_query.register(
-        draft_cancelled, AskQuestion.confirm, DraftCb.filter(F.action == DraftAction.CANCEL)
+        draft_cancelled, StateFilter(AskQuestion.confirm), DraftCb.filter(F.action == DraftAction.CANCEL)
     )
     # Messages while a button is expected: keep what was written, point at the buttons.
-    router.message.register(button_expected, AskQuestion.role)
-    router.message.register(button_expected, AskQuestion.topic)
-    router.message.register(button_expected, AskQuestion.category)
+    router.message.register(button_expected, StateFilter(AskQuestion.role))
+    router.message.register(button_expected, StateFilter(AskQuestion.topic))
+    router.message.register(button_expected, StateFilter(AskQuestion.category))
     # The question itself, and additions to it before it is sent.
-    router.message.register(question_received, AskQuestion.question)
-    router.message.register(question_received, AskQuestion.confirm)
+    router.message.register(question_received, StateFilter(AskQuestion.question))
+    router.message.register(question_received, StateFilter(AskQuestion.confirm))
     return router
 
 
@@ -261,7 +262,13 @@ async def button_expected(message: Message, state: FSMContext, tr: Tr, user: Use
 
 
 async def draft_sent(
-    callback: CallbackQuery, state: FSMContext, tr: Tr, user: User, service: TicketService, desk: Desk, duty: Duty
+    callback: CallbackQuery,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    service: TicketService,
+    desk: Desk,
+    duty: Duty,
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)

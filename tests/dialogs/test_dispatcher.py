@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from aiogram import F, Router
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.config import load_settings
@@ -69,5 +70,39 @@ async def test_dialog_states_step_by_step(fake_telegram: FakeTelegram, tmp_path:
         await parent.send("/cancel")
         await feed_all(app)
         assert await state_of(app, parent) is None
+    finally:
+        await app.close()
+
+
+def _sync_callables(router: Router, path: str = "") -> list[str]:
+    """Handlers and filters aiogram would run in a worker thread (it does so for every non-async one)."""
+    found: list[str] = []
+    where = f"{path}/{router.name}"
+    for name, observer in router.observers.items():
+        for f in observer._handler.filters or []:
+            if not f.awaitable:
+                found.append(f"{where} {name} router filter {f.callback!r}")
+        for handler in observer.handlers:
+            if not handler.awaitable:
+                found.append(f"{where} {name} handler {handler.callback!r}")
+            for f in handler.filters or []:
+                if not f.awaitable:
+                    found.append(
+                        f"{where} {name} {getattr(handler.callback, '__name__', '?')} filter {f.callback!r}"
+                    )
+    for sub in router.sub_routers:
+        found += _sync_callables(sub, where)
+    return found
+
+
+async def test_no_handler_or_filter_runs_in_a_thread(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
+    """A bare ``F...`` filter costs a thread round trip per check: routers use ``Is(F...)`` instead."""
+    app = await make_app(fake_telegram, tmp_path)
+    try:
+        assert _sync_callables(app.dp) == []
+        # And the check itself can fail: a bare magic filter is caught.
+        probe = Router(name="probe")
+        probe.message.filter(F.chat.type == "private")
+        assert len(_sync_callables(probe)) == 1
     finally:
         await app.close()
