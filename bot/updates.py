@@ -42,22 +42,32 @@ class UpdateProcessor:
 
     async def accept(self, payloads: list[dict[str, Any]]) -> None:
         """Store a batch durably (one transaction), then start handling the new ones."""
-        fresh: list[tuple[int, dict[str, Any]]] = []
+        batch: dict[int, dict[str, Any]] = {}
+        for payload in payloads:
+            update_id = payload.get("update_id")
+            if not isinstance(update_id, int):
+                log.warning("update without an update_id ignored")
+                continue
+            batch.setdefault(update_id, payload)
+        if not batch:
+            return
         now = datetime.now(UTC).isoformat()
+        # Four trips to the database thread for the whole batch, however long: the write lock is held
+        # for all of them, and every handler's own writes wait behind it.
         async with self.db.transaction() as conn:
-            for payload in payloads:
-                update_id = payload.get("update_id")
-                if not isinstance(update_id, int):
-                    log.warning("update without an update_id ignored")
-                    continue
-                cur = await conn.execute(
-                    "INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                    (update_id, json.dumps(payload, ensure_ascii=False), now),
+            marks = ",".join("?" * len(batch))
+            seen = {
+                int(r[0])
+                for r in await fetch_all(
+                    conn, f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", list(batch)
                 )
-                if cur.rowcount:
-                    fresh.append((update_id, payload))
-                else:
-                    self.duplicates += 1
+            }
+            fresh = [(u, p) for u, p in batch.items() if u not in seen]
+            await conn.executemany(
+                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
+                [(u, json.dumps(p, ensure_ascii=False), now) for u, p in fresh],
+            )
+        self.duplicates += len(batch) - len(fresh)
         for update_id, payload in fresh:
             self._spawn(update_id, payload)
 

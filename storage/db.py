@@ -101,6 +101,17 @@ class Database:
             else:
                 await self.conn.execute("COMMIT")
 
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write statement, atomic on its own: the write lock without BEGIN and COMMIT.
+
+        A transaction costs two more trips to the database thread, and the lock is held for all of them;
+        on the hot path (a message stored, a delivery noted) that is most of the time writers wait.
+        Use it for exactly one statement; anything more needs :meth:`transaction`.
+        """
+        async with self._write_lock:
+            yield self.conn
+
     async def close(self) -> None:
         await self.conn.close()
 

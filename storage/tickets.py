@@ -199,11 +199,30 @@ class TicketRepo:
             (staff_id, staff_name, now.isoformat(), ticket_id),
         )
 
-    async def mark_answered(self, ticket_id: int, now: datetime) -> None:
-        await self.conn.execute(
-            "UPDATE tickets SET answered_at = COALESCE(answered_at, ?) WHERE id = ?",
+    async def answered(self, ticket_id: int, now: datetime) -> tuple[Ticket, bool]:
+        """A specialist answered: the first answer's time is kept, a closed ticket reopens.
+
+        Returns the ticket as it is now and whether it was reopened. One statement when the ticket is
+        open (the usual case), two when it was closed.
+        """
+        row = await fetch_one(
+            self.conn,
+            """UPDATE tickets SET answered_at = COALESCE(answered_at, ?)
+               WHERE id = ? AND status != 'closed' RETURNING *""",
             (now.isoformat(), ticket_id),
         )
+        if row is not None:
+            return _ticket(row), False
+        row = await fetch_one(
+            self.conn,
+            """UPDATE tickets SET answered_at = COALESCE(answered_at, ?),
+                   status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
+                   closed_at = NULL, closed_by = NULL
+               WHERE id = ? RETURNING *""",
+            (now.isoformat(), ticket_id),
+        )
+        assert row is not None, f"ticket {ticket_id} vanished"
+        return _ticket(row), True
 
     async def close(self, ticket_id: int, *, closed_by: str, now: datetime) -> None:
         await self.conn.execute(
@@ -254,13 +273,6 @@ class TicketRepo:
     async def set_vendor_reminded(self, ticket_id: int, now: datetime) -> None:
         await self.conn.execute(
             "UPDATE tickets SET vendor_reminded_at = ? WHERE id = ?", (now.isoformat(), ticket_id)
-        )
-
-    async def reopen(self, ticket_id: int) -> None:
-        await self.conn.execute(
-            """UPDATE tickets SET status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
-                   closed_at = NULL, closed_by = NULL WHERE id = ?""",
-            (ticket_id,),
         )
 
 

@@ -173,7 +173,7 @@ class TicketService:
     async def record_in(
         self, ticket: Ticket, user: User, *, kind: str, text: str, file_id: str | None, message_id: int
     ) -> TicketMessage:
-        async with self.db.transaction():
+        async with self.db.autocommit():
             return await self.messages.add(
                 ticket_id=ticket.id,
                 direction="in",
@@ -205,7 +205,6 @@ class TicketService:
         Returns the message row, the ticket as it is now, and whether it was reopened.
         """
         now = self.now()
-        reopened = False
         async with self.db.transaction():
             row = await self.messages.add(
                 ticket_id=ticket.id,
@@ -220,14 +219,9 @@ class TicketService:
                 delivery="delivered" if note else "pending",
                 now=now,
             )
-            if not note:
-                current = await self.tickets.get(ticket.id)
-                if current is not None and current.status is TicketStatus.CLOSED:
-                    await self.tickets.reopen(ticket.id)
-                    reopened = True
-                await self.tickets.mark_answered(ticket.id, now)
-            fresh = await self.tickets.get(ticket.id)
-        assert fresh is not None
+            if note:
+                return row, ticket, False
+            fresh, reopened = await self.tickets.answered(ticket.id, now)
         return row, fresh, reopened
 
     async def delivered(
@@ -238,7 +232,7 @@ class TicketService:
         staff_chat_id: int | None = None,
         staff_message_id: int | None = None,
     ) -> None:
-        async with self.db.transaction():
+        async with self.db.autocommit():
             await self.messages.delivered(
                 row.id,
                 user_message_id=user_message_id,
@@ -247,12 +241,12 @@ class TicketService:
             )
 
     async def failed(self, row: TicketMessage, error: str) -> None:
-        async with self.db.transaction():
+        async with self.db.autocommit():
             await self.messages.failed(row.id, error)
 
     async def map_staff_message(self, ticket: Ticket, staff_chat_id: int, staff_message_id: int) -> None:
         """Remember a bot message in the staff chat (a card part) so replies to it find the ticket."""
-        async with self.db.transaction():
+        async with self.db.autocommit():
             await self.messages.add(
                 ticket_id=ticket.id,
                 direction="card",
