@@ -59,6 +59,8 @@ class Actor:
     ) -> Msg:
         w = self.server.world
         chat = self.chat
+        if chat.migrated_to is not None:
+            raise AssertionError(f"{self}: the group became supergroup {chat.migrated_to}; write there")
         if chat.is_private:
             self.user.started = True
             self.user.blocked = False  # writing to a blocked bot = "Restart bot" in the clients
@@ -72,7 +74,7 @@ class Actor:
                 raise AssertionError(f"{self}: can't reply to deleted message {reply_to!r}")
             if chat.is_forum and tid is None and reply_to.raw.get("is_topic_message"):
                 tid = reply_to.thread_id
-        if chat.is_private:
+        if chat.is_private or chat.is_basic_group:
             tid = None
         elif chat.is_forum:
             if tid is not None:

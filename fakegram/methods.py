@@ -99,6 +99,18 @@ class BotApi:
         self.w.warnings.append(text)
 
     def chat_by_ref(self, ref: Any) -> FakeChat | None:
+        chat = self._chat_by_ref(ref)
+        if chat is not None and chat.migrated_to is not None:
+            # Whatever the method, naming a group that became a supergroup fails like this on Telegram.
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": chat.migrated_to},
+                rejected=False,
+            )
+        return chat
+
+    def _chat_by_ref(self, ref: Any) -> FakeChat | None:
         if isinstance(ref, int):
             return self.w.chats.get(ref)
         if isinstance(ref, str):
@@ -213,6 +225,10 @@ class BotApi:
             if topic.closed and not self.w.bot_can(chat, "can_manage_topics"):
                 raise bad_request("TOPIC_CLOSED")
             return topic.thread_id
+        if chat.is_basic_group:
+            if tid is not None:
+                raise bad_request("message thread not found")
+            return None  # basic groups have no threads, not even reply threads
         # plain supergroup: reply threads
         if tid is None:
             if reply_to is not None:

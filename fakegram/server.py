@@ -354,7 +354,10 @@ class FakeTelegram:
         owner: FakeUser | None = None,
         username: str | None = None,
         chat_id: int | None = None,
+        basic: bool = False,
     ) -> FakeChat:
+        """A group with the bot in it: a supergroup (optionally a forum), or with ``basic=True`` a basic
+        group (type "group", no topics, no threads) that :meth:`migrate_group` can upgrade."""
         return self.world.add_group(
             title,
             forum,
@@ -365,7 +368,15 @@ class FakeTelegram:
             owner,
             username,
             chat_id,
+            basic,
         )
+
+    def migrate_group(self, chat: FakeChat, *, forum: bool = False, by: FakeUser | None = None) -> FakeChat:
+        """Upgrade a basic group to a supergroup (a forum with ``forum=True``, as when topics are turned
+        on); returns the new chat. From then on every call naming the old id fails with 400 "group chat
+        was upgraded to a supergroup chat" and ``parameters.migrate_to_chat_id``, and the bot gets the
+        service messages (``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in the new)."""
+        return self.world.migrate_group(chat, forum=forum, by=by)
 
     def add_member(self, chat: FakeChat, user: FakeUser, *, admin: bool = False, **rights: bool) -> None:
         chat.members[user.id] = user

@@ -197,7 +197,7 @@ class Topic:
 @dataclass(eq=False)
 class FakeChat:
     id: int
-    type: str  # "private" | "supergroup"
+    type: str  # "private" | "group" (a basic group) | "supergroup"
     title: str | None = None
     is_forum: bool = False
     user: FakeUser | None = None
@@ -212,10 +212,16 @@ class FakeChat:
     next_message_id: int = 1
     pinned: list[int] = field(default_factory=list)
     menu_button: JsonDict | None = None
+    migrated_to: int | None = None
+    """Set when this basic group was upgraded to a supergroup: the new chat's id."""
 
     @property
     def is_private(self) -> bool:
         return self.type == "private"
+
+    @property
+    def is_basic_group(self) -> bool:
+        return self.type == "group"
 
     def new_message_id(self) -> int:
         mid = self.next_message_id

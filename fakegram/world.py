@@ -175,9 +175,18 @@ class World:
         owner: FakeUser | None = None,
         username: str | None = None,
         chat_id: int | None = None,
+        basic: bool = False,
     ) -> FakeChat:
-        cid = chat_id if chat_id is not None else -(10**12 + 2_000_000_000 + next(self._group_ids))
-        chat = FakeChat(id=cid, type="supergroup", title=title, is_forum=forum, username=username)
+        if basic and (forum or username):
+            raise ValueError("a basic group has neither topics nor a public username (it is upgraded first)")
+        seq = next(self._group_ids)
+        if chat_id is not None:
+            cid = chat_id
+        else:
+            # Basic groups have short negative ids; supergroups -100...
+            cid = -(4_000_000_000 + seq) if basic else -(10**12 + 2_000_000_000 + seq)
+        kind = "group" if basic else "supergroup"
+        chat = FakeChat(id=cid, type=kind, title=title, is_forum=forum, username=username)
         for u in [*(members or []), *(admins or []), *([owner] if owner else [])]:
             chat.members[u.id] = u
         for u in admins or []:
@@ -191,6 +200,42 @@ class World:
             )
         self.chats[cid] = chat
         return chat
+
+    def migrate_group(self, chat: FakeChat, *, forum: bool = False, by: FakeUser | None = None) -> FakeChat:
+        """Upgrade a basic group to a supergroup, as Telegram does (when topics are turned on, the group
+        grows large, or an admin changes a supergroup-only setting).
+
+        The supergroup is a new chat with a new id, the same title, members, admins and bot rights; the
+        old id is dead from then on (every call naming it fails with ``migrate_to_chat_id``). The bot gets
+        a service message in each: ``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in
+        the new one."""
+        if not chat.is_basic_group:
+            raise ValueError(f"only a basic group can be upgraded to a supergroup (chat {chat.id} is a {chat.type})")
+        if chat.migrated_to is not None:
+            raise ValueError(f"chat {chat.id} was upgraded already (to {chat.migrated_to})")
+        new = self.add_group(chat.title or "", forum=forum)
+        new.members = dict(chat.members)
+        new.admins = {uid: dict(rights) for uid, rights in chat.admins.items()}
+        new.owner_id = chat.owner_id
+        new.bot_status = chat.bot_status
+        new.bot_rights = dict(chat.bot_rights)
+        chat.migrated_to = new.id
+        actor = by
+        if actor is None:
+            for uid in [chat.owner_id, *chat.admins, *chat.members]:
+                if uid is not None and uid in self.users:
+                    actor = self.users[uid]
+                    break
+        sender = actor or self.bot
+        notices = (
+            (chat, {"migrate_to_chat_id": new.id}),
+            (new, {"migrate_from_chat_id": chat.id}),
+        )
+        for where, content in notices:
+            msg = self.store_message(where, sender, from_bot=sender.is_bot, kind="service", content=content)
+            if self.bot_in(where):
+                self.push_update("message", msg.raw)
+        return new
 
     def bot_can(self, chat: FakeChat, right: str) -> bool:
         return chat.bot_status == "administrator" and chat.bot_rights.get(right, False)
