@@ -27,6 +27,7 @@ from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextR
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BlockedCallback = Callable[[int], Awaitable[None]]
+# (the chats a refused call named, the supergroup one of them became)
+MigratedCallback = Callable[[tuple[int, ...], int], Awaitable[None]]
 
 # Calls that post a message count against Telegram's flood limits in every chat; edits and new topics
 # count in groups only.
@@ -211,6 +214,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
         self.on_blocked: BlockedCallback | None = None
+        self.on_migrated: MigratedCallback | None = None
         self._not_before: dict[int | str | None, float] = {}
         self.stats: dict[str, int] = {
             "retry_after": 0,
@@ -262,6 +266,14 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 self.stats["forbidden"] += 1
                 if isinstance(chat_key, int) and chat_key > 0 and self.on_blocked is not None:
                     await self.on_blocked(chat_key)
+                raise
+            except TelegramMigrateToChat as exc:
+                # The group became a supergroup: the hook moves the bot there before the caller sees this.
+                if self.on_migrated is not None:
+                    named = (getattr(method, "chat_id", None), getattr(method, "from_chat_id", None))
+                    await self.on_migrated(
+                        tuple(c for c in named if isinstance(c, int)), exc.migrate_to_chat_id
+                    )
                 raise
 
     async def _answer_callback(

@@ -15,7 +15,12 @@ from dataclasses import dataclass
 from html import escape
 
 import aiosqlite
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+)
 from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.delivery import Destination, Gateway
@@ -24,6 +29,7 @@ from bot.formatting import TEXT_LIMIT, compose, utf16_len, visible_len
 from bot.keyboards import complaint, staff_card
 from bot.services.kb import KnowledgeBase
 from bot.services.tickets import TicketService
+from bot.staff_chat import StaffChat
 from bot.texts import Texts, Tr
 from storage.outbox import OutboxItem, OutboxRepo
 from storage.tickets import Ticket, TicketMessage
@@ -80,13 +86,13 @@ class Desk:
         service: TicketService,
         gateway: Gateway,
         texts: Texts,
-        staff_chat_id: int,
+        staff_chat: StaffChat,
         kb: KnowledgeBase | None = None,
     ) -> None:
         self.service = service
         self.gateway = gateway
         self.texts = texts
-        self.staff_chat_id = staff_chat_id
+        self.staff_chat = staff_chat
         self.kb = kb
         self.mode = StaffMode()
         # Hooks set by the schedule feature: extra card lines, and how answers are signed.
@@ -104,6 +110,15 @@ class Desk:
         self._digest_task: asyncio.Task[None] | None = None
         self._outbox_task: asyncio.Task[int] | None = None
         self.signature: Callable[[int, str, Tr], str] | None = None
+        # Cards of open tickets may be in the staff group's former chat (it became a supergroup): checked
+        # at start and after a move, see move_cards.
+        self._cards_elsewhere = True
+        self._move_lock = asyncio.Lock()
+
+    @property
+    def staff_chat_id(self) -> int:
+        """The staff group's id now: it changes when Telegram upgrades the group to a supergroup."""
+        return self.staff_chat.id
 
     @property
     def staff_tr(self) -> Tr:
@@ -115,6 +130,10 @@ class Desk:
     async def detect_staff_mode(self) -> None:
         try:
             chat = await self.gateway.bot.get_chat(self.staff_chat_id)
+        except TelegramMigrateToChat as exc:
+            if exc.migrate_to_chat_id != self.staff_chat_id:
+                raise
+            return  # the group became a supergroup: followed, and its mode detected there (StaffChatMoves)
         except TelegramBadRequest as exc:
             log.error(
                 "staff chat %s is not reachable: %s (run `python main.py doctor`)", self.staff_chat_id, exc
@@ -165,6 +184,8 @@ class Desk:
     async def refresh_card(self, ticket: Ticket) -> None:
         if ticket.card_message_id is None or ticket.staff_chat_id is None:
             return
+        if ticket.staff_chat_id != self.staff_chat_id:
+            return  # in the group's former chat, out of reach: the card posted again shows the status then
         user = await self.service.users.get(ticket.user_id)
         assert user is not None
         first = self.card_parts(ticket, user)[0]
@@ -177,7 +198,7 @@ class Desk:
                     self.staff_tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None
                 ),
             )
-        except TelegramBadRequest as exc:
+        except (TelegramBadRequest, TelegramMigrateToChat) as exc:
             log.warning("card of ticket %s not updated: %s", ticket.id, exc.message)
 
     # ---- staff threads --------------------------------------------------------------------------
@@ -206,6 +227,12 @@ class Desk:
         for attempt in (1, 2):
             try:
                 return await self._send_card(user, ticket, thread_id)
+            except TelegramMigrateToChat as exc:
+                # The group became a supergroup just now; the failed call moved us there (StaffChatMoves),
+                # and the new group may be a forum.
+                if attempt == 2 or exc.migrate_to_chat_id != self.staff_chat_id:
+                    raise
+                thread_id = await self._thread_for(user, ticket)
             except TelegramBadRequest as exc:
                 # The user's topic was deleted by someone: open a fresh one and post there.
                 if attempt == 2 or "thread not found" not in exc.message or not self.mode.forum:
@@ -232,7 +259,55 @@ class Desk:
         return ticket
 
     def staff_dest(self, ticket: Ticket) -> Destination:
+        if ticket.staff_chat_id != self.staff_chat_id:
+            return Destination(self.staff_chat_id)  # its card is in the group's former chat (see card_here)
         return Destination(self.staff_chat_id, ticket.staff_thread_id, ticket.card_message_id)
+
+    async def card_here(self, user: User, ticket: Ticket) -> Ticket:
+        """The ticket with its card in the staff group as it is now.
+
+        When Telegram upgrades the group to a supergroup the group gets a new id and the old card is out of
+        reach (no reply to it, no edit): the card is posted again in the new group, once, so that staff
+        keep answering there.
+        """
+        if ticket.card_message_id is None or ticket.staff_chat_id == self.staff_chat_id:
+            return ticket
+        async with self._move_lock:
+            fresh = await self.service.tickets.get(ticket.id)
+            assert fresh is not None
+            if fresh.card_message_id is None or fresh.staff_chat_id == self.staff_chat_id:
+                return fresh
+            owner = await self.service.users.get(fresh.user_id)
+            assert owner is not None
+            with self.working(ticket_id=fresh.id):
+                moved = await self._post_card(owner, fresh)
+            log.info("ticket %s: card posted again in the staff group %s", moved.id, self.staff_chat_id)
+            return moved
+
+    def staff_moved(self) -> None:
+        """The staff group has a new id: post the open tickets' cards there (soon), send what is queued."""
+        self._cards_elsewhere = True
+        self._kick_digest()
+        self.kick_outbox()
+
+    async def move_cards(self) -> bool:
+        """Post again, in the staff group as it is now, the cards of open tickets left in its former chat.
+        True when none is left there."""
+        done = True
+        for ticket in await self.service.tickets.open_tickets():
+            if ticket.card_message_id is None or ticket.staff_chat_id == self.staff_chat_id:
+                continue
+            if self.busy(ticket_id=ticket.id) or self.staff_group_busy():
+                done = False  # being handled, or the group's budget is spent: the next round
+                continue
+            user = await self.service.users.get(ticket.user_id)
+            assert user is not None
+            try:
+                await self.card_here(user, ticket)
+            except TelegramAPIError as exc:
+                log.warning("ticket %s: card not posted again yet: %s", ticket.id, exc)
+                return False
+        return done
 
     # ---- user side ------------------------------------------------------------------------------
 
@@ -286,6 +361,16 @@ class Desk:
 
     async def deliver_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
         """Deliver a stored user message to the ticket's thread (also used to resume after a crash)."""
+        ticket = await self.card_here(user, ticket)
+        try:
+            await self._deliver_in(row, ticket, user)
+        except TelegramMigrateToChat as exc:
+            if exc.migrate_to_chat_id != self.staff_chat_id:
+                raise
+            # The group became a supergroup just now (this call told us): the card first, then the message.
+            await self._deliver_in(row, await self.card_here(user, ticket), user)
+
+    async def _deliver_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
         tr = self.staff_tr
         dest = self.staff_dest(ticket)
         assert row.user_chat_id is not None and row.user_message_id is not None
@@ -590,6 +675,10 @@ class Desk:
         """
         done = 0
         async with self._resume_lock:
+            if self._cards_elsewhere:
+                self._cards_elsewhere = False
+                if not await self.move_cards():
+                    self._cards_elsewhere = True  # some wait for the next round
             waiting = await self.service.tickets.without_card()
             await self._post_digest(waiting)
             for ticket in waiting:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from aiogram.enums import ChatMemberStatus
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import ChatMemberAdministrator, ChatMemberOwner
 
 from bot.config import Settings
 from bot.factory import create_bot
+from storage.chat_moves import ChatMovesRepo
 from storage.db import Database, fetch_one, migrations
 
 
@@ -43,12 +49,21 @@ async def run_doctor(settings: Settings) -> int:
     report.info(f"Bot API server: {settings.telegram_api_base or 'Telegram (api.telegram.org)'}")
 
     print("Database")
+    staff_chat_id = settings.staff_chat_id
     try:
         db = await Database.open(settings.database_path)
         row = await fetch_one(db.conn, "PRAGMA user_version")
         version = int(row[0]) if row else 0
+        moves = await ChatMovesRepo(db.conn).resolve(settings.staff_chat_id)
         await db.close()
         report.ok(f"{settings.database_path}: schema version {version} of {len(migrations())}")
+        if moves:
+            staff_chat_id = moves[-1].new_chat_id
+            report.info(
+                f"the staff group {settings.staff_chat_id} became supergroup {staff_chat_id} "
+                f"on {moves[-1].moved_at.date().isoformat()}: the bot uses {staff_chat_id} (stored override)\n"
+                f"        how to fix: put STAFF_CHAT_ID={staff_chat_id} into .env"
+            )
     except Exception as exc:  # the doctor reports every failure
         report.bad(
             f"cannot open {settings.database_path}: {exc}",
@@ -63,10 +78,15 @@ async def run_doctor(settings: Settings) -> int:
         if me.can_read_all_group_messages:
             report.info("privacy mode is off: the bot sees every message in groups")
         try:
-            chat = await bot.get_chat(settings.staff_chat_id)
+            chat = await bot.get_chat(staff_chat_id)
+        except TelegramMigrateToChat as exc:
+            report.bad(
+                f"the staff group {staff_chat_id} became supergroup {exc.migrate_to_chat_id}",
+                f"put STAFF_CHAT_ID={exc.migrate_to_chat_id} into .env (the running bot follows it by itself)",
+            )
         except TelegramAPIError as exc:
             report.bad(
-                f"staff group {settings.staff_chat_id} is not reachable: {exc.message}",
+                f"staff group {staff_chat_id} is not reachable: {exc.message}",
                 "add the bot to the staff group and check STAFF_CHAT_ID (README, 'Staff group')",
             )
         else:
@@ -77,7 +97,7 @@ async def run_doctor(settings: Settings) -> int:
                 report.info(
                     "the group is not a forum: staff answer by replying to cards (enable Topics to get a topic per user)"
                 )
-            member = await bot.get_chat_member(settings.staff_chat_id, me.id)
+            member = await bot.get_chat_member(staff_chat_id, me.id)
             if member.status not in {ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.CREATOR}:
                 report.bad(
                     "the bot is not an administrator of the staff group",

@@ -19,6 +19,7 @@ from aiohttp import web
 
 import handlers.conduct
 import handlers.errors
+import handlers.group_moved
 import handlers.management
 import handlers.private
 import handlers.seminars
@@ -37,6 +38,7 @@ from bot.seminar_notifier import SeminarNotifier
 from bot.services.escalation import EscalationSettings
 from bot.services.kb import KnowledgeBase, load_knowledge_base
 from bot.services.tickets import TicketService
+from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.texts import Texts
 from bot.updates import Polling, UpdateProcessor, webhook_app
 from storage.db import Database
@@ -122,6 +124,7 @@ def create_dispatcher(
     kb: KnowledgeBase,
     runner: JobRunner,
     clock: Clock,
+    staff_moves: StaffChatMoves,
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=SQLiteStorage(db),
@@ -136,6 +139,7 @@ def create_dispatcher(
         kb=kb,
         runner=runner,
         clock=clock,
+        staff_moves=staff_moves,
     )
     context = UserContextMiddleware(service, texts)
     dp.message.outer_middleware(context)
@@ -146,16 +150,18 @@ def create_dispatcher(
     )
     dp["conduct"] = conduct
     dp.message.outer_middleware(UserConductMiddleware(conduct))
-    dp.message.outer_middleware(StaffConductMiddleware(conduct, settings.staff_chat_id))
+    dp.message.outer_middleware(StaffConductMiddleware(conduct))
     seminars = SeminarNotifier(db=db, gateway=desk.gateway, texts=texts, tz=school.tz)
     dp["seminars"] = seminars
     runner.add("seminars", seminars.check)
-    membership = StaffMembership(settings.staff_chat_id)
+    # The staff group's id changes when it becomes a supergroup: routers read it from `desk.staff_chat`.
+    membership = StaffMembership(desk.staff_chat)
     dp.include_routers(
-        handlers.management.create_router(settings.staff_chat_id, settings.manager_chat_id),
-        handlers.staff.create_router(settings.staff_chat_id, membership),
+        handlers.group_moved.create_router(),
+        handlers.management.create_router(desk.staff_chat, settings.manager_chat_id),
+        handlers.staff.create_router(desk.staff_chat, membership),
         handlers.management.create_refusal_router(),
-        handlers.seminars.create_router(settings.staff_chat_id, settings.manager_chat_id),
+        handlers.seminars.create_router(desk.staff_chat, settings.manager_chat_id),
         handlers.conduct.create_router(settings, membership),
         handlers.private.create_router(),
         handlers.errors.create_router(),
@@ -190,9 +196,17 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     bot, delivery = create_bot(settings)
     service = TicketService(db, clock)
     desk = Desk(
-        service=service, gateway=Gateway(bot), texts=texts, staff_chat_id=settings.staff_chat_id, kb=kb
+        service=service,
+        gateway=Gateway(bot),
+        texts=texts,
+        staff_chat=StaffChat(settings.staff_chat_id),
+        kb=kb,
     )
     delivery.on_blocked = desk.on_blocked
+    # The staff group may have moved to a new id (became a supergroup): before, or while running.
+    staff_moves = StaffChatMoves(desk.staff_chat, desk, db)
+    await staff_moves.restore()
+    delivery.on_migrated = staff_moves.call_failed
     desk.group_room = delivery.limiter.group_room
     duty = Duty(
         desk=desk,
@@ -226,6 +240,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         kb=kb,
         runner=runner,
         clock=clock,
+        staff_moves=staff_moves,
     )
     return App(
         settings=settings,

@@ -8,8 +8,10 @@ from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
+
+from bot.staff_chat import StaffChat
 
 
 class Is(Filter):
@@ -28,27 +30,52 @@ class Is(Filter):
         return bool(self.magic.resolve(event))
 
 
+class InStaffChat(Filter):
+    """A message (or a button pressed on a message) in the staff group, or in one of ``also`` chats.
+
+    Reads the group's id at every check: it changes when the group becomes a supergroup.
+    """
+
+    def __init__(self, staff: StaffChat, *also: int | None) -> None:
+        self.staff = staff
+        self.also = frozenset(c for c in also if c is not None)
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        if isinstance(event, CallbackQuery):
+            chat_id = event.message.chat.id if event.message is not None else None
+        elif isinstance(event, Message):
+            chat_id = event.chat.id
+        else:
+            return False
+        return chat_id == self.staff.id or chat_id in self.also
+
+
 STAFF_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 
 class StaffMembership:
     """Is this Telegram user a member of the staff group? Cached for a few minutes."""
 
-    def __init__(self, staff_chat_id: int, ttl: float = 300.0) -> None:
-        self.staff_chat_id = staff_chat_id
+    def __init__(self, staff: StaffChat, ttl: float = 300.0) -> None:
+        self.staff = staff
         self.ttl = ttl
-        self._cache: dict[int, tuple[float, bool]] = {}
+        self._cache: dict[tuple[int, int], tuple[float, bool]] = {}
+
+    @property
+    def staff_chat_id(self) -> int:
+        return self.staff.id
 
     async def check(self, bot: Bot, user_id: int) -> bool:
-        hit = self._cache.get(user_id)
+        key = (self.staff.id, user_id)  # a group that moved to a new id is asked again
+        hit = self._cache.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
         try:
-            member = await bot.get_chat_member(self.staff_chat_id, user_id)
+            member = await bot.get_chat_member(key[0], user_id)
             ok = member.status in STAFF_STATUSES
         except TelegramAPIError:
             ok = False
-        self._cache[user_id] = (time.monotonic() + self.ttl, ok)
+        self._cache[key] = (time.monotonic() + self.ttl, ok)
         return ok
 
 

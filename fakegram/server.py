@@ -371,12 +371,15 @@ class FakeTelegram:
             basic,
         )
 
-    def migrate_group(self, chat: FakeChat, *, forum: bool = False, by: FakeUser | None = None) -> FakeChat:
+    def migrate_group(
+        self, chat: FakeChat, *, forum: bool = False, by: FakeUser | None = None, notify: bool = True
+    ) -> FakeChat:
         """Upgrade a basic group to a supergroup (a forum with ``forum=True``, as when topics are turned
         on); returns the new chat. From then on every call naming the old id fails with 400 "group chat
         was upgraded to a supergroup chat" and ``parameters.migrate_to_chat_id``, and the bot gets the
-        service messages (``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in the new)."""
-        return self.world.migrate_group(chat, forum=forum, by=by)
+        service messages (``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in the new;
+        ``notify=False`` holds them back, so that the bot first learns of it from a refused call)."""
+        return self.world.migrate_group(chat, forum=forum, by=by, notify=notify)
 
     def add_member(self, chat: FakeChat, user: FakeUser, *, admin: bool = False, **rights: bool) -> None:
         chat.members[user.id] = user

@@ -201,14 +201,17 @@ class World:
         self.chats[cid] = chat
         return chat
 
-    def migrate_group(self, chat: FakeChat, *, forum: bool = False, by: FakeUser | None = None) -> FakeChat:
+    def migrate_group(
+        self, chat: FakeChat, *, forum: bool = False, by: FakeUser | None = None, notify: bool = True
+    ) -> FakeChat:
         """Upgrade a basic group to a supergroup, as Telegram does (when topics are turned on, the group
         grows large, or an admin changes a supergroup-only setting).
 
         The supergroup is a new chat with a new id, the same title, members, admins and bot rights; the
         old id is dead from then on (every call naming it fails with ``migrate_to_chat_id``). The bot gets
         a service message in each: ``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in
-        the new one."""
+        the new one (``notify=False`` keeps them back, as if the bot had not fetched them yet: they are
+        still stored in both chats, to be pushed later with :meth:`push_update`)."""
         if not chat.is_basic_group:
             raise ValueError(f"only a basic group can be upgraded to a supergroup (chat {chat.id} is a {chat.type})")
         if chat.migrated_to is not None:
@@ -233,7 +236,7 @@ class World:
         )
         for where, content in notices:
             msg = self.store_message(where, sender, from_bot=sender.is_bot, kind="service", content=content)
-            if self.bot_in(where):
+            if notify and self.bot_in(where):
                 self.push_update("message", msg.raw)
         return new
 

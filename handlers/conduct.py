@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.delivery import Destination
 from bot.desk import Desk, user_link
 from bot.domain import TicketStatus
-from bot.filters import FromStaffGroup, Is, StaffMembership
+from bot.filters import FromStaffGroup, InStaffChat, Is, StaffMembership
 from bot.formatting import escape
 from bot.middlewares.conduct import ConductDesk
 from bot.services.conduct import unblock_target
@@ -51,10 +51,7 @@ def create_router(settings: Settings, membership: StaffMembership) -> Router:
     staff.callback_query.register(stranger_pressed, ConductEndCb.filter())
 
     management = Router(name=f"{__name__}.management")
-    chats = {settings.staff_chat_id}
-    if settings.manager_chat_id is not None:
-        chats.add(settings.manager_chat_id)
-    management.message.filter(Is(F.chat.id.in_(chats)))
+    management.message.filter(InStaffChat(membership.staff, settings.manager_chat_id))
     management.message.register(unblock, Command("unblock"))
 
     private = Router(name=f"{__name__}.private")
@@ -142,13 +139,11 @@ async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
 # ---- /unblock ------------------------------------------------------------------------------------------
 
 
-async def unblock(
-    message: Message, command: CommandObject, bot: Bot, settings: Settings, conduct: ConductDesk, tr: Tr
-) -> None:
+async def unblock(message: Message, command: CommandObject, bot: Bot, conduct: ConductDesk, tr: Tr) -> None:
     who = message.from_user
     if who is None:
         return
-    if message.chat.id == settings.staff_chat_id:
+    if message.chat.id == conduct.desk.staff_chat_id:
         # In the staff group only the deputy director (an administrator) decides, not every specialist.
         try:
             member = await bot.get_chat_member(message.chat.id, who.id)

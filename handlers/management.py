@@ -3,25 +3,25 @@ the vendor's ticket numbers. The same commands from anyone else are refused poli
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.duty import Duty
-from bot.filters import Is
+from bot.filters import InStaffChat
 from bot.formatting import escape
 from bot.school import SchoolProfile
 from bot.services.schedule import describe_duty, format_schedule
 from bot.services.tickets import TicketService
+from bot.staff_chat import StaffChat
 from bot.texts import Tr
 
 STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
 
 
-def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
+def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
     router = Router(name=__name__)
-    chats = {staff_chat_id} | ({manager_chat_id} if manager_chat_id is not None else set())
-    router.message.filter(Is(F.chat.id.in_(chats)))
+    router.message.filter(InStaffChat(staff, manager_chat_id))
     router.message.register(duty_now, Command("duty"))
     router.message.register(schedule, Command("schedule"))
     router.message.register(invite, Command("invite"))

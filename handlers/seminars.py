@@ -20,11 +20,12 @@ from bot import keyboards
 from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
 from bot.clock import Clock
 from bot.desk import user_link
-from bot.filters import Is
+from bot.filters import InStaffChat, Is
 from bot.formatting import TEXT_LIMIT, escape, visible_len
 from bot.seminar_notifier import SeminarNotifier, seminar_card
 from bot.services.kb import KnowledgeBase
 from bot.services.seminars import SeminarFormatError, format_when, parse_announcement
+from bot.staff_chat import StaffChat
 from bot.texts import Tr
 from storage.db import Database
 from storage.kb_feedback import KbFeedbackRepo
@@ -35,7 +36,7 @@ MAX_LISTED = 10
 ADMIN_COMMANDS = ("seminar", "signups", "kbstats")
 
 
-def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
+def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
     router = Router(name=__name__)
 
     users = Router(name=f"{__name__}.users")
@@ -45,10 +46,9 @@ def create_router(staff_chat_id: int, manager_chat_id: int | None) -> Router:
     users.callback_query.register(signup_pressed, SeminarCb.filter())
     users.message.register(staff_only, Command(*ADMIN_COMMANDS))
 
-    admin_chats = {staff_chat_id} | ({manager_chat_id} if manager_chat_id is not None else set())
     admin = Router(name=f"{__name__}.admin")
-    admin.message.filter(Is(F.chat.id.in_(admin_chats)))
-    admin.callback_query.filter(Is(F.message.chat.id.in_(admin_chats)))
+    admin.message.filter(InStaffChat(staff, manager_chat_id))
+    admin.callback_query.filter(InStaffChat(staff, manager_chat_id))
     admin.message.register(announce, Command("seminar"))
     admin.message.register(show_signups, Command("signups"))
     admin.message.register(kb_stats, Command("kbstats"))

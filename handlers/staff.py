@@ -10,15 +10,16 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import StaffAction, StaffCb
 from bot.desk import Desk
 from bot.duty import Duty
-from bot.filters import FromStaffGroup, Is, StaffMembership
+from bot.filters import FromStaffGroup, InStaffChat, Is, StaffMembership
 from bot.services.tickets import ClaimOutcome, TicketService
+from bot.staff_chat import StaffChat
 from bot.states import EscalateTicket
 from bot.texts import Tr
 
 
-def create_router(staff_chat_id: int, membership: StaffMembership) -> Router:
+def create_router(staff: StaffChat, membership: StaffMembership) -> Router:
     router = Router(name=__name__)
-    router.message.filter(Is(F.chat.id == staff_chat_id))
+    router.message.filter(InStaffChat(staff))
     # A specialist who pressed "to the deputy director" writes the comment next.
     router.message.register(escalation_skipped, StateFilter(EscalateTicket.comment), Command("skip"))
     router.message.register(escalation_cancelled, StateFilter(EscalateTicket.comment), Command("cancel"))

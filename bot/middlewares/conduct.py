@@ -127,7 +127,7 @@ class ConductDesk:
     @property
     def manager_chat(self) -> int:
         """The deputy director: the manager chat, else the staff group."""
-        return self.settings.manager_chat_id or self.settings.staff_chat_id
+        return self.settings.manager_chat_id or self.desk.staff_chat_id
 
     @property
     def director_chat(self) -> int:
@@ -483,12 +483,11 @@ class UserConductMiddleware(BaseMiddleware):
 class StaffConductMiddleware(BaseMiddleware):
     """The staff group: a specialist's message to a user that breaks the rules is not delivered."""
 
-    def __init__(self, conduct: ConductDesk, staff_chat_id: int) -> None:
+    def __init__(self, conduct: ConductDesk) -> None:
         self.conduct = conduct
-        self.staff_chat_id = staff_chat_id
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Message) or event.chat.id != self.staff_chat_id:
+        if not isinstance(event, Message) or event.chat.id != self.conduct.desk.staff_chat_id:
             return await handler(event, data)
         author = event.from_user
         if author is None or author.is_bot or data.get("raw_state") is not None:
