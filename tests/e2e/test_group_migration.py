@@ -211,3 +211,24 @@ async def test_another_group_upgraded_is_none_of_our_business(basic_desk: Harnes
     await answer(h, card, "Оценку выставят до пятницы")
     await parent.expect("выставят до пятницы")
     await h.staff().expect_nothing()
+
+
+@pytest.mark.parametrize("forum", [False, True], ids=["plain", "forum"])
+async def test_a_new_card_refused_by_the_old_group_goes_to_the_new_one(
+    basic_desk: Harness, forum: bool
+) -> None:
+    h = basic_desk
+    await h.server.wait_idle()
+    old, new = upgrade(h, forum=forum, notify=False)
+    parent = h.user("Зоя")
+    number, card = await ask(h, parent, "Не загружается фото справки")
+    assert card.chat_id == new.id and (card.thread_id is not None) == forum
+    assert refused(h) == [f"sendMessage {old.id}"]
+    # A photo follow-up is relayed (copied) into the ticket's thread there, and the answer comes back.
+    await parent.send_photo(caption="Вот скриншот ошибки")
+    photo = await in_ticket(h, card, "скриншот ошибки")
+    assert photo.kind == "photo"
+    await answer(h, card, "Уменьшите размер файла")
+    await parent.expect("Уменьшите размер файла")
+    cards = [m for m in h.server.chat_messages(new) if m.from_bot and f"Вопрос №{number}" in m.content]
+    assert len(cards) == 1
