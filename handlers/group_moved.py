@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.enums import ChatType
 from aiogram.types import Message
 
 from bot.filters import Is
@@ -17,11 +18,14 @@ from bot.staff_chat import StaffChatMoves
 
 log = logging.getLogger(__name__)
 
+SUPERGROUP_IDS = -(10**12)  # supergroups' ids are -100xxxxxxxxxx
+
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(group_moved, Is(F.migrate_to_chat_id))
-    router.message.register(group_moved, Is(F.migrate_from_chat_id))
+    # Telegram's invariants: only a basic group is upgraded, to a supergroup. Anything else is not this.
+    router.message.register(group_moved, Is(F.migrate_to_chat_id), Is(F.chat.type == ChatType.GROUP))
+    router.message.register(group_moved, Is(F.migrate_from_chat_id), Is(F.chat.type == ChatType.SUPERGROUP))
     return router
 
 
@@ -31,5 +35,8 @@ async def group_moved(message: Message, staff_moves: StaffChatMoves) -> None:
     else:
         assert message.migrate_from_chat_id is not None
         old_id, new_id = message.migrate_from_chat_id, message.chat.id
+    if new_id > SUPERGROUP_IDS:
+        log.warning("group %s upgraded to %s, not a supergroup id: ignored", old_id, new_id)
+        return
     if not await staff_moves.follow(old_id, new_id):
         log.info("group %s became supergroup %s (not the staff group)", old_id, new_id)
