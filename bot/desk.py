@@ -275,10 +275,13 @@ class Desk:
         async with self._move_lock:
             fresh = await self.service.tickets.get(ticket.id)
             assert fresh is not None
-            if fresh.card_message_id is None or fresh.staff_chat_id == self.staff_chat_id:
+            if fresh.card_message_id is None or fresh.staff_chat_id in (None, self.staff_chat_id):
                 return fresh
+            assert fresh.staff_chat_id is not None
             owner = await self.service.users.get(fresh.user_id)
             assert owner is not None
+            # A reply to the old card written before the upgrade, handled after it, still finds the ticket.
+            await self.service.map_staff_message(fresh, fresh.staff_chat_id, fresh.card_message_id)
             with self.working(ticket_id=fresh.id):
                 moved = await self._post_card(owner, fresh)
             log.info("ticket %s: card posted again in the staff group %s", moved.id, self.staff_chat_id)
@@ -428,6 +431,8 @@ class Desk:
         reply_here = Destination(
             message.chat.id, message.message_thread_id if self.mode.forum else None, message.message_id
         )
+        if message.chat.id != self.staff_chat_id:
+            reply_here = self.staff_dest(ticket)  # written in the group's former chat, handled after the move
         seen = await self.service.messages.by_staff_message(message.chat.id, message.message_id)
         if seen is not None and seen.direction in {"out", "note"}:
             return  # the same update handled again (after a crash): stored already, resume delivers it
@@ -471,6 +476,8 @@ class Desk:
         reply_here = Destination(
             row.staff_chat_id, ticket.staff_thread_id if self.mode.forum else None, row.staff_message_id
         )
+        if row.staff_chat_id != self.staff_chat_id:
+            reply_here = self.staff_dest(ticket)  # written in the group's former chat (now a supergroup)
         text = row.text
         try:
             if row.kind == "text":
@@ -497,7 +504,8 @@ class Desk:
             await self.service.failed(row, exc.message)
             await self.gateway.send(reply_here, self.staff_tr("staff.delivered_blocked", number=ticket.id))
             return
-        except TelegramBadRequest as exc:
+        except (TelegramBadRequest, TelegramMigrateToChat) as exc:
+            # (a media answer from the group's former chat can no longer be copied: staff send it again)
             await self.service.failed(row, exc.message)
             await self.gateway.send(
                 reply_here,

@@ -33,12 +33,14 @@ class Is(Filter):
 class InStaffChat(Filter):
     """A message (or a button pressed on a message) in the staff group, or in one of ``also`` chats.
 
-    Reads the group's id at every check: it changes when the group becomes a supergroup.
+    Reads the group's id at every check: it changes when the group becomes a supergroup. With ``former``
+    its former ids count too (what was written there just before the move may be handled after it).
     """
 
-    def __init__(self, staff: StaffChat, *also: int | None) -> None:
+    def __init__(self, staff: StaffChat, *also: int | None, former: bool = False) -> None:
         self.staff = staff
         self.also = frozenset(c for c in also if c is not None)
+        self.former = former
 
     async def __call__(self, event: TelegramObject) -> bool:
         if isinstance(event, CallbackQuery):
@@ -47,7 +49,9 @@ class InStaffChat(Filter):
             chat_id = event.chat.id
         else:
             return False
-        return chat_id == self.staff.id or chat_id in self.also
+        if chat_id is None or chat_id in self.also:
+            return chat_id is not None
+        return self.staff.knows(chat_id) if self.former else chat_id == self.staff.id
 
 
 STAFF_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}

@@ -44,6 +44,10 @@ class StaffChat:
     def id(self) -> int:
         return self._id
 
+    def knows(self, chat_id: int) -> bool:
+        """The group now, or one of its former ids (updates written there before the move may come late)."""
+        return chat_id == self._id or chat_id in self.former
+
     def move_to(self, new_id: int) -> None:
         if new_id != self._id:
             self.former = (*self.former, self._id)

@@ -19,7 +19,8 @@ from bot.texts import Tr
 
 def create_router(staff: StaffChat, membership: StaffMembership) -> Router:
     router = Router(name=__name__)
-    router.message.filter(InStaffChat(staff))
+    # Answers written in the group just before it became a supergroup may be handled after the move.
+    router.message.filter(InStaffChat(staff, former=True))
     # A specialist who pressed "to the deputy director" writes the comment next.
     router.message.register(escalation_skipped, StateFilter(EscalateTicket.comment), Command("skip"))
     router.message.register(escalation_cancelled, StateFilter(EscalateTicket.comment), Command("cancel"))

@@ -487,7 +487,7 @@ class StaffConductMiddleware(BaseMiddleware):
         self.conduct = conduct
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, Message) or event.chat.id != self.conduct.desk.staff_chat_id:
+        if not isinstance(event, Message) or not self.conduct.desk.staff_chat.knows(event.chat.id):
             return await handler(event, data)
         author = event.from_user
         if author is None or author.is_bot or data.get("raw_state") is not None:

@@ -232,3 +232,27 @@ async def test_a_new_card_refused_by_the_old_group_goes_to_the_new_one(
     await parent.expect("Уменьшите размер файла")
     cards = [m for m in h.server.chat_messages(new) if m.from_bot and f"Вопрос №{number}" in m.content]
     assert len(cards) == 1
+
+
+async def test_answers_written_in_the_old_group_just_before_the_upgrade(basic_desk: Harness) -> None:
+    """The bot was down: specialists answered in the old group, then it was upgraded. Handled after the
+    move, the text answer still reaches the user; a photo can no longer be copied from the old group, and
+    staff are told so in the new one."""
+    h = basic_desk
+    parent = h.user("Галина")
+    number, card = await ask(h, parent, "Как поменять пароль в дневнике")
+    await h.server.wait_idle()
+    await h.stop()
+    staff_in_old = h.staff()
+    await staff_in_old.reply_to(card, "Пароль меняется в профиле, раздел «Безопасность»")
+    await staff_in_old.reply_to(card, photo=True, caption="Вот где этот раздел")
+    _old, new = upgrade(h, forum=True)
+    await h.start()
+    await parent.expect("раздел «Безопасность»")
+    moved = await new_card(h, number)
+    failed = await h.staff().expect("не доставлен")
+    assert failed.chat_id == new.id and failed.thread_id == moved.thread_id
+    await answer(h, moved, "Фото: профиль → Безопасность → Сменить пароль")
+    await parent.expect("Сменить пароль")
+    await parent.expect_nothing()
+    assert len(moved_notices(h)) == 1
