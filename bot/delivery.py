@@ -18,7 +18,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -75,20 +76,23 @@ GROUP_ONLY_METHODS = frozenset(
 
 
 class _Bucket:
-    """Token bucket: ``rate`` per second, up to ``burst`` at once."""
+    """A token bucket kept as a schedule (GCRA): ``rate`` sends a second, up to ``burst`` at once.
+
+    Sends are committed in time order (see :meth:`FloodLimiter.acquire`), so the bucket only needs the
+    moment at which it would be empty again.
+    """
 
     def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.at = time.monotonic()
+        self.interval = 1.0 / rate
+        self.tolerance = (burst - 1) * self.interval
+        self.tat = float("-inf")
 
-    def reserve(self, now: float) -> float:
-        """Take one token, possibly from the future; returns how long to wait before using it."""
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+    def earliest(self, at: float) -> float:
+        """The first moment not before ``at`` at which one more send fits."""
+        return max(at, self.tat - self.tolerance)
+
+    def take(self, at: float) -> None:
+        self.tat = max(self.tat, at) + self.interval
 
 
 class _Window:
@@ -97,16 +101,27 @@ class _Window:
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self.slots: list[float] = []
+        self.slots: deque[float] = deque()
 
-    def reserve(self, now: float) -> float:
-        self.slots = [t for t in self.slots if t > now - self.window]
-        if len(self.slots) < self.limit:
-            self.slots.append(now)
-            return 0.0
-        at = self.slots[-self.limit] + self.window
+    def prune(self, now: float) -> None:
+        while self.slots and self.slots[0] <= now - self.window:
+            self.slots.popleft()
+
+    def live(self, at: float) -> list[float]:
+        return [t for t in self.slots if t > at - self.window]
+
+    def earliest(self, at: float) -> float:
+        live = self.live(at)
+        if len(live) < self.limit:
+            return at
+        return live[-self.limit] + self.window
+
+    def take(self, at: float) -> None:
         self.slots.append(at)
-        return at - now
+
+
+GroupJournal = Callable[[int | str, list[float]], Awaitable[None]]
+"""Keeps a group's recent sends (unix times) across restarts: ``await journal(chat, times)``."""
 
 
 class FloodLimiter:
@@ -115,6 +130,15 @@ class FloodLimiter:
     About one message a second per private chat (a short burst allowed), 20 a minute per group (a forum
     is one group), about 30 a second overall. The figures are a little under Telegram's so that network
     jitter does not turn into 429s. Each caller waits for its own chat only.
+
+    A send is committed to its chat's budget and to the global one at the same moment, the moment it is
+    made: a caller first waits, holding nothing, until its chat has room (a group's minute may be a long
+    wait), then takes its place in the global queue (a fraction of a second). So a group send waiting
+    for its minute never delays anybody else, and a private chat's burst is counted when it is sent.
+
+    A group's minute outlives the process: Telegram still counts the sends made before a restart. With a
+    ``journal`` every group send is written down as it is made, and :meth:`restore` seeds the windows
+    at start-up.
     """
 
     def __init__(
@@ -134,6 +158,9 @@ class FloodLimiter:
         self.global_bucket = _Bucket(global_rate, global_burst)
         self._private: dict[int | str, _Bucket] = {}
         self._groups: dict[int | str, _Window] = {}
+        self._waiting: dict[int | str, int] = {}
+        self.journal: GroupJournal | None = None
+        self._notes: set[asyncio.Task[None]] = set()
         self.waited = 0.0
 
     @classmethod
@@ -150,37 +177,85 @@ class FloodLimiter:
             return False
         return method in SEND_METHODS or (not _is_private(chat) and method in GROUP_ONLY_METHODS)
 
-    def reserve(self, method: str, chat: int | str | None) -> float:
-        if chat is None or not self.counted(method, chat):
-            return 0.0
-        now = time.monotonic()
+    def _budget(self, chat: int | str, now: float) -> _Bucket | _Window:
         if _is_private(chat):
             bucket = self._private.get(chat)
             if bucket is None:
                 bucket = self._private[chat] = _Bucket(self.private_rate, self.private_burst)
-            chat_wait = bucket.reserve(now)
-        else:
-            window = self._groups.get(chat)
-            if window is None:
-                window = self._groups[chat] = _Window(self.group_limit, self.group_window)
-            chat_wait = window.reserve(now)
-        return max(chat_wait, self.global_bucket.reserve(now + chat_wait) + chat_wait)
+            return bucket
+        window = self._groups.get(chat)
+        if window is None:
+            window = self._groups[chat] = _Window(self.group_limit, self.group_window)
+        window.prune(now)
+        return window
 
     async def acquire(self, method: str, chat: int | str | None) -> None:
-        delay = self.reserve(method, chat)
+        """Wait until a send to ``chat`` fits every limit, and count it."""
+        if chat is None or not self.counted(method, chat):
+            return
+        group = not _is_private(chat)
+        if group:
+            self._waiting[chat] = self._waiting.get(chat, 0) + 1
+        try:
+            while True:
+                now = time.monotonic()
+                budget = self._budget(chat, now)
+                ready = budget.earliest(now)
+                if ready <= now:
+                    at = self.global_bucket.earliest(now)
+                    ready = budget.earliest(at)
+                    if ready <= at:
+                        budget.take(at)
+                        self.global_bucket.take(at)
+                        break
+                # The chat has no room yet: wait holding nothing, then look again.
+                self.waited += ready - now
+                await asyncio.sleep(ready - now)
+        finally:
+            if group:
+                left = self._waiting.get(chat, 1) - 1
+                if left:
+                    self._waiting[chat] = left
+                else:
+                    self._waiting.pop(chat, None)
+        if group and self.journal is not None:
+            self._note(chat)
+        delay = at - time.monotonic()
         if delay > 0:
             self.waited += delay
             await asyncio.sleep(delay)
 
+    def _note(self, chat: int | str) -> None:
+        """Write the group's sends down in the background: the send itself must not wait for the disk
+        (a note lost in a crash is one send under the margin below Telegram's 20)."""
+        journal = self.journal
+        if journal is None:
+            return
+        times = self.group_sends(chat)
+
+        async def write() -> None:
+            try:
+                await journal(chat, times)
+            except Exception:
+                log.warning("sends to %s not noted for a restart", chat, exc_info=True)
+
+        task = asyncio.create_task(write())
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
+
+    async def settle(self) -> None:
+        """Let the notes being written finish (before the database closes)."""
+        if self._notes:
+            await asyncio.gather(*self._notes, return_exceptions=True)
+
     def group_room(self, chat: int | str) -> int:
-        """How many more messages the group takes right now within its per-minute budget."""
+        """How many more messages the group takes right now within its per-minute budget (sends already
+        waiting for it count as made)."""
         if not self.enabled:
             return self.group_limit
         window = self._groups.get(chat)
-        if window is None:
-            return self.group_limit
-        now = time.monotonic()
-        return max(0, self.group_limit - sum(1 for t in window.slots if t > now - window.window))
+        used = len(window.live(time.monotonic())) if window is not None else 0
+        return max(0, self.group_limit - used - self._waiting.get(chat, 0))
 
     def group_backlog(self, chat: int | str) -> float:
         """Seconds until the group could take one more message: how far behind its budget we are."""
@@ -188,10 +263,29 @@ class FloodLimiter:
         if window is None:
             return 0.0
         now = time.monotonic()
-        live = [t for t in window.slots if t > now - window.window]
-        if len(live) < window.limit:
-            return 0.0
-        return live[-window.limit] + window.window - now
+        return max(0.0, window.earliest(now) - now)
+
+    def group_sends(self, chat: int | str) -> list[float]:
+        """The group's sends still inside its window, as unix times (what :attr:`journal` keeps)."""
+        window = self._groups.get(chat)
+        if window is None:
+            return []
+        now = time.monotonic()
+        shift = time.time() - now
+        return [round(t + shift, 3) for t in window.live(now)]
+
+    def restore(self, sends: Mapping[int | str, Iterable[float]]) -> None:
+        """Seed the groups' windows with sends made before a restart (unix times, as journalled)."""
+        now = time.monotonic()
+        shift = time.time() - now
+        for chat, times in sends.items():
+            if _is_private(chat):
+                continue
+            window = self._groups.get(chat)
+            if window is None:
+                window = self._groups[chat] = _Window(self.group_limit, self.group_window)
+            merged = sorted([*window.slots, *(min(now, t - shift) for t in times)])
+            window.slots = deque(t for t in merged if t > now - window.window)
 
 
 def _is_private(chat: int | str) -> bool:

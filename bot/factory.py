@@ -42,6 +42,7 @@ from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.texts import Texts
 from bot.updates import Polling, UpdateProcessor, webhook_app
 from storage.db import Database
+from storage.flood import FloodJournal
 from storage.fsm import SQLiteStorage
 
 log = logging.getLogger(__name__)
@@ -109,6 +110,7 @@ class App:
         self.runner.stop()
         await self.desk.finish_outbox()
         await self.bot.session.close()
+        await self.delivery.limiter.settle()
         await self.db.close()
 
 
@@ -208,6 +210,10 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     await staff_moves.restore()
     delivery.on_migrated = staff_moves.call_failed
     desk.group_room = delivery.limiter.group_room
+    # Telegram keeps counting a group's minute across our restart: the limiter starts where it left off.
+    flood_journal = FloodJournal(db)
+    delivery.limiter.restore(await flood_journal.load())
+    delivery.limiter.journal = flood_journal.save
     duty = Duty(
         desk=desk,
         school=school,

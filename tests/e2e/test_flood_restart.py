@@ -1,0 +1,50 @@
+"""End to end: a restart does not reset the staff group's minute (Telegram keeps counting it)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.delivery import Destination
+from fakegram import FakeTelegram
+from storage.flood import FloodJournal
+from tests.conftest import Harness
+
+
+async def test_a_bot_restarted_right_after_using_its_group_budget_gets_no_429(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    flood = fake_telegram.enable_limits()
+    h = Harness(server=fake_telegram, tmp_path=tmp_path, forum=False)
+    h.extra_env["FLOOD_CONTROL"] = "on"
+    app = await h.start()
+    try:
+        group = h.group.id
+        limiter = app.delivery.limiter
+        # The bot spends the staff group's minute: as many posts as it allows itself.
+        for i in range(limiter.group_room(group)):
+            await app.desk.gateway.send(Destination(group), f"Сообщение {i + 1}")
+        assert limiter.group_room(group) == 0
+        # Each send was noted as it was made, not at shutdown: a crash would keep them as well.
+        await asyncio.sleep(0.2)
+        assert len((await FloodJournal(app.db).load())[group]) == limiter.group_limit
+
+        app = await h.restart()
+        limiter = app.delivery.limiter
+        # The restarted bot knows the minute is spent, as Telegram does: two more posts now would get a 429
+        # (a refused check takes nothing from the budget).
+        assert limiter.group_room(group) == 0
+        assert limiter.group_backlog(group) > 50
+        assert flood.check("sendMessage", group, False, 2) is not None
+        late = asyncio.create_task(app.desk.gateway.send(Destination(group), "После перезапуска"))
+        late_2 = asyncio.create_task(app.desk.gateway.send(Destination(group), "И ещё одно"))
+        await asyncio.sleep(2)
+        # They wait for the minute instead of being sent into a 429.
+        assert not late.done() and not late_2.done()
+        assert fake_telegram.stats.too_many == 0
+        late.cancel()
+        late_2.cancel()
+        await asyncio.gather(late, late_2, return_exceptions=True)
+    finally:
+        await h.stop()
+    assert fake_telegram.stats.too_many == 0
