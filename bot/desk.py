@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
@@ -104,10 +105,18 @@ class Desk:
         # are listed in a digest instead, so staff see every waiting question quickly.
         self.group_room: Callable[[int], int] = lambda chat_id: 20
         # Cards stop while fewer than this many sends are left in the group's minute, so that a digest
-        # can always go out at once.
+        # can always go out at once; digests go out at most once per interval, so the reserve lasts the
+        # minute (5 x 12 s). Once a burst is over, listed tickets' cards may use all but one send.
         self.digest_reserve = 5
+        self.digest_interval = 12.0
+        self._digest_at = -self.digest_interval
+        self._burst_until = 0.0
         self._listed: set[int] = set()
         self._digest_task: asyncio.Task[None] | None = None
+        # Cards are posted one at a time (each checks the budget it needs); while cards wait for the
+        # budget, the digest task keeps posting them, oldest first, as it allows.
+        self._card_lock = asyncio.Lock()
+        self._cards_deferred = False
         self._outbox_task: asyncio.Task[int] | None = None
         self.signature: Callable[[int, str, Tr], str] | None = None
         # Cards of open tickets may be in the staff group's former chat (it became a supergroup): checked
@@ -319,22 +328,47 @@ class Desk:
         with self.working(ticket_id=ticket.id):
             return await self._submit(user, ticket)
 
-    def staff_group_busy(self) -> bool:
-        return self.group_room(self.staff_chat_id) < self.digest_reserve
+    def staff_group_busy(self, cost: int = 0, *, listed: bool = False) -> bool:
+        """Would ``cost`` more sends eat into the reserve kept for digests? A card of a ticket the staff
+        have already seen listed may use all but one send of it once the burst is over."""
+        reserve = self.digest_reserve
+        if listed and time.monotonic() > self._burst_until:
+            reserve = 1
+        return self.group_room(self.staff_chat_id) - cost < reserve
 
     async def _submit(self, user: User, ticket: Ticket) -> Ticket:
         fresh = await self.service.tickets.get(ticket.id)
         if fresh is not None and fresh.card_message_id is not None:
             return fresh  # posted already (the same confirmation handled again after a crash)
-        if self.staff_group_busy():
-            # Too many at once for the group's budget: the digest lists it now, the card comes later.
+        rows = await self.service.messages.for_ticket(ticket.id)
+        rows = [
+            r
+            for r in rows
+            if r.direction == "in" and r.user_message_id is not None and r.user_chat_id is not None
+        ]
+        # What the card costs in the group's budget: a topic (a new one), its parts, the attachments.
+        new_topic = self.mode.forum and not user.staff_thread_id
+        cost = min(4, int(new_topic) + len(self.card_parts(ticket, user)) + len(rows))
+        listed = ticket.id in self._listed
+        short = self.staff_group_busy(cost, listed=listed)
+        if short or self._card_lock.locked():
+            # Too many at once for the group's budget: the digest lists it now, the card comes later
+            # (or another card is being posted: the digest task posts this one next, in turn).
+            self._cards_deferred = True
+            if short and not listed:
+                self._burst_until = time.monotonic() + self.digest_interval * self.digest_reserve
             self._kick_digest()
             return ticket
+        async with self._card_lock:
+            return await self._post_card_and_attachments(user, ticket, rows)
+
+    async def _post_card_and_attachments(
+        self, user: User, ticket: Ticket, rows: list[TicketMessage]
+    ) -> Ticket:
         ticket = await self._post_card(user, ticket)
         tr = self.staff_tr
-        rows = await self.service.messages.for_ticket(ticket.id)
         for row in rows:
-            if row.direction != "in" or row.user_message_id is None or row.user_chat_id is None:
+            if row.user_message_id is None or row.user_chat_id is None:
                 continue
             caption = tr("staff.attachment_caption", number=ticket.id)
             if row.text:
@@ -608,21 +642,41 @@ class Desk:
         return sent
 
     def _kick_digest(self) -> None:
-        """Soon (after a short pause that gathers a burst into one digest), list what waits and post cards."""
+        """Soon (after a short pause that gathers a burst into one digest), list what waits and post cards;
+        then, while cards wait for the group's budget, list newcomers and post cards as it allows."""
         if self._digest_task is not None and not self._digest_task.done():
             return
 
         async def later() -> None:
             await asyncio.sleep(1.0)
-            await self.resume()
+            while True:
+                self._cards_deferred = False
+                try:
+                    await self.resume()
+                except TelegramAPIError as exc:
+                    log.warning("waiting tickets not listed yet: %s", exc)
+                    return  # the scheduler's tick tries again
+                if not self._cards_deferred:
+                    return  # all posted (or a failure: the scheduler's tick tries again)
+                await asyncio.sleep(2.0)
 
         self._digest_task = asyncio.create_task(later())
 
+    def _digest_due(self, waiting: list[Ticket]) -> bool:
+        return time.monotonic() - self._digest_at >= self.digest_interval and any(
+            t.id not in self._listed and not self.busy(ticket_id=t.id) for t in waiting
+        )
+
     async def _post_digest(self, waiting: list[Ticket]) -> None:
-        """One message listing the tickets that wait for a card (first lines), within the group's budget."""
+        """List the tickets that wait for a card (number, topic, first line), in as few messages as fit:
+        at most once per ``digest_interval``, so that the reserve kept for digests lasts the minute."""
         new = [t for t in waiting if t.id not in self._listed and not self.busy(ticket_id=t.id)]
-        if not new or not self.staff_group_busy():
+        if not new:
             return
+        if time.monotonic() - self._digest_at < self.digest_interval:
+            self._cards_deferred = True  # listed at the next one (the digest task comes back)
+            return
+        self._digest_at = time.monotonic()
         tr = self.staff_tr
         lines = []
         for ticket in new:
@@ -688,20 +742,37 @@ class Desk:
                 if not await self.move_cards():
                     self._cards_elsewhere = True  # some wait for the next round
             waiting = await self.service.tickets.without_card()
-            await self._post_digest(waiting)
-            for ticket in waiting:
+            left: list[Ticket] = []  # still without a card when the budget (or the group) says stop
+            failed = False
+            started = time.monotonic()
+            for i, ticket in enumerate(waiting):
                 if self.busy(ticket_id=ticket.id):
                     continue
-                if self.staff_group_busy():
+                slow = time.monotonic() - started > 2.0 and self._digest_due(waiting[i:])
+                if slow or self.staff_group_busy(listed=ticket.id in self._listed):
+                    # Out of budget, or the cards go slowly and a digest is due: list the rest first.
+                    self._cards_deferred = True
+                    left = waiting[i:]
                     break
                 user = await self.service.users.get(ticket.user_id)
                 assert user is not None
                 try:
-                    await self.submit(user, ticket)
-                    done += 1
+                    posted = await self.submit(user, ticket)
                 except TelegramAPIError as exc:
                     log.warning("ticket %s still not posted to staff: %s", ticket.id, exc)
-                    return done
+                    left, failed = waiting[i:], True
+                    break
+                if posted.card_message_id is None:
+                    left = waiting[i:]  # deferred: the group's budget is spent for now
+                    break
+                done += 1
+            try:
+                await self._post_digest(left)
+            except TelegramAPIError as exc:
+                log.warning("waiting tickets not listed to staff yet: %s", exc)
+                return done
+            if failed:
+                return done
             for row in await self.service.messages.pending():
                 if self.busy(row_id=row.id):
                     continue
