@@ -135,6 +135,7 @@ class FloodLimiter:
     made: a caller first waits, holding nothing, until its chat has room (a group's minute may be a long
     wait), then takes its place in the global queue (a fraction of a second). So a group send waiting
     for its minute never delays anybody else, and a private chat's burst is counted when it is sent.
+    A group's send may go ahead of that queue, within the margin kept under the global limit.
 
     A group's minute outlives the process: Telegram still counts the sends made before a restart. With a
     ``journal`` every group send is written down as it is made, and :meth:`restore` seeds the windows
@@ -159,6 +160,8 @@ class FloodLimiter:
         self._private: dict[int | str, _Bucket] = {}
         self._groups: dict[int | str, _Window] = {}
         self._waiting: dict[int | str, int] = {}
+        self.ahead_per_second = 2
+        self._ahead: deque[float] = deque()
         self.journal: GroupJournal | None = None
         self._notes: set[asyncio.Task[None]] = set()
         self.waited = 0.0
@@ -203,10 +206,15 @@ class FloodLimiter:
                 ready = budget.earliest(now)
                 if ready <= now:
                     at = self.global_bucket.earliest(now)
+                    ahead = group and at > now and self._may_go_ahead(now)
+                    if ahead:
+                        at = now
                     ready = budget.earliest(at)
                     if ready <= at:
                         budget.take(at)
                         self.global_bucket.take(at)
+                        if ahead:
+                            self._ahead.append(now)
                         break
                 # The chat has no room yet: wait holding nothing, then look again.
                 self.waited += ready - now
@@ -224,6 +232,14 @@ class FloodLimiter:
         if delay > 0:
             self.waited += delay
             await asyncio.sleep(delay)
+
+    def _may_go_ahead(self, now: float) -> bool:
+        """May a group's send skip the global queue of private messages? Staff see the desk through the
+        group, and its sends are few (20 a minute), so yes, as long as those that do stay within the margin
+        kept under Telegram's overall limit (two a second: 28 of its 30)."""
+        while self._ahead and self._ahead[0] <= now - 1.0:
+            self._ahead.popleft()
+        return len(self._ahead) < self.ahead_per_second
 
     def _note(self, chat: int | str) -> None:
         """Write the group's sends down in the background: the send itself must not wait for the disk

@@ -658,7 +658,7 @@ class Desk:
                     return  # the scheduler's tick tries again
                 if not self._cards_deferred:
                     return  # all posted (or a failure: the scheduler's tick tries again)
-                await asyncio.sleep(2.0)
+                await asyncio.sleep(1.0)
 
         self._digest_task = asyncio.create_task(later())
 
