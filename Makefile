@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit locales doctor clean chaos chaos-short bench
+.PHONY: install run test lint typecheck unit locales doctor clean chaos chaos-short bench burst
 
 install: $(STAMP)
 
@@ -48,6 +48,10 @@ chaos-short: install locales
 
 bench: install locales
 	$(BIN)/python benchmarks/bench.py
+
+# 300 parents ask within a minute under Telegram's flood limits: every ticket visible to staff in 3 minutes.
+burst: install locales
+	$(BIN)/python benchmarks/burst.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
