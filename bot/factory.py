@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.strategy import FSMStrategy
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiohttp import web
 
@@ -130,6 +132,9 @@ def create_dispatcher(
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=SQLiteStorage(db),
+        # One user's updates are handled one at a time, in order (isolation); in a forum, "one user" is a
+        # specialist in one ticket's topic, so a specialist answering many tickets is not one queue.
+        fsm_strategy=FSMStrategy.USER_IN_TOPIC,
         events_isolation=SimpleEventIsolation(),
         settings=settings,
         db=db,
@@ -283,6 +288,10 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
             log.info("handling %d update(s) received before the last stop", backlog)
         await app.desk.resume()
         app.desk.kick_outbox()
+        # What exists now (modules, models, the knowledge base, texts) lives as long as the process: the
+        # cyclic garbage collector need not walk it again at every collection while updates are handled.
+        gc.collect()
+        gc.freeze()
         if app.settings.uses_webhook:
             web_app = webhook_app(
                 processor, path=app.settings.webhook_path, secret=app.settings.webhook_secret.value

@@ -52,21 +52,20 @@ class UpdateProcessor:
         if not batch:
             return
         now = datetime.now(UTC).isoformat()
-        # Four trips to the database thread for the whole batch, however long: the write lock is held
-        # for all of them, and every handler's own writes wait behind it.
-        async with self.db.transaction() as conn:
-            marks = ",".join("?" * len(batch))
-            seen = {
-                int(r[0])
-                for r in await fetch_all(
-                    conn, f"SELECT update_id FROM inbox WHERE update_id IN ({marks})", list(batch)
-                )
-            }
-            fresh = [(u, p) for u, p in batch.items() if u not in seen]
-            await conn.executemany(
-                "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)",
-                [(u, json.dumps(p, ensure_ascii=False), now) for u, p in fresh],
+        # One statement for the whole batch (one trip to the database thread, atomic); RETURNING names
+        # the updates that were not stored before.
+        rows = ",".join("(?, ?, ?)" for _ in batch)
+        params: list[Any] = []
+        for update_id, payload in batch.items():
+            params += [update_id, json.dumps(payload, ensure_ascii=False), now]
+        async with self.db.autocommit() as conn:
+            stored = await fetch_all(
+                conn,
+                f"INSERT OR IGNORE INTO inbox (update_id, payload, received_at) VALUES {rows} RETURNING update_id",
+                params,
             )
+        new_ids = {int(r[0]) for r in stored}
+        fresh = [(u, p) for u, p in batch.items() if u in new_ids]
         self.duplicates += len(batch) - len(fresh)
         for update_id, payload in fresh:
             self._spawn(update_id, payload)
@@ -102,10 +101,10 @@ class UpdateProcessor:
         if not done:
             return
         now = datetime.now(UTC).isoformat()
-        async with self.db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE inbox SET processed_at = ? WHERE update_id = ?",
-                [(now, update_id) for update_id in done],
+        marks = ",".join("?" * len(done))
+        async with self.db.autocommit() as conn:
+            await conn.execute(
+                f"UPDATE inbox SET processed_at = ? WHERE update_id IN ({marks})", [now, *done]
             )
 
     async def backlog(self) -> int:

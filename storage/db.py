@@ -45,13 +45,33 @@ async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Iterable[Any] 
     return list(await conn.execute_fetchall(sql, tuple(params)))  # type: ignore[arg-type]
 
 
-class Database:
-    """One shared aiosqlite connection. Writes are serialised by :meth:`transaction`."""
+async def _connect(path: Path | str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA journal_mode=WAL")
+    await conn.execute("PRAGMA busy_timeout=5000")
+    await conn.execute("PRAGMA foreign_keys=ON")
+    await conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+
+class Database:
+    """Two aiosqlite connections to one file (WAL).
+
+    ``conn`` is shared by all coroutines for reads and for transactions; a lock keeps the transactions
+    apart (a transaction is several trips to the database thread, and another coroutine's statement must
+    not land in the middle of it). ``writer`` takes single-statement writes (:meth:`autocommit`): they
+    need no lock of ours, SQLite itself serialises them against transactions, and so the hot path (a
+    message stored, a delivery noted) never queues behind other coroutines' transactions. Under load
+    that queue was most of the time an update took.
+    """
+
+    def __init__(
+        self, conn: aiosqlite.Connection, path: Path, writer: aiosqlite.Connection | None = None
+    ) -> None:
         self.conn = conn
         self.path = path
-        # One connection is shared by all coroutines: a lock keeps their transactions apart.
+        self.writer = writer
         self._write_lock = asyncio.Lock()
 
     @classmethod
@@ -59,14 +79,11 @@ class Database:
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA synchronous=NORMAL")
+        conn = await _connect(path)
         db = cls(conn, path)
         await db.migrate()
+        if str(path) != ":memory:":  # an in-memory database cannot be shared: everything uses ``conn``
+            db.writer = await _connect(path)
         return db
 
     async def migrate(self) -> int:
@@ -103,16 +120,20 @@ class Database:
 
     @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write statement, atomic on its own: the write lock without BEGIN and COMMIT.
+        """One write statement, atomic on its own, on the ``writer`` connection: no BEGIN/COMMIT, no lock.
 
-        A transaction costs two more trips to the database thread, and the lock is held for all of them;
-        on the hot path (a message stored, a delivery noted) that is most of the time writers wait.
-        Use it for exactly one statement; anything more needs :meth:`transaction`.
+        Use it for exactly one statement (anything more needs :meth:`transaction`), and never inside a
+        transaction: the statement would wait for that very transaction to end.
         """
-        async with self._write_lock:
-            yield self.conn
+        if self.writer is None:
+            async with self._write_lock:
+                yield self.conn
+        else:
+            yield self.writer
 
     async def close(self) -> None:
+        if self.writer is not None:
+            await self.writer.close()
         await self.conn.close()
 
 

@@ -59,23 +59,24 @@ class SQLiteStorage(BaseStorage):
     async def _write(self, key: str, column: str, value: str | None) -> None:
         now = datetime.now(UTC).isoformat()
         try:
-            async with self.db.transaction() as conn:
+            async with self.db.autocommit() as conn:
                 await conn.execute(
                     f"""INSERT INTO fsm (key, {column}, updated_at) VALUES (?, ?, ?)
                    ON CONFLICT (key) DO UPDATE SET {column} = excluded.{column}, updated_at = excluded.updated_at""",
                     (key, value, now),
                 )
-                # Under the write lock, from the entry as it is now: memory follows the order of commits.
-                hit = self._cache.get(key)
-                if hit is None:
-                    pass  # forgotten meanwhile: read again when needed
-                elif column == "state":
-                    self._remember(key, (value, hit[1]))
-                else:
-                    self._remember(key, (hit[0], value or "{}"))
         except BaseException:
             self._cache.pop(key, None)  # unsure what the table holds now: read it again next time
             raise
+        # The writer connection runs statements in the order they were queued and their results come back
+        # in that order, so memory follows the order in which the writes committed.
+        hit = self._cache.get(key)
+        if hit is None:
+            pass  # forgotten meanwhile: read again when needed
+        elif column == "state":
+            self._remember(key, (value, hit[1]))
+        else:
+            self._remember(key, (hit[0], value or "{}"))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state

@@ -173,8 +173,8 @@ class TicketService:
     async def record_in(
         self, ticket: Ticket, user: User, *, kind: str, text: str, file_id: str | None, message_id: int
     ) -> TicketMessage:
-        async with self.db.autocommit():
-            return await self.messages.add(
+        async with self.db.autocommit() as conn:
+            return await MessageRepo(conn).add(
                 ticket_id=ticket.id,
                 direction="in",
                 kind=kind,
@@ -205,8 +205,14 @@ class TicketService:
         Returns the message row, the ticket as it is now, and whether it was reopened.
         """
         now = self.now()
-        async with self.db.transaction():
-            row = await self.messages.add(
+        reopened = False
+        # Two single statements, the ticket first: if the process dies in between, the update is handled
+        # again at the next start (it was not marked processed), and both statements are idempotent.
+        if not note:
+            async with self.db.autocommit() as conn:
+                ticket, reopened = await TicketRepo(conn).answered(ticket.id, now)
+        async with self.db.autocommit() as conn:
+            row = await MessageRepo(conn).add(
                 ticket_id=ticket.id,
                 direction="note" if note else "out",
                 kind=kind,
@@ -219,10 +225,7 @@ class TicketService:
                 delivery="delivered" if note else "pending",
                 now=now,
             )
-            if note:
-                return row, ticket, False
-            fresh, reopened = await self.tickets.answered(ticket.id, now)
-        return row, fresh, reopened
+        return row, ticket, reopened
 
     async def delivered(
         self,
@@ -232,8 +235,8 @@ class TicketService:
         staff_chat_id: int | None = None,
         staff_message_id: int | None = None,
     ) -> None:
-        async with self.db.autocommit():
-            await self.messages.delivered(
+        async with self.db.autocommit() as conn:
+            await MessageRepo(conn).delivered(
                 row.id,
                 user_message_id=user_message_id,
                 staff_chat_id=staff_chat_id,
@@ -241,13 +244,13 @@ class TicketService:
             )
 
     async def failed(self, row: TicketMessage, error: str) -> None:
-        async with self.db.autocommit():
-            await self.messages.failed(row.id, error)
+        async with self.db.autocommit() as conn:
+            await MessageRepo(conn).failed(row.id, error)
 
     async def map_staff_message(self, ticket: Ticket, staff_chat_id: int, staff_message_id: int) -> None:
         """Remember a bot message in the staff chat (a card part) so replies to it find the ticket."""
-        async with self.db.autocommit():
-            await self.messages.add(
+        async with self.db.autocommit() as conn:
+            await MessageRepo(conn).add(
                 ticket_id=ticket.id,
                 direction="card",
                 kind="text",
