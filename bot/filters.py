@@ -54,6 +54,45 @@ class InStaffChat(Filter):
         return self.staff.knows(chat_id) if self.former else chat_id == self.staff.id
 
 
+# The filters every message passes through, written out: a magic filter is resolved step by step (a
+# few microseconds per step), and these run several times for each update.
+
+
+class PrivateChat(Filter):
+    """A message in, or a button under a message in, a private chat."""
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        if isinstance(event, CallbackQuery):
+            return event.message is not None and event.message.chat.type == "private"
+        return isinstance(event, Message) and event.chat.type == "private"
+
+
+class NotCommand(Filter):
+    """Anything but a ``/command`` (a message without text counts as not a command)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return not (message.text or "").startswith("/")
+
+
+class IsCommand(Filter):
+    """A ``/command``: put on a router of command handlers, so other messages skip it in one check."""
+
+    async def __call__(self, message: Message) -> bool:
+        return (message.text or "").startswith("/")
+
+
+class HasText(Filter):
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text)
+
+
+class FromPerson(Filter):
+    """Written by a person, not by a bot."""
+
+    async def __call__(self, message: Message) -> bool:
+        return message.from_user is not None and not message.from_user.is_bot
+
+
 STAFF_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 

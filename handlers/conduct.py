@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.delivery import Destination
 from bot.desk import Desk, user_link
 from bot.domain import TicketStatus
-from bot.filters import FromStaffGroup, InStaffChat, Is, StaffMembership
+from bot.filters import FromStaffGroup, HasText, InStaffChat, NotCommand, PrivateChat, StaffMembership
 from bot.formatting import escape
 from bot.middlewares.conduct import ConductDesk
 from bot.services.conduct import unblock_target
@@ -55,17 +55,13 @@ def create_router(settings: Settings, membership: StaffMembership) -> Router:
     management.message.register(unblock, Command("unblock"))
 
     private = Router(name=f"{__name__}.private")
-    private.message.filter(Is(F.chat.type == "private"))
-    private.callback_query.filter(Is(F.message.chat.type == "private"))
+    private.message.filter(PrivateChat())
+    private.callback_query.filter(PrivateChat())
     private.message.register(complaint_command, Command("complaint"))
     private.callback_query.register(complaint_button, ComplaintCb.filter())
-    private.message.register(
-        complaint_received, StateFilter(ComplaintDialog.text), Is(F.text), Is(~F.text.startswith("/"))
-    )
+    private.message.register(complaint_received, StateFilter(ComplaintDialog.text), HasText(), NotCommand())
     # Anything else but a command (which works as usual: /cancel ends the dialog).
-    private.message.register(
-        complaint_not_text, StateFilter(ComplaintDialog.text), Is(~F.text.startswith("/"))
-    )
+    private.message.register(complaint_not_text, StateFilter(ComplaintDialog.text), NotCommand())
 
     router.include_routers(staff, management, private)
     return router

@@ -20,7 +20,7 @@ from bot import keyboards
 from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
 from bot.clock import Clock
 from bot.desk import user_link
-from bot.filters import InStaffChat, Is
+from bot.filters import InStaffChat, IsCommand, PrivateChat
 from bot.formatting import TEXT_LIMIT, escape, visible_len
 from bot.seminar_notifier import SeminarNotifier, seminar_card
 from bot.services.kb import KnowledgeBase
@@ -40,8 +40,9 @@ def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
     router = Router(name=__name__)
 
     users = Router(name=f"{__name__}.users")
-    users.message.filter(Is(F.chat.type == "private"))
-    users.callback_query.filter(Is(F.message.chat.type == "private"))
+    users.message.filter(PrivateChat())
+    users.callback_query.filter(PrivateChat())
+    users.message.filter(IsCommand())  # only commands here: anything else skips the router
     users.message.register(list_seminars, Command("seminars"))
     users.callback_query.register(signup_pressed, SeminarCb.filter())
     users.message.register(staff_only, Command(*ADMIN_COMMANDS))

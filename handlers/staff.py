@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import StaffAction, StaffCb
 from bot.desk import Desk
 from bot.duty import Duty
-from bot.filters import FromStaffGroup, InStaffChat, Is, StaffMembership
+from bot.filters import FromPerson, FromStaffGroup, HasText, InStaffChat, NotCommand, StaffMembership
 from bot.services.tickets import ClaimOutcome, TicketService
 from bot.staff_chat import StaffChat
 from bot.states import EscalateTicket
@@ -24,10 +24,8 @@ def create_router(staff: StaffChat, membership: StaffMembership) -> Router:
     # A specialist who pressed "to the deputy director" writes the comment next.
     router.message.register(escalation_skipped, StateFilter(EscalateTicket.comment), Command("skip"))
     router.message.register(escalation_cancelled, StateFilter(EscalateTicket.comment), Command("cancel"))
-    router.message.register(
-        escalation_comment, StateFilter(EscalateTicket.comment), Is(F.text), Is(~F.text.startswith("/"))
-    )
-    router.message.register(staff_message, Is(F.from_user.is_bot.is_(False)), Is(~F.text.startswith("/")))
+    router.message.register(escalation_comment, StateFilter(EscalateTicket.comment), HasText(), NotCommand())
+    router.message.register(staff_message, FromPerson(), NotCommand())
     router.callback_query.register(
         card_claimed, StaffCb.filter(F.action == StaffAction.CLAIM), FromStaffGroup(membership)
     )

@@ -1,15 +1,15 @@
 """Handlers for users in private chats with the bot."""
 
-from aiogram import F, Router
+from aiogram import Router
 
-from bot.filters import Is
+from bot.filters import PrivateChat
 from handlers.private import commands, faq, question, schedule, ticket
 
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(Is(F.chat.type == "private"))
-    router.callback_query.filter(Is(F.message.chat.type == "private"))
+    router.message.filter(PrivateChat())
+    router.callback_query.filter(PrivateChat())
     router.include_routers(
         schedule.create_router(),
         commands.create_router(),

@@ -11,6 +11,7 @@ from bot import keyboards
 from bot.callbacks import LangCb
 from bot.clock import Clock
 from bot.domain import default_topic
+from bot.filters import IsCommand
 from bot.formatting import escape
 from bot.school import SchoolProfile
 from bot.services.tickets import TicketService
@@ -22,6 +23,7 @@ from storage.users import User
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(IsCommand())  # only commands here: anything else skips the router
     router.message.register(start, CommandStart())
     router.message.register(show_help, Command("help"))
     router.message.register(contacts, Command("contacts"))

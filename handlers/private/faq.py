@@ -20,7 +20,7 @@ from bot import keyboards
 from bot.callbacks import FaqAction, FaqCb, KbAction, KbCb
 from bot.clock import Clock
 from bot.domain import Topic, default_topic
-from bot.filters import Is
+from bot.filters import HasText
 from bot.formatting import escape, shorten
 from bot.school import SchoolProfile
 from bot.services.kb import KnowledgeBase
@@ -42,7 +42,7 @@ def create_router() -> Router:
     router.callback_query.register(article_helped, KbCb.filter(F.action == KbAction.HELPED))
     router.callback_query.register(article_not_helped, KbCb.filter(F.action == KbAction.ASK))
     router.message.register(faq, Command("faq"))
-    router.message.register(search_received, StateFilter(FaqSearch.query), Is(F.text))
+    router.message.register(search_received, StateFilter(FaqSearch.query), HasText())
     router.message.register(search_expected, StateFilter(FaqSearch.query))
     router.callback_query.register(faq_pressed, FaqCb.filter())
     return router

@@ -45,6 +45,8 @@ def create_router() -> Router:
         draft_cancelled, StateFilter(AskQuestion.confirm), DraftCb.filter(F.action == DraftAction.CANCEL)
     )
     # Messages while a button is expected: keep what was written, point at the buttons.
+    # Messages here are answers within the dialog: a message in no dialog skips the router in one check.
+    router.message.filter(StateFilter(AskQuestion))
     router.message.register(button_expected, StateFilter(AskQuestion.role))
     router.message.register(button_expected, StateFilter(AskQuestion.topic))
     router.message.register(button_expected, StateFilter(AskQuestion.category))

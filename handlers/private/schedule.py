@@ -8,6 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.duty import Duty
+from bot.filters import IsCommand
 from bot.school import SchoolProfile
 from bot.services.schedule import format_schedule
 from bot.texts import Tr
@@ -15,6 +16,7 @@ from bot.texts import Tr
 
 def create_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(IsCommand())  # only commands here: anything else skips the router
     router.message.register(invite_opened, CommandStart(deep_link=True, magic=F.args.startswith("inv_")))
     router.message.register(schedule, Command("schedule"))
     return router
