@@ -63,6 +63,7 @@ class Figures:
     peak_mib: float = 0.0
     answered: int = 0
     sent: int = 0
+    cpu_ms: float = 0.0  # CPU time of the bot per update in the burst (user + system), ms
 
 
 @dataclass
@@ -124,12 +125,16 @@ async def put(load: Load, who: tuple[Actor, int | None]) -> int:
     return number
 
 
-async def measure(load: Load, senders: Sender, figures: Figures, args: argparse.Namespace) -> None:
+async def measure(
+    load: Load, senders: Sender, figures: Figures, args: argparse.Namespace, proc: BotProcess
+) -> None:
     calls_before = len(load.server.calls)
     # Burst: everything queued at once (round-robin over the senders), timed to the last answer.
     began = time.monotonic()
+    cpu_before = proc.cpu_seconds() or 0.0
     burst = [await put(load, senders[i % len(senders)]) for i in range(args.burst)]
     ok = await load.wait(burst, timeout=args.timeout)
+    figures.cpu_ms = ((proc.cpu_seconds() or 0.0) - cpu_before) * 1000 / max(1, len(burst))
     done = max(load.answered.get(t, time.monotonic()) for t in burst)
     figures.throughput = len([t for t in burst if t in load.answered]) / (done - began)
     if not ok:
@@ -176,7 +181,7 @@ async def bench_echo(server: FakeTelegram, users: list[Actor], args: argparse.Na
         warm = [await put(load, (u, None)) for u in users]
         await load.wait(warm, timeout=30)
         figures.rss_mib = (proc.rss_kib() or 0) / 1024
-        await measure(load, [(u, None) for u in users], figures, args)
+        await measure(load, [(u, None) for u in users], figures, args, proc)
         memory(proc, figures)
     finally:
         await proc.stop()
@@ -224,7 +229,7 @@ async def bench_ours(
             senders += [(user, None), (staff, card.thread_id)]
         figures.rss_mib = (proc.rss_kib() or 0) / 1024
         load = Load(server)
-        await measure(load, senders, figures, args)
+        await measure(load, senders, figures, args, proc)
         memory(proc, figures)
     finally:
         await proc.stop()
@@ -263,6 +268,7 @@ def report(echo: Figures, ours: Figures, args: argparse.Namespace) -> bool:
         ("", "echo bot", "help desk"),
         ("start-up, s", f"{echo.startup:.2f}", f"{ours.startup:.2f}"),
         (f"throughput ({args.burst} at once), upd/s", f"{echo.throughput:.0f}", f"{ours.throughput:.0f}"),
+        ("CPU per update in the burst, ms", f"{echo.cpu_ms:.2f}", f"{ours.cpu_ms:.2f}"),
         (f"latency p50 at {args.rate:g}/s, ms", f"{echo.p50 * 1000:.0f}", f"{ours.p50 * 1000:.0f}"),
         (f"latency p99 at {args.rate:g}/s, ms", f"{echo.p99 * 1000:.0f}", f"{ours.p99 * 1000:.0f}"),
         ("latency max, ms", f"{echo.max_latency * 1000:.0f}", f"{ours.max_latency * 1000:.0f}"),
@@ -278,6 +284,11 @@ def report(echo: Figures, ours: Figures, args: argparse.Namespace) -> bool:
     complete = ours.answered == ours.sent and echo.answered == echo.sent
     print(f"throughput ratio (ours / echo): {ratio:.2f}  (target >= 0.6: {'met' if ok_tp else 'MISSED'})")
     print(f"p99 ratio (ours / echo): {p99_ratio:.2f}  (target <= 2: {'met' if ok_p99 else 'MISSED'})")
+    if ours.cpu_ms:
+        print(
+            f"CPU per update, echo / ours: {echo.cpu_ms / ours.cpu_ms:.2f}"
+            " (the throughput ratio a machine with a free core for each would show)"
+        )
     if not complete:
         print("not every update was answered: see the counts above")
     if args.json:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
@@ -206,8 +207,15 @@ def conduct_end_confirm(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@lru_cache(maxsize=4096)
+def _complaint(label: str, ticket_id: int) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(text=label, callback_data=ComplaintCb(ticket=ticket_id).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
 def complaint(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
-    """Under a specialist's answer: the user may complain to the director."""
-    kb = InlineKeyboardBuilder()
-    kb.button(text=tr("conduct.btn_complaint"), callback_data=ComplaintCb(ticket=ticket_id))
-    return kb.as_markup()
+    """Under a specialist's answer: the user may complain to the director.
+
+    It goes under every answer, so it is built once per ticket and language (the markup is only read).
+    """
+    return _complaint(tr("conduct.btn_complaint"), ticket_id)

@@ -134,6 +134,16 @@ class BotProcess:
             self._log = None
         return code
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) the process has used so far (Linux /proc), or None."""
+        if self.proc is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def rss_kib(self, field: str = "VmRSS") -> int | None:
         """Resident memory of the process in KiB (Linux /proc), or None; ``field="VmHWM"`` for the peak."""
         if self.proc is None:
