@@ -23,7 +23,15 @@ from bot.config import Settings
 from bot.delivery import Destination
 from bot.desk import Desk, user_link
 from bot.domain import TicketStatus
-from bot.filters import FromStaffGroup, HasText, InStaffChat, NotCommand, PrivateChat, StaffMembership
+from bot.filters import (
+    FromStaffGroup,
+    HasText,
+    InStaffChat,
+    IsCommand,
+    NotCommand,
+    PrivateChat,
+    StaffMembership,
+)
 from bot.formatting import escape
 from bot.middlewares.conduct import ConductDesk
 from bot.services.conduct import unblock_target
@@ -51,7 +59,7 @@ def create_router(settings: Settings, membership: StaffMembership) -> Router:
     staff.callback_query.register(stranger_pressed, ConductEndCb.filter())
 
     management = Router(name=f"{__name__}.management")
-    management.message.filter(InStaffChat(membership.staff, settings.manager_chat_id))
+    management.message.filter(IsCommand(), InStaffChat(membership.staff, settings.manager_chat_id))
     management.message.register(unblock, Command("unblock"))
 
     private = Router(name=f"{__name__}.private")

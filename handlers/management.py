@@ -8,7 +8,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.duty import Duty
-from bot.filters import InStaffChat
+from bot.filters import InStaffChat, IsCommand
 from bot.formatting import escape
 from bot.school import SchoolProfile
 from bot.services.schedule import describe_duty, format_schedule
@@ -21,7 +21,7 @@ STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
 
 def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
     router = Router(name=__name__)
-    router.message.filter(InStaffChat(staff, manager_chat_id))
+    router.message.filter(IsCommand(), InStaffChat(staff, manager_chat_id))  # commands only: others skip
     router.message.register(duty_now, Command("duty"))
     router.message.register(schedule, Command("schedule"))
     router.message.register(invite, Command("invite"))
@@ -34,6 +34,7 @@ def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
 def create_refusal_router() -> Router:
     """Staff commands typed anywhere else (a private chat with the bot, a foreign group)."""
     router = Router(name=f"{__name__}.refusal")
+    router.message.filter(IsCommand())
     router.message.register(refuse, Command(*STAFF_COMMANDS))
     return router
 
