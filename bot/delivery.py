@@ -365,6 +365,13 @@ class DeliveryMiddleware(BaseRequestMiddleware):
             await self.limiter.acquire(method.__api_method__, chat_key)
             try:
                 return await make_request(bot, method)
+            except TelegramBadRequest as exc:
+                if method.__api_method__.startswith("edit") and "message is not modified" in exc.message:
+                    # The message already looks as asked (an update handled again after a restart, or two
+                    # edits racing): the edit's purpose holds, so the handler goes on.
+                    log.info("%s: message already as asked", method.__api_method__)
+                    return Response[TelegramType](ok=True, result=True)  # type: ignore[arg-type]
+                raise
             except TelegramRetryAfter as exc:
                 self.stats["retry_after"] += 1
                 pause = min(float(exc.retry_after), self.max_retry_after)

@@ -113,3 +113,23 @@ async def test_a_callback_answer_that_is_too_old_does_not_stop_the_handler() -> 
 
     response = await m(refuse, None, method)  # type: ignore[arg-type]
     assert response.ok and response.result is True
+
+
+async def test_an_edit_to_what_the_message_already_shows_is_not_an_error() -> None:
+    """A button press handled again after a restart edits its message a second time: the handler goes on."""
+    from aiogram.methods import EditMessageReplyMarkup
+
+    m = DeliveryMiddleware()
+    edit = EditMessageReplyMarkup(chat_id=1, message_id=5, reply_markup=None)
+    not_modified = (
+        "Bad Request: message is not modified: specified new message content and reply markup are exactly "
+        "the same as a current content and reply markup of the message"
+    )
+    script = Script({1: [TelegramBadRequest(method=edit, message=not_modified)]})
+    response = await m(script, None, edit)  # type: ignore[arg-type]
+    assert response.ok and response.result is True
+    # The same refusal for a new message is a real error.
+    sending = send(1)
+    script = Script({1: [TelegramBadRequest(method=sending, message=not_modified)]})
+    with pytest.raises(TelegramBadRequest):
+        await m(script, None, sending)  # type: ignore[arg-type]
