@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 
 import aiosqlite
 from aiogram.exceptions import (
@@ -26,7 +27,7 @@ from aiogram.types import InlineKeyboardMarkup, Message
 
 from bot.delivery import Destination, Gateway
 from bot.domain import TicketStatus
-from bot.formatting import TEXT_LIMIT, compose, utf16_len, visible_len
+from bot.formatting import TEXT_LIMIT, compose, shorten, utf16_len, visible_len
 from bot.keyboards import complaint, staff_card
 from bot.services.kb import KnowledgeBase
 from bot.services.tickets import TicketService
@@ -37,6 +38,8 @@ from storage.tickets import Ticket, TicketMessage
 from storage.users import TELEGRAM, User
 
 log = logging.getLogger(__name__)
+
+TAG_RE = re.compile(r"<[^>]+>")
 
 NOTE_MARKER = "//"
 RELAYABLE_KINDS = {"text", "photo", "document", "video", "audio", "voice", "animation"}
@@ -630,6 +633,18 @@ class Desk:
                 # Blocked by the user, or refused for good: recorded with the reason, not retried for ever.
                 async with self.service.db.transaction() as conn:
                     await OutboxRepo(conn).failed(item.id, exc.message)
+                    if isinstance(exc, TelegramBadRequest) and item.chat_id != self.staff_chat_id:
+                        # Staff see what did not reach whom, and why. (A blocked user is reported by the
+                        # gateway; a refusal in the staff group itself can only be logged.)
+                        preview = shorten(unescape(TAG_RE.sub("", item.text)).replace("\n", " "), 200)
+                        notice = self.staff_tr(
+                            "staff.notice_failed",
+                            chat=item.chat_id,
+                            reason=escape(exc.message),
+                            text=escape(preview),
+                        )
+                        await self.enqueue_in(conn, Destination(self.staff_chat_id), notice)
+                        self._outbox_kicked.set()
                 log.warning("notice %s to %s not delivered: %s", item.id, item.chat_id, exc.message)
                 continue
             except TelegramAPIError as exc:

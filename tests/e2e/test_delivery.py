@@ -130,3 +130,32 @@ async def test_webhook_mode(fake_telegram: FakeTelegram, tmp_path: Path) -> None
     finally:
         await h.stop()
     await asyncio.sleep(0)
+
+
+async def test_a_notice_refused_for_good_is_shown_to_staff_not_retried(plain_desk: Harness) -> None:
+    """A 400 on a queued notice: recorded with the reason, staff told what did not reach whom, no retries."""
+    from bot.delivery import Destination
+    from storage.outbox import OutboxRepo
+
+    h = plain_desk
+    parent = h.user("Вера")
+    await parent.send("/help")  # the user exists for Telegram
+    await parent.expect("")
+    assert h.app is not None
+    h.server.fail_next(
+        "sendMessage",
+        chat_id=parent.chat.id,
+        status=400,
+        retry_after=None,
+        description="Bad Request: can't parse entities",
+    )
+    await h.app.desk.enqueue(Destination(parent.chat.id), "Ваш вопрос №7 <b>закрыт</b>")
+    notice = await h.staff().expect("не доставлено")
+    assert "can't parse entities" in notice.text and "Ваш вопрос №7 закрыт" in notice.text
+    await h.server.wait_idle()
+    calls = [
+        c for c in h.server.calls_of("sendMessage") if str(c.params.get("chat_id")) == str(parent.chat.id)
+    ]
+    assert len(calls) == 2, "the refused notice is not sent again (the other call is the /help answer)"
+    items = await OutboxRepo(h.app.db.conn).pending()
+    assert items == []
