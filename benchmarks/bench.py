@@ -45,6 +45,7 @@ from chaos import Run, open_ticket  # noqa: E402
 
 from fakegram import Actor, FakeTelegram  # noqa: E402
 from fakegram.procs import BotProcess  # noqa: E402
+from fakegram.state import Msg  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 TAG_RE = re.compile(r"\bT(\d{6})\b")
@@ -217,14 +218,24 @@ async def bench_ours(
         opened = await asyncio.gather(*(open_ticket(run, u, i + 1, timeout=120) for i, u in enumerate(users)))
         if not all(opened):
             raise RuntimeError(f"only {sum(opened)} of {len(users)} tickets could be opened")
+        def card_of(i: int) -> Msg | None:
+            return next(
+                (
+                    m
+                    for m in server.chat_messages(group)
+                    if m.from_bot and f"Q{i + 1:03d}.0" in m.content and m.thread_id is not None
+                ),
+                None,
+            )
+
+        # Cards of a burst of new tickets are posted one by one (burst shaping): wait for all of them.
+        await server.world.wait_for(lambda: all(card_of(i) for i in range(len(users))), 180)
         await server.wait_idle(timeout=30, quiet=0.5)
         senders: Sender = []
         for i, user in enumerate(users):
-            card = next(
-                m
-                for m in server.chat_messages(group)
-                if m.from_bot and f"Q{i + 1:03d}.0" in m.content and m.thread_id is not None
-            )
+            card = card_of(i)
+            if card is None:
+                raise RuntimeError(f"ticket {i + 1} has no card in the staff group")
             staff = server.actor(specialists[i % len(specialists)], chat=group)
             senders += [(user, None), (staff, card.thread_id)]
         figures.rss_mib = (proc.rss_kib() or 0) / 1024
