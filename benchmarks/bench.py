@@ -161,6 +161,19 @@ async def measure(
     await load.wait(steady, timeout=args.timeout)
     lat = load.latencies(steady)
     figures.p50, figures.p99 = percentile(lat, 0.50), percentile(lat, 0.99)
+    if args.verbose:
+        worst = sorted(
+            (
+                (load.answered[t] - load.queued[t], load.queued[t] - start, i % len(senders))
+                for i, t in enumerate(steady)
+                if t in load.answered
+            ),
+            reverse=True,
+        )[:15]
+        print(
+            f"  {figures.name}: slowest at the steady rate (ms, at s, sender):",
+            ", ".join(f"{d * 1000:.0f}@{at:.1f}s/{who}" for d, at, who in worst),
+        )
     figures.max_latency = max(lat, default=float("nan"))
     figures.answered = len(load.latencies(burst)) + len(lat)
     figures.sent = len(burst) + len(steady)
@@ -218,6 +231,7 @@ async def bench_ours(
         opened = await asyncio.gather(*(open_ticket(run, u, i + 1, timeout=120) for i, u in enumerate(users)))
         if not all(opened):
             raise RuntimeError(f"only {sum(opened)} of {len(users)} tickets could be opened")
+
         def card_of(i: int) -> Msg | None:
             return next(
                 (
