@@ -406,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    if args.workdir and (Path(args.workdir) / "burst.sqlite3").exists():
+        # An earlier run's tickets and topics would be resumed against a fresh fake Telegram.
+        print(f"{args.workdir} holds an earlier run's database: choose another --workdir", file=sys.stderr)
+        return 2
     print(
         f"burst: {args.users} parents open a ticket within {args.seconds:g}s, {'plain' if args.plain else 'forum'}"
         " staff group, flood limits on (server and bot)",
