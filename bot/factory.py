@@ -164,6 +164,7 @@ def create_dispatcher(
     # The staff group's id changes when it becomes a supergroup: routers read it from `desk.staff_chat`.
     membership = StaffMembership(desk.staff_chat)
     dp.include_routers(
+        handlers.private.ticket.create_fast_router(),
         handlers.group_moved.create_router(),
         handlers.management.create_router(desk.staff_chat, settings.manager_chat_id),
         handlers.staff.create_router(desk.staff_chat, membership),

@@ -74,11 +74,19 @@ class NotCommand(Filter):
         return not (message.text or "").startswith("/")
 
 
-class IsCommand(Filter):
-    """A ``/command``: put on a router of command handlers, so other messages skip it in one check."""
+class PlainMessage(Filter):
+    """Neither its text nor its caption is a ``/command`` (aiogram's Command filter reads both)."""
 
     async def __call__(self, message: Message) -> bool:
-        return (message.text or "").startswith("/")
+        return not (message.text or message.caption or "").startswith("/")
+
+
+class IsCommand(Filter):
+    """A ``/command`` (in the text or a caption, as aiogram's Command filter reads it): put on a router of
+    command handlers, so other messages skip it in one check."""
+
+    async def __call__(self, message: Message) -> bool:
+        return (message.text or message.caption or "").startswith("/")
 
 
 class HasText(Filter):

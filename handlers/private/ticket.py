@@ -11,11 +11,25 @@ from bot import keyboards
 from bot.callbacks import UserTicketCb
 from bot.desk import USER_KINDS, Desk, message_kind
 from bot.domain import default_topic
+from bot.filters import PlainMessage, PrivateChat
 from bot.services.tickets import Draft, TicketService
 from bot.states import AskQuestion
 from bot.texts import Tr
 from handlers.private.question import add_to_draft
 from storage.users import User
+
+
+def create_fast_router() -> Router:
+    """Placed first: a private message in no dialog and not a command goes straight to its handler.
+
+    Most messages are just that (a follow-up to an open ticket, or the first words of a new question). No
+    other router has a handler for such a message (the others take commands, dialog states, buttons or
+    group chats), so this changes nothing but the dozen routers it would otherwise pass on the way.
+    """
+    router = Router(name=f"{__name__}.fast")
+    router.message.filter(PrivateChat(), PlainMessage(), StateFilter(None))
+    router.message.register(message_without_dialog)
+    return router
 
 
 def create_router() -> Router:
