@@ -71,12 +71,8 @@ class SQLiteStorage(BaseStorage):
         # The writer connection runs statements in the order they were queued and their results come back
         # in that order, so memory follows the order in which the writes committed.
         hit = self._cache.get(key)
-        if hit is None:
-            pass  # forgotten meanwhile: read again when needed
-        elif column == "state":
-            self._remember(key, (value, hit[1]))
-        else:
-            self._remember(key, (hit[0], value or "{}"))
+        if hit is not None:  # (forgotten meanwhile: read again when needed)
+            self._remember(key, (value, hit[1]) if column == "state" else (hit[0], value or "{}"))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
