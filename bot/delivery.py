@@ -15,6 +15,7 @@ editing without tripping over "message is not modified".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -339,11 +340,9 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         the next call — a fifth of a millisecond each time. One strong reference per result type ends that.
         """
         returning = method.__returning__
-        try:
+        with contextlib.suppress(TypeError):  # an unhashable result type: nothing to keep
             if returning not in self._response_models:
                 self._response_models[returning] = Response[returning]  # type: ignore[valid-type]
-        except TypeError:  # an unhashable result type: nothing to keep
-            pass
 
     async def __call__(
         self,
