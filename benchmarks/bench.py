@@ -30,6 +30,7 @@ import itertools
 import json
 import random
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -131,10 +132,14 @@ async def measure(
 ) -> None:
     calls_before = len(load.server.calls)
     # Burst: everything queued at once (round-robin over the senders), timed to the last answer.
+    spy = await start_spy(proc, args.spy) if args.spy and figures.name == "help desk" else None
     began = time.monotonic()
     cpu_before = proc.cpu_seconds() or 0.0
     burst = [await put(load, senders[i % len(senders)]) for i in range(args.burst)]
     ok = await load.wait(burst, timeout=args.timeout)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
     figures.cpu_ms = ((proc.cpu_seconds() or 0.0) - cpu_before) * 1000 / max(1, len(burst))
     done = max(load.answered.get(t, time.monotonic()) for t in burst)
     figures.throughput = len([t for t in burst if t in load.answered]) / (done - began)
@@ -180,6 +185,17 @@ async def measure(
     if args.verbose:
         counts = Counter(c.method for c in load.server.calls[calls_before:])
         print(f"  {figures.name}: Bot API calls while measured: {dict(counts.most_common())}")
+
+
+async def start_spy(proc: BotProcess, out: str) -> asyncio.subprocess.Process:
+    """py-spy sampling our bot during the burst only (raw folded stacks, GIL holders only)."""
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("py-spy")),
+        *("record", "--pid", str(proc.pid), "--format", "raw", "--gil", "--rate", "500", "-o", out),
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)  # py-spy attaches
+    return spy
 
 
 def memory(proc: BotProcess, figures: Figures) -> None:
@@ -331,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="how long the steady rate lasts")
     p.add_argument("--timeout", type=float, default=180.0)
     p.add_argument("--profile", action="store_true", help="run our bot under cProfile and print the top")
+    p.add_argument("--spy", metavar="FILE", help="sample our bot with py-spy during the burst (raw stacks)")
     p.add_argument("--workdir")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true")
