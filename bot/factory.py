@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.memory import SimpleEventIsolation
@@ -40,6 +39,7 @@ from bot.seminar_notifier import SeminarNotifier
 from bot.services.escalation import EscalationSettings
 from bot.services.kb import KnowledgeBase, load_knowledge_base
 from bot.services.tickets import TicketService
+from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.texts import Texts
 from bot.updates import Polling, UpdateProcessor, webhook_app
@@ -80,7 +80,7 @@ def create_bot(settings: Settings) -> tuple[Bot, DeliveryMiddleware]:
     api = (
         TelegramAPIServer.from_base(settings.telegram_api_base) if settings.telegram_api_base else PRODUCTION
     )
-    session = AiohttpSession(api=api)
+    session = JsonSession(api=api)
     delivery = DeliveryMiddleware(limiter=FloodLimiter() if settings.flood_control else FloodLimiter.off())
     session.middleware(delivery)
     bot = Bot(
