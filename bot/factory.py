@@ -165,6 +165,7 @@ def create_dispatcher(
     membership = StaffMembership(desk.staff_chat)
     dp.include_routers(
         handlers.private.ticket.create_fast_router(),
+        handlers.staff.create_fast_router(desk.staff_chat),
         handlers.group_moved.create_router(),
         handlers.management.create_router(desk.staff_chat, settings.manager_chat_id),
         handlers.staff.create_router(desk.staff_chat, membership),

@@ -101,6 +101,29 @@ class FromPerson(Filter):
         return message.from_user is not None and not message.from_user.is_bot
 
 
+class StaffAnswer(Filter):
+    """A specialist's plain message in the staff group, in no dialog: the common case, checked in one go.
+
+    Written by a person (not a bot), not a ``/command``, not the service message of the group's move to a
+    supergroup, and its author is in no dialog with the bot (``raw_state`` is None).
+    """
+
+    def __init__(self, staff: StaffChat) -> None:
+        self.staff = staff
+
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        author = message.from_user
+        return (
+            raw_state is None
+            and author is not None
+            and not author.is_bot
+            and self.staff.knows(message.chat.id)
+            and not (message.text or "").startswith("/")
+            and message.migrate_to_chat_id is None
+            and message.migrate_from_chat_id is None
+        )
+
+
 STAFF_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 

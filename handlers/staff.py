@@ -10,11 +10,31 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import StaffAction, StaffCb
 from bot.desk import Desk
 from bot.duty import Duty
-from bot.filters import FromPerson, FromStaffGroup, HasText, InStaffChat, NotCommand, StaffMembership
+from bot.filters import (
+    FromPerson,
+    FromStaffGroup,
+    HasText,
+    InStaffChat,
+    NotCommand,
+    StaffAnswer,
+    StaffMembership,
+)
 from bot.services.tickets import ClaimOutcome, TicketService
 from bot.staff_chat import StaffChat
 from bot.states import EscalateTicket
 from bot.texts import Tr
+
+
+def create_fast_router(staff: StaffChat) -> Router:
+    """Placed near the top: a specialist's plain message in the staff group goes straight to its handler.
+
+    Most messages in the group are just that (an answer in a ticket's topic, or staff talk). The routers
+    it would otherwise pass take commands, dialog states, buttons, private chats or the group's move to a
+    supergroup, none of which such a message is (see :class:`bot.filters.StaffAnswer`).
+    """
+    router = Router(name=f"{__name__}.fast")
+    router.message.register(staff_message, StaffAnswer(staff))
+    return router
 
 
 def create_router(staff: StaffChat, membership: StaffMembership) -> Router:
