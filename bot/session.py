@@ -12,11 +12,14 @@ read) is aiogram's own.
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import TYPE_CHECKING, Any, cast
 
+from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods.base import TelegramType
+from aiogram.types import TelegramObject
 from aiohttp import ClientError, ClientTimeout
 
 if TYPE_CHECKING:
@@ -24,9 +27,16 @@ if TYPE_CHECKING:
     from aiogram.methods import TelegramMethod
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+PREPARED_CACHE = 4096
 
 
 class JsonSession(AiohttpSession):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Prepared forms of the objects calls carry again and again (the default link-preview options, a
+        # ticket's complaint button), by identity; each entry keeps its object alive so ids are not reused.
+        self._prepared: dict[int, tuple[TelegramObject, Any]] = {}
+
     def build_json(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The call as a JSON body, or None when it uploads a file (multipart is needed then).
 
@@ -35,14 +45,43 @@ class JsonSession(AiohttpSession):
         """
         files: dict[str, Any] = {}
         payload: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
-            prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-            if prepared is None or prepared == "":
+        for key, value in method:
+            if isinstance(value, Default):
+                value = bot.default[value.name]
+            if isinstance(value, Enum):
+                value = value.value  # ParseMode.HTML as "HTML"
+            if value is None:
                 continue
-            payload[key] = prepared
+            if isinstance(value, str):
+                if value:
+                    payload[key] = value
+                continue
+            if isinstance(value, bool | int | float):
+                payload[key] = value
+                continue
+            prepared = (
+                self._prepare_object(value, bot, files)
+                if isinstance(value, TelegramObject)
+                else self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            )
+            if prepared is not None and prepared != "":
+                payload[key] = prepared
         if files:
             return None
         return self.json_dumps(payload).encode()
+
+    def _prepare_object(self, value: TelegramObject, bot: Bot, files: dict[str, Any]) -> Any:
+        """A frozen object is prepared once; a mutable one, or one carrying a file, every time."""
+        hit = self._prepared.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        before = len(files)
+        prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+        if len(files) == before and value.model_config.get("frozen"):
+            if len(self._prepared) >= PREPARED_CACHE:
+                self._prepared.clear()
+            self._prepared[id(value)] = (value, prepared)
+        return prepared
 
     async def make_request(
         self,

@@ -180,3 +180,28 @@ async def test_errors_read_as_aiogram_reads_them(server: tuple[Recorder, str]) -
             await bot.send_message(chat_id=5, text="x")
     finally:
         await bot.session.close()
+
+
+async def test_a_changed_keyboard_is_sent_as_it_is_now(server: tuple[Recorder, str]) -> None:
+    """Frozen objects are prepared once; a keyboard (mutable in aiogram) is read again at every call."""
+    rec, base = server
+    bot = make_bot(base)
+    markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Раз", callback_data="1")]])
+    reply = ReplyParameters(message_id=3)
+    try:
+        await bot.send_message(chat_id=5, text="a", reply_markup=markup, reply_parameters=reply)
+        markup.inline_keyboard = [[InlineKeyboardButton(text="Два", callback_data="2")]]
+        await bot.send_message(chat_id=5, text="b", reply_markup=markup, reply_parameters=reply)
+    finally:
+        await bot.session.close()
+    first, second = (body for _, _, body in rec.requests)
+    assert first["reply_markup"]["inline_keyboard"][0][0]["text"] == "Раз"
+    assert second["reply_markup"]["inline_keyboard"][0][0]["text"] == "Два"
+    assert (
+        first["reply_parameters"]
+        == second["reply_parameters"]
+        == {
+            "message_id": 3,
+            "quote_parse_mode": "HTML",
+        }
+    )
