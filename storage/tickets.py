@@ -9,6 +9,7 @@ import aiosqlite
 
 from bot.domain import Category, Role, TicketStatus, Topic
 from storage.db import fetch_all, fetch_one
+from storage.users import User, _user, user_columns
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,17 @@ class TicketRepo:
             (user_id,),
         )
         return _ticket(row) if row else None
+
+    async def latest_in_thread(self, thread_id: int) -> tuple[User, Ticket] | None:
+        """The user whose staff topic this is, with their latest ticket (one query: a specialist's every
+        answer in a topic asks this)."""
+        row = await fetch_one(
+            self.conn,
+            f"SELECT t.*, {user_columns('u', 'u_')} FROM users u JOIN tickets t ON t.user_id = u.id "
+            "WHERE u.staff_thread_id = ? ORDER BY t.id DESC LIMIT 1",
+            (thread_id,),
+        )
+        return (_user(row, "u_"), _ticket(row)) if row else None
 
     async def latest_for_user(self, user_id: int) -> Ticket | None:
         row = await fetch_one(

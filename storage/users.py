@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import aiosqlite
 
@@ -41,20 +42,44 @@ class User:
         return default
 
 
-def _user(row: aiosqlite.Row) -> User:
+USER_COLUMNS = (
+    "id",
+    "channel",
+    "external_id",
+    "chat_id",
+    "first_name",
+    "last_name",
+    "username",
+    "client_language",
+    "locale",
+    "role",
+    "unreachable",
+    "staff_thread_id",
+)
+
+
+def user_columns(table: str, prefix: str) -> str:
+    """The user's columns of ``table`` renamed with ``prefix``, for a query that joins users to another table."""
+    return ", ".join(f"{table}.{c} AS {prefix}{c}" for c in USER_COLUMNS)
+
+
+def _user(row: aiosqlite.Row, prefix: str = "") -> User:
+    def col(name: str) -> Any:
+        return row[prefix + name]
+
     return User(
-        id=row["id"],
-        channel=row["channel"],
-        external_id=row["external_id"],
-        chat_id=row["chat_id"],
-        first_name=row["first_name"],
-        last_name=row["last_name"],
-        username=row["username"],
-        client_language=row["client_language"],
-        locale=row["locale"],
-        role=Role(row["role"]) if row["role"] else None,
-        unreachable=bool(row["unreachable"]),
-        staff_thread_id=row["staff_thread_id"],
+        id=col("id"),
+        channel=col("channel"),
+        external_id=col("external_id"),
+        chat_id=col("chat_id"),
+        first_name=col("first_name"),
+        last_name=col("last_name"),
+        username=col("username"),
+        client_language=col("client_language"),
+        locale=col("locale"),
+        role=Role(col("role")) if col("role") else None,
+        unreachable=bool(col("unreachable")),
+        staff_thread_id=col("staff_thread_id"),
     )
 
 

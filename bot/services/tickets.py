@@ -309,11 +309,7 @@ class TicketService:
         return await self.tickets.by_card(staff_chat_id, message_id)
 
     async def ticket_for_thread(self, thread_id: int) -> tuple[User, Ticket] | None:
-        user = await self.users.by_staff_thread(thread_id)
-        if user is None:
-            return None
-        ticket = await self.tickets.latest_for_user(user.id)
-        return (user, ticket) if ticket else None
+        return await self.tickets.latest_in_thread(thread_id)
 
     async def mark_unreachable(self, channel: str, chat_id: int) -> None:
         self._user_cache = {k: v for k, v in self._user_cache.items() if v[1].chat_id != chat_id}

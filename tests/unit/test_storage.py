@@ -76,6 +76,40 @@ async def test_ticket_lifecycle_and_message_mapping(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_ticket_for_a_topic_is_the_users_latest(tmp_path: Path) -> None:
+    """A specialist's answer in a topic finds the user and their latest ticket (one query, joined)."""
+    db = await Database.open(tmp_path / "th.sqlite3")
+    try:
+        service = TicketService(db, ManualClock(NOW))
+        users = [
+            await service.touch_user(
+                channel=TELEGRAM, external_id=str(i), chat_id=i, first_name=name, last_name="Петрова",
+                username=None, client_language="ru",
+            )
+            for i, name in ((1, "Анна"), (2, "Борис"))
+        ]
+        await service.set_role(users[0], Role.SUBJECT_TEACHER)
+        tickets = []
+        for user, text in ((users[0], "первый"), (users[1], "чужой"), (users[0], "второй")):
+            ticket, _ = await service.open_ticket(
+                user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES,
+                draft=Draft("", ()).add(text, None),
+            )
+            tickets.append(ticket)
+        await service.set_staff_thread(users[0], 77)
+        await service.set_staff_thread(users[1], 78)
+        found = await service.ticket_for_thread(77)
+        assert found is not None
+        user, ticket = found
+        assert user == await service.users.get(users[0].id)  # every column, as a plain read gives it
+        assert user.role is Role.SUBJECT_TEACHER and user.staff_thread_id == 77
+        assert ticket == tickets[2] and ticket.question == "второй"
+        assert (await service.ticket_for_thread(78)) == (await service.users.get(users[1].id), tickets[1])
+        assert await service.ticket_for_thread(79) is None
+    finally:
+        await db.close()
+
+
 async def test_user_keyed_by_channel_and_external_id(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "u.sqlite3")
     try:
