@@ -384,8 +384,6 @@ class Desk:
 
     async def user_followup(self, user: User, ticket: Ticket, message: Message) -> None:
         """A user's message while their ticket is open: it joins the ticket on the staff side."""
-        if await self.service.messages.by_user_message(user.chat_id, message.message_id) is not None:
-            return  # the same update handled again (after a crash): stored already, resume delivers it
         row = await self.service.record_in(
             ticket,
             user,
@@ -394,6 +392,8 @@ class Desk:
             file_id=file_id_of(message),
             message_id=message.message_id,
         )
+        if row is None:
+            return  # the same update handled again (after a crash): stored already, resume delivers it
         if ticket.card_message_id is None:
             return  # stored; delivered under the card once it is posted (see resume)
         with self.working(row_id=row.id):

@@ -333,6 +333,46 @@ class MessageRepo:
         assert row is not None
         return _message(row)
 
+    async def add_from_user(
+        self,
+        *,
+        ticket_id: int,
+        kind: str,
+        text: str,
+        now: datetime,
+        author_id: int,
+        author_name: str,
+        file_id: str | None,
+        user_chat_id: int,
+        user_message_id: int,
+    ) -> TicketMessage | None:
+        """Store a user's message unless it is stored already (the same update handled again): then None.
+
+        The check and the insert are one statement: one trip to the database for every follow-up.
+        """
+        row = await fetch_one(
+            self.conn,
+            """INSERT INTO messages (ticket_id, direction, kind, author_id, author_name, text, file_id,
+                   user_chat_id, user_message_id, delivery, created_at)
+               SELECT ?, 'in', ?, ?, ?, ?, ?, ?, ?, 'pending', ?
+               WHERE NOT EXISTS (SELECT 1 FROM messages WHERE user_chat_id = ? AND user_message_id = ?)
+               RETURNING *""",
+            (
+                ticket_id,
+                kind,
+                author_id,
+                author_name,
+                text,
+                file_id,
+                user_chat_id,
+                user_message_id,
+                now.isoformat(),
+                user_chat_id,
+                user_message_id,
+            ),
+        )
+        return _message(row) if row else None
+
     async def delivered(
         self,
         message_id: int,

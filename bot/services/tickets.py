@@ -172,11 +172,11 @@ class TicketService:
 
     async def record_in(
         self, ticket: Ticket, user: User, *, kind: str, text: str, file_id: str | None, message_id: int
-    ) -> TicketMessage:
+    ) -> TicketMessage | None:
+        """Store a user's message to their ticket; None when it is stored already (handled again)."""
         async with self.db.autocommit() as conn:
-            return await MessageRepo(conn).add(
+            return await MessageRepo(conn).add_from_user(
                 ticket_id=ticket.id,
-                direction="in",
                 kind=kind,
                 text=text,
                 file_id=file_id,

@@ -110,6 +110,33 @@ async def test_ticket_for_a_topic_is_the_users_latest(tmp_path: Path) -> None:
         await db.close()
 
 
+async def test_a_users_message_is_stored_once(tmp_path: Path) -> None:
+    """The same message handled twice (an update replayed after a crash) is stored once."""
+    db = await Database.open(tmp_path / "once.sqlite3")
+    try:
+        service = TicketService(db, ManualClock(NOW))
+        user = await service.touch_user(
+            channel=TELEGRAM, external_id="5", chat_id=5, first_name="Анна", last_name=None,
+            username=None, client_language="ru",
+        )
+        ticket, _ = await service.open_ticket(
+            user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES,
+            draft=Draft("", ()).add("Вопрос", None),
+        )
+        first = await service.record_in(ticket, user, kind="text", text="Уточнение", file_id=None, message_id=9)
+        assert first is not None and (first.direction, first.user_message_id, first.text) == ("in", 9, "Уточнение")
+        again = await service.record_in(ticket, user, kind="text", text="Уточнение", file_id=None, message_id=9)
+        assert again is None
+        other = await service.record_in(ticket, user, kind="photo", text="", file_id="F", message_id=10)
+        assert other is not None and other.id != first.id
+        assert [m.user_message_id for m in await service.messages.for_ticket(ticket.id) if m.direction == "in"] == [
+            9,
+            10,
+        ]
+    finally:
+        await db.close()
+
+
 async def test_user_keyed_by_channel_and_external_id(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "u.sqlite3")
     try:
