@@ -63,6 +63,9 @@ class TicketMessage:
     created_at: datetime
 
 
+_THREAD_USER = user_columns("u", "u_")
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -175,7 +178,7 @@ class TicketRepo:
         answer in a topic asks this)."""
         row = await fetch_one(
             self.conn,
-            f"SELECT t.*, {user_columns('u', 'u_')} FROM users u JOIN tickets t ON t.user_id = u.id "
+            f"SELECT t.*, {_THREAD_USER} FROM users u JOIN tickets t ON t.user_id = u.id "
             "WHERE u.staff_thread_id = ? ORDER BY t.id DESC LIMIT 1",
             (thread_id,),
         )

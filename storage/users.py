@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
 
 import aiosqlite
 
@@ -63,23 +63,39 @@ def user_columns(table: str, prefix: str) -> str:
     return ", ".join(f"{table}.{c} AS {prefix}{c}" for c in USER_COLUMNS)
 
 
-def _user(row: aiosqlite.Row, prefix: str = "") -> User:
-    def col(name: str) -> Any:
-        return row[prefix + name]
+@cache
+def _keys(prefix: str) -> tuple[str, ...]:
+    return tuple(prefix + c for c in USER_COLUMNS)
 
+
+def _user(row: aiosqlite.Row, prefix: str = "") -> User:
+    (
+        id_,
+        channel,
+        external_id,
+        chat_id,
+        first_name,
+        last_name,
+        username,
+        client_language,
+        locale,
+        role,
+        unreachable,
+        staff_thread_id,
+    ) = (row[k] for k in _keys(prefix))
     return User(
-        id=col("id"),
-        channel=col("channel"),
-        external_id=col("external_id"),
-        chat_id=col("chat_id"),
-        first_name=col("first_name"),
-        last_name=col("last_name"),
-        username=col("username"),
-        client_language=col("client_language"),
-        locale=col("locale"),
-        role=Role(col("role")) if col("role") else None,
-        unreachable=bool(col("unreachable")),
-        staff_thread_id=col("staff_thread_id"),
+        id=id_,
+        channel=channel,
+        external_id=external_id,
+        chat_id=chat_id,
+        first_name=first_name,
+        last_name=last_name,
+        username=username,
+        client_language=client_language,
+        locale=locale,
+        role=Role(role) if role else None,
+        unreachable=bool(unreachable),
+        staff_thread_id=staff_thread_id,
     )
 
 
