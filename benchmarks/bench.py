@@ -2,6 +2,7 @@
 
     python benchmarks/bench.py                # make bench
     python benchmarks/bench.py --profile      # also profile our bot (cProfile) and print where time goes
+    python benchmarks/bench.py --spy FILE     # sample our bot with py-spy during the burst (raw stacks)
 
 Both bots run as real processes (``python main.py`` and ``benchmarks/echo_bot.py``) against the same fake
 Telegram, in the same run, one after the other, with the same users and the same schedule:
@@ -48,6 +49,7 @@ from fakegram import Actor, FakeTelegram  # noqa: E402
 from fakegram.procs import BotProcess  # noqa: E402
 from fakegram.state import Msg  # noqa: E402
 
+SPY = Path(sys.executable).with_name("py-spy")
 TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
 TAG_RE = re.compile(r"\bT(\d{6})\b")
 _TAGS = itertools.count(1)
@@ -190,7 +192,7 @@ async def measure(
 async def start_spy(proc: BotProcess, out: str) -> asyncio.subprocess.Process:
     """py-spy sampling our bot during the burst only (raw folded stacks, GIL holders only)."""
     spy = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).with_name("py-spy")),
+        str(SPY),
         *("record", "--pid", str(proc.pid), "--format", "raw", "--gil", "--rate", "500", "-o", out),
         stdout=asyncio.subprocess.DEVNULL,
     )
@@ -352,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true")
     args = p.parse_args(argv)
+    if args.spy and not SPY.exists():
+        p.error(f"--spy needs py-spy next to this Python ({SPY}): pip install py-spy")
     print(
         f"bench: {args.users} users; burst of {args.burst}; {args.rate:g} updates/s for {args.seconds:g} s",
         flush=True,
