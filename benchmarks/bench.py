@@ -2,7 +2,7 @@
 
     python benchmarks/bench.py                # make bench
     python benchmarks/bench.py --profile      # also profile our bot (cProfile) and print where time goes
-    python benchmarks/bench.py --spy FILE     # sample our bot with py-spy during the burst (raw stacks)
+    python benchmarks/bench.py --spy FILE     # sample the bots with py-spy in the burst (FILE, FILE.echo)
 
 Both bots run as real processes (``python main.py`` and ``benchmarks/echo_bot.py``) against the same fake
 Telegram, in the same run, one after the other, with the same users and the same schedule:
@@ -134,7 +134,9 @@ async def measure(
 ) -> None:
     calls_before = len(load.server.calls)
     # Burst: everything queued at once (round-robin over the senders), timed to the last answer.
-    spy = await start_spy(proc, args.spy) if args.spy and figures.name == "help desk" else None
+    spy = None
+    if args.spy:  # our bot to FILE, the echo bot to FILE.echo
+        spy = await start_spy(proc, args.spy if figures.name == "help desk" else f"{args.spy}.echo")
     began = time.monotonic()
     cpu_before = proc.cpu_seconds() or 0.0
     burst = [await put(load, senders[i % len(senders)]) for i in range(args.burst)]
@@ -190,7 +192,7 @@ async def measure(
 
 
 async def start_spy(proc: BotProcess, out: str) -> asyncio.subprocess.Process:
-    """py-spy sampling our bot during the burst only (raw folded stacks, GIL holders only)."""
+    """py-spy sampling a bot during the burst only (raw folded stacks, GIL holders only)."""
     spy = await asyncio.create_subprocess_exec(
         str(SPY),
         *("record", "--pid", str(proc.pid), "--format", "raw", "--gil", "--rate", "500", "-o", out),
@@ -349,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="how long the steady rate lasts")
     p.add_argument("--timeout", type=float, default=180.0)
     p.add_argument("--profile", action="store_true", help="run our bot under cProfile and print the top")
-    p.add_argument("--spy", metavar="FILE", help="sample our bot with py-spy during the burst (raw stacks)")
+    p.add_argument(
+        "--spy", metavar="FILE", help="sample both bots with py-spy in the burst (FILE, FILE.echo)"
+    )
     p.add_argument("--workdir")
     p.add_argument("--json", action="store_true")
     p.add_argument("-v", "--verbose", action="store_true")

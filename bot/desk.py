@@ -451,15 +451,35 @@ class Desk:
                 user = await self.service.users.get(ticket.user_id)
                 assert user is not None
                 return user, ticket
-        if self.mode.forum and message.message_thread_id and message.is_topic_message:
-            return await self.service.ticket_for_thread(message.message_thread_id)
+        if self._topic_thread(message) is not None:
+            return await self.service.ticket_for_thread(message.message_thread_id or 0)
         return None
 
-    async def staff_message(self, message: Message) -> None:
+    def _topic_thread(self, message: Message) -> int | None:
+        """The forum topic a message is written in (None outside a topic, or in a plain group)."""
+        if self.mode.forum and message.message_thread_id and message.is_topic_message:
+            return message.message_thread_id
+        return None
+
+    async def find_answer(self, message: Message) -> tuple[User, Ticket, bool] | None:
+        """:meth:`find_ticket`, and whether this specialist's message is stored already (the same update
+        handled again after a crash). A message in a topic that replies to no particular message, the usual
+        answer, asks all of it in one query."""
+        reply = message.reply_to_message
+        thread = self._topic_thread(message)
+        if thread is not None and (reply is None or reply.forum_topic_created is not None):
+            return await self.service.answer_in_thread(thread, message.chat.id, message.message_id)
         found = await self.find_ticket(message)
         if found is None:
+            return None
+        seen = await self.service.messages.by_staff_message(message.chat.id, message.message_id)
+        return (*found, seen is not None and seen.direction in {"out", "note"})
+
+    async def staff_message(self, message: Message) -> None:
+        found = await self.find_answer(message)
+        if found is None:
             return  # outside any ticket: staff talk among themselves
-        user, ticket = found
+        user, ticket, seen = found
         kind = message_kind(message)
         text = message.text or message.caption or ""
         author = message.from_user
@@ -470,8 +490,7 @@ class Desk:
         )
         if message.chat.id != self.staff_chat_id:
             reply_here = self.staff_dest(ticket)  # written in the group's former chat, handled after the move
-        seen = await self.service.messages.by_staff_message(message.chat.id, message.message_id)
-        if seen is not None and seen.direction in {"out", "note"}:
+        if seen:
             return  # the same update handled again (after a crash): stored already, resume delivers it
         if not is_note and kind not in RELAYABLE_KINDS:
             await self.gateway.send(reply_here, self.staff_tr("staff.unsupported_kind"))

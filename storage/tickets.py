@@ -174,15 +174,26 @@ class TicketRepo:
         return _ticket(row) if row else None
 
     async def latest_in_thread(self, thread_id: int) -> tuple[User, Ticket] | None:
-        """The user whose staff topic this is, with their latest ticket (one query: a specialist's every
-        answer in a topic asks this)."""
+        """The user whose staff topic this is, with their latest ticket (one query)."""
+        found = await self.answer_in_thread(thread_id, None)
+        return (found[0], found[1]) if found else None
+
+    async def answer_in_thread(
+        self, thread_id: int, staff_message: tuple[int, int] | None
+    ) -> tuple[User, Ticket, bool] | None:
+        """For a specialist's message in a topic: the topic's user, their latest ticket, and whether the
+        message (chat id, message id) is stored already as an answer or a note — one query for all three,
+        as every answer in a topic asks them."""
+        chat_id, message_id = staff_message or (None, None)
         row = await fetch_one(
             self.conn,
-            f"SELECT t.*, {_THREAD_USER} FROM users u JOIN tickets t ON t.user_id = u.id "
+            f"SELECT t.*, {_THREAD_USER}, EXISTS (SELECT 1 FROM messages m WHERE m.staff_chat_id = ? "
+            "AND m.staff_message_id = ? AND m.direction IN ('out', 'note')) AS seen "
+            "FROM users u JOIN tickets t ON t.user_id = u.id "
             "WHERE u.staff_thread_id = ? ORDER BY t.id DESC LIMIT 1",
-            (thread_id,),
+            (chat_id, message_id, thread_id),
         )
-        return (_user(row, "u_"), _ticket(row)) if row else None
+        return (_user(row, "u_"), _ticket(row), bool(row["seen"])) if row else None
 
     async def latest_for_user(self, user_id: int) -> Ticket | None:
         row = await fetch_one(

@@ -311,6 +311,12 @@ class TicketService:
     async def ticket_for_thread(self, thread_id: int) -> tuple[User, Ticket] | None:
         return await self.tickets.latest_in_thread(thread_id)
 
+    async def answer_in_thread(
+        self, thread_id: int, staff_chat_id: int, message_id: int
+    ) -> tuple[User, Ticket, bool] | None:
+        """The topic's user and latest ticket, and whether this specialist's message is stored already."""
+        return await self.tickets.answer_in_thread(thread_id, (staff_chat_id, message_id))
+
     async def mark_unreachable(self, channel: str, chat_id: int) -> None:
         self._user_cache = {k: v for k, v in self._user_cache.items() if v[1].chat_id != chat_id}
         async with self.db.transaction():

@@ -50,6 +50,22 @@ async def test_an_update_delivered_twice_is_handled_once(plain_desk: Harness) ->
     assert processor.duplicates == 1
 
 
+async def test_a_specialists_answer_delivered_twice_reaches_the_user_once(desk: Harness) -> None:
+    """A specialist's answer handled again (in a topic: one query finds the ticket and sees it is stored)."""
+    h = desk
+    parent = h.user("Дубль ответа")
+    _number, card = await ask(h, parent)
+    sent = await answer(h, card, "Ответ, который пришёл дважды")
+    await parent.expect("Ответ, который пришёл дважды")
+    processor = h.app.extras["processor"] if h.app else None
+    assert isinstance(processor, UpdateProcessor)
+    await processor.accept([{"update_id": 10**9 + 1, "message": sent.raw}])
+    await h.server.wait_idle()
+    got = [m for m in h.server.chat_messages(parent.chat.id) if "пришёл дважды" in (m.text or "")]
+    assert len(got) == 1
+    await h.staff().expect_nothing(timeout=0.5)
+
+
 async def test_card_that_could_not_be_posted_is_posted_later(fast_ticks: Harness) -> None:
     h = fast_ticks
     parent = h.user("Позже")

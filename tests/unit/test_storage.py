@@ -106,6 +106,21 @@ async def test_ticket_for_a_topic_is_the_users_latest(tmp_path: Path) -> None:
         assert ticket == tickets[2] and ticket.question == "второй"
         assert (await service.ticket_for_thread(78)) == (await service.users.get(users[1].id), tickets[1])
         assert await service.ticket_for_thread(79) is None
+        # ... and whether the specialist's message is stored already (an update handled again)
+        assert (await service.answer_in_thread(77, -100, 500)) == (user, ticket, False)
+        await service.record_out(
+            ticket, kind="text", text="Ответ", file_id=None, staff_id=9, staff_name="Ирина",
+            staff_chat_id=-100, staff_message_id=500,
+        )
+        await service.record_out(
+            ticket, kind="text", text="// заметка", file_id=None, staff_id=9, staff_name="Ирина",
+            staff_chat_id=-100, staff_message_id=501, note=True,
+        )
+        await service.map_staff_message(ticket, -100, 502)  # a card part: the bot's, not an answer
+        seen = [(await service.answer_in_thread(77, -100, m) or (None, None, None))[2] for m in (500, 501, 502)]
+        assert seen == [True, True, False]
+        assert (await service.answer_in_thread(77, -101, 500) or (None, None, None))[2] is False  # other chat
+        assert await service.answer_in_thread(79, -100, 500) is None
     finally:
         await db.close()
 
