@@ -451,9 +451,8 @@ class Desk:
                 user = await self.service.users.get(ticket.user_id)
                 assert user is not None
                 return user, ticket
-        if self._topic_thread(message) is not None:
-            return await self.service.ticket_for_thread(message.message_thread_id or 0)
-        return None
+        thread = self._topic_thread(message)
+        return await self.service.ticket_for_thread(thread) if thread is not None else None
 
     def _topic_thread(self, message: Message) -> int | None:
         """The forum topic a message is written in (None outside a topic, or in a plain group)."""
