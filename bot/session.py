@@ -12,6 +12,7 @@ read) is aiogram's own.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any, cast
 
@@ -58,6 +59,10 @@ class JsonSession(AiohttpSession):
                 continue
             if isinstance(value, bool | int | float):
                 payload[key] = value
+                continue
+            if isinstance(value, datetime | timedelta):
+                # A date as Unix time, an integer (aiogram's form sends its digits as text).
+                payload[key] = int(self.prepare_value(value, bot=bot, files=files))
                 continue
             prepared = (
                 self._prepare_object(value, bot, files)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -46,7 +47,8 @@ class Recorder:
         else:
             body = dict(await request.post())
         self.requests.append((method, request.content_type, body))
-        status, answer = self.answer or (200, {"ok": True, "result": MESSAGE})
+        result = MESSAGE if method.startswith(("send", "copy", "edit")) else True
+        status, answer = self.answer or (200, {"ok": True, "result": result})
         return web.json_response(answer, status=status)
 
 
@@ -93,6 +95,7 @@ async def calls(bot: Bot) -> None:
     await bot.send_message(chat_id=-100123, text="без кнопок", disable_notification=False)
     await bot.copy_message(chat_id=5, from_chat_id=-100123, message_id=9, caption="")
     await bot.edit_message_reply_markup(chat_id=5, message_id=7, reply_markup=None)
+    await bot.ban_chat_member(chat_id=-100123, user_id=5, until_date=datetime(2026, 9, 1, 9, 0, tzinfo=UTC))
 
 
 async def test_calls_go_as_json_with_defaults_resolved(server: tuple[Recorder, str]) -> None:
@@ -107,6 +110,7 @@ async def test_calls_go_as_json_with_defaults_resolved(server: tuple[Recorder, s
         ("sendMessage", "application/json"),
         ("copyMessage", "application/json"),
         ("editMessageReplyMarkup", "application/json"),
+        ("banChatMember", "application/json"),
     ]
     first = rec.requests[0][2]
     assert first == {
@@ -126,6 +130,8 @@ async def test_calls_go_as_json_with_defaults_resolved(server: tuple[Recorder, s
     assert rec.requests[1][2]["disable_notification"] is False  # a False is sent, not dropped
     assert "caption" not in rec.requests[2][2]  # as in aiogram's form: an empty text is left out
     assert "reply_markup" not in rec.requests[3][2]
+    until = int(datetime(2026, 9, 1, 9, 0, tzinfo=UTC).timestamp())
+    assert rec.requests[4][2]["until_date"] == until  # Unix time, an integer
 
 
 async def test_same_fields_as_aiogram_form(server: tuple[Recorder, str]) -> None:
@@ -137,7 +143,7 @@ async def test_same_fields_as_aiogram_form(server: tuple[Recorder, str]) -> None
             await calls(bot)
         finally:
             await bot.session.close()
-    form, as_json = rec.requests[:4], rec.requests[4:]
+    form, as_json = rec.requests[:5], rec.requests[5:]
     assert all(c == "application/x-www-form-urlencoded" for _, c, _ in form)
     for (fm, _, fb), (jm, _, jb) in zip(form, as_json, strict=True):
         assert fm == jm
