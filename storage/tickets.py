@@ -66,6 +66,11 @@ class TicketMessage:
 _THREAD_USER = user_columns("u", "u_")
 
 
+_INSERT = """INSERT INTO messages (ticket_id, direction, kind, author_id, author_name, text, file_id,
+                 user_chat_id, user_message_id, staff_chat_id, staff_message_id, delivery, created_at)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"""
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -323,29 +328,12 @@ class MessageRepo:
         staff_message_id: int | None = None,
         delivery: str = "pending",
     ) -> TicketMessage:
-        row = await fetch_one(
-            self.conn,
-            """INSERT INTO messages (ticket_id, direction, kind, author_id, author_name, text, file_id,
-                   user_chat_id, user_message_id, staff_chat_id, staff_message_id, delivery, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *""",
-            (
-                ticket_id,
-                direction,
-                kind,
-                author_id,
-                author_name,
-                text,
-                file_id,
-                user_chat_id,
-                user_message_id,
-                staff_chat_id,
-                staff_message_id,
-                delivery,
-                now.isoformat(),
-            ),
-        )
+        row = await self._insert(
+            (ticket_id, direction, kind, author_id, author_name, text, file_id, user_chat_id, user_message_id,
+             staff_chat_id, staff_message_id, delivery, now.isoformat()),
+        )  # fmt: skip
         assert row is not None
-        return _message(row)
+        return row
 
     async def add_from_user(
         self,
@@ -364,27 +352,24 @@ class MessageRepo:
 
         The check and the insert are one statement: one trip to the database for every follow-up.
         """
-        row = await fetch_one(
-            self.conn,
-            """INSERT INTO messages (ticket_id, direction, kind, author_id, author_name, text, file_id,
-                   user_chat_id, user_message_id, delivery, created_at)
-               SELECT ?, 'in', ?, ?, ?, ?, ?, ?, ?, 'pending', ?
-               WHERE NOT EXISTS (SELECT 1 FROM messages WHERE user_chat_id = ? AND user_message_id = ?)
-               RETURNING *""",
-            (
-                ticket_id,
-                kind,
-                author_id,
-                author_name,
-                text,
-                file_id,
-                user_chat_id,
-                user_message_id,
-                now.isoformat(),
-                user_chat_id,
-                user_message_id,
-            ),
-        )
+        return await self._insert(
+            (ticket_id, "in", kind, author_id, author_name, text, file_id, user_chat_id, user_message_id,
+             None, None, "pending", now.isoformat()),
+            unless_seen=(user_chat_id, user_message_id),
+        )  # fmt: skip
+
+    async def _insert(
+        self, values: tuple[object, ...], *, unless_seen: tuple[int, int] | None = None
+    ) -> TicketMessage | None:
+        """One row, in the order of ``_INSERT``'s columns; with ``unless_seen`` (a user's chat and message
+        id) nothing is stored when that message is stored already."""
+        guard = ""
+        if unless_seen is not None:
+            guard = (
+                "WHERE NOT EXISTS (SELECT 1 FROM messages WHERE user_chat_id = ? AND user_message_id = ?) "
+            )
+            values = (*values, *unless_seen)
+        row = await fetch_one(self.conn, f"{_INSERT} {guard}RETURNING *", values)
         return _message(row) if row else None
 
     async def delivered(
