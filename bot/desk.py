@@ -24,6 +24,7 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
 )
 from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.text_decorations import html_decoration
 
 from bot.delivery import Destination, Gateway
 from bot.domain import TicketStatus
@@ -44,6 +45,14 @@ TAG_RE = re.compile(r"<[^>]+>")
 NOTE_MARKER = "//"
 RELAYABLE_KINDS = {"text", "photo", "document", "video", "audio", "voice", "animation"}
 USER_KINDS = {"text", "photo", "document"}
+
+
+def html_of(message: Message) -> str:
+    """A message's text or caption as HTML, its formatting kept (aiogram's ``html_text``, which takes a
+    while to find out that a plain message has no formatting)."""
+    if message.entities or message.caption_entities:
+        return message.html_text
+    return html_decoration.quote(message.text or message.caption or "")
 
 
 def message_kind(message: Message) -> str:
@@ -508,7 +517,7 @@ class Desk:
         if is_note:
             return
         with self.working(row_id=row.id):
-            await self.deliver_out(row, ticket, user, body_html=message.html_text if text else None)
+            await self.deliver_out(row, ticket, user, body_html=html_of(message) if text else None)
         if reopened:
             await self.refresh_card(ticket)
             await self.gateway.send(reply_here, self.staff_tr("staff.reopened", number=ticket.id))

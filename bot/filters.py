@@ -74,13 +74,6 @@ class NotCommand(Filter):
         return not (message.text or "").startswith("/")
 
 
-class PlainMessage(Filter):
-    """Neither its text nor its caption is a ``/command`` (aiogram's Command filter reads both)."""
-
-    async def __call__(self, message: Message) -> bool:
-        return not (message.text or message.caption or "").startswith("/")
-
-
 class IsCommand(Filter):
     """A ``/command`` (in the text or a caption, as aiogram's Command filter reads it): put on a router of
     command handlers, so other messages skip it in one check."""
@@ -99,6 +92,18 @@ class FromPerson(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.from_user is not None and not message.from_user.is_bot
+
+
+class PlainPrivateMessage(Filter):
+    """A message in a private chat, in no dialog, that is not a ``/command`` (in its text or caption): the
+    common case, checked in one go (a private chat, no command, ``StateFilter(None)``)."""
+
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        return (
+            raw_state is None
+            and message.chat.type == "private"
+            and not (message.text or message.caption or "").startswith("/")
+        )
 
 
 class StaffAnswer(Filter):

@@ -208,7 +208,10 @@ class TicketService:
         reopened = False
         # Two single statements, the ticket first: if the process dies in between, the update is handled
         # again at the next start (it was not marked processed), and both statements are idempotent.
-        if not note:
+        # A ticket read for this very update as answered before and not closed has nothing to change (the
+        # first answer's time is kept): the usual case of a conversation, one trip to the database saved.
+        # Should a «Закрыть» land between that read and now, the answer counts as given just before it.
+        if not note and (ticket.answered_at is None or ticket.status is TicketStatus.CLOSED):
             async with self.db.autocommit() as conn:
                 ticket, reopened = await TicketRepo(conn).answered(ticket.id, now)
         async with self.db.autocommit() as conn:

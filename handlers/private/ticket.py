@@ -11,7 +11,7 @@ from bot import keyboards
 from bot.callbacks import UserTicketCb
 from bot.desk import USER_KINDS, Desk, message_kind
 from bot.domain import default_topic
-from bot.filters import PlainMessage, PrivateChat
+from bot.filters import PlainPrivateMessage
 from bot.services.tickets import Draft, TicketService
 from bot.states import AskQuestion
 from bot.texts import Tr
@@ -27,8 +27,7 @@ def create_fast_router() -> Router:
     group chats), so this changes nothing but the dozen routers it would otherwise pass on the way.
     """
     router = Router(name=f"{__name__}.fast")
-    router.message.filter(PrivateChat(), PlainMessage(), StateFilter(None))
-    router.message.register(message_without_dialog)
+    router.message.register(message_without_dialog, PlainPrivateMessage())
     return router
 
 

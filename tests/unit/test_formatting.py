@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.formatting import compose, escape, shorten, split_plain, utf16_len, visible_len
 
 
@@ -39,3 +44,16 @@ def test_short_body_is_one_part() -> None:
 def test_shorten() -> None:
     assert shorten("abc", 5) == "abc"
     assert shorten("abcdefgh", 5) == "abcd…"
+
+
+@given(st.text(max_size=300))
+def test_plain_message_html_is_aiograms(text: str) -> None:
+    """html_of takes a short cut for a message without formatting; the result is aiogram's html_text."""
+    from aiogram.types import Chat, Message
+
+    from bot.desk import html_of
+
+    message = Message(
+        message_id=1, date=datetime(2026, 9, 1, tzinfo=UTC), chat=Chat(id=1, type="private"), text=text or None
+    )
+    assert html_of(message) == (message.html_text if text else "")
