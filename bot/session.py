@@ -34,8 +34,8 @@ PREPARED_CACHE = 4096
 class JsonSession(AiohttpSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        # Prepared forms of the objects calls carry again and again (the default link-preview options, a
-        # ticket's complaint button), by identity; each entry keeps its object alive so ids are not reused.
+        # Prepared forms of frozen objects, by identity (the bot's default link-preview options go with every
+        # message); each entry keeps its object alive so that its id is not reused.
         self._prepared: dict[int, tuple[TelegramObject, Any]] = {}
 
     def build_json(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
