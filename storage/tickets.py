@@ -402,14 +402,6 @@ class MessageRepo:
         )
         return _message(row) if row else None
 
-    async def by_user_message(self, user_chat_id: int, user_message_id: int) -> TicketMessage | None:
-        row = await fetch_one(
-            self.conn,
-            "SELECT * FROM messages WHERE user_chat_id = ? AND user_message_id = ? ORDER BY id DESC LIMIT 1",
-            (user_chat_id, user_message_id),
-        )
-        return _message(row) if row else None
-
     async def for_ticket(self, ticket_id: int) -> list[TicketMessage]:
         rows = await fetch_all(
             self.conn, "SELECT * FROM messages WHERE ticket_id = ? ORDER BY id", (ticket_id,)

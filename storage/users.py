@@ -69,34 +69,10 @@ def _keys(prefix: str) -> tuple[str, ...]:
 
 
 def _user(row: aiosqlite.Row, prefix: str = "") -> User:
-    (
-        id_,
-        channel,
-        external_id,
-        chat_id,
-        first_name,
-        last_name,
-        username,
-        client_language,
-        locale,
-        role,
-        unreachable,
-        staff_thread_id,
-    ) = (row[k] for k in _keys(prefix))
-    return User(
-        id=id_,
-        channel=channel,
-        external_id=external_id,
-        chat_id=chat_id,
-        first_name=first_name,
-        last_name=last_name,
-        username=username,
-        client_language=client_language,
-        locale=locale,
-        role=Role(role) if role else None,
-        unreachable=bool(unreachable),
-        staff_thread_id=staff_thread_id,
-    )
+    fields = {c: row[k] for c, k in zip(USER_COLUMNS, _keys(prefix), strict=True)}
+    fields["role"] = Role(fields["role"]) if fields["role"] else None
+    fields["unreachable"] = bool(fields["unreachable"])
+    return User(**fields)
 
 
 class UserRepo:
@@ -149,10 +125,6 @@ class UserRepo:
         row = await fetch_one(
             self.conn, "SELECT * FROM users WHERE channel = ? AND chat_id = ?", (channel, chat_id)
         )
-        return _user(row) if row else None
-
-    async def by_staff_thread(self, thread_id: int) -> User | None:
-        row = await fetch_one(self.conn, "SELECT * FROM users WHERE staff_thread_id = ?", (thread_id,))
         return _user(row) if row else None
 
     async def set_role(self, user_id: int, role: Role) -> None:
