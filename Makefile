@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 locales: install
-	@$(BIN)/python -m bot.texts compile
+	@$(BIN)/python -m helpdesk.texts compile
 
 run: install locales
 	@$(BIN)/python main.py

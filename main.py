@@ -55,8 +55,8 @@ def read_settings() -> Settings | None:
 
 async def _run(settings: Settings) -> int:
     from bot.factory import create_app, run
-    from bot.school import ProfileError
-    from bot.services.kb import KnowledgeBaseError
+    from helpdesk.rules.kb import KnowledgeBaseError
+    from helpdesk.school import ProfileError
 
     try:
         app = await create_app(settings)

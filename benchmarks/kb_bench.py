@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.domain import Role, Topic  # noqa: E402
-from bot.services.kb import KnowledgeBase, load_knowledge_base  # noqa: E402
+from helpdesk.domain import Role, Topic  # noqa: E402
+from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "data" / "kb_questions.tsv"
 NOTHING = "-"

@@ -1,4 +1,4 @@
-"""Benchmark of the conduct filter (``bot.profanity``) against published filters from PyPI.
+"""Benchmark of the conduct filter (``helpdesk.rules.profanity``) against published filters from PyPI.
 
 Run from the repository root::
 
@@ -145,9 +145,9 @@ class Filter:
 
 
 def ours() -> Filter:
-    from bot.profanity import classify
+    from helpdesk.rules.profanity import classify
 
-    return Filter("bot.profanity (ours)", predict_one=lambda t: classify(t).violation)
+    return Filter("helpdesk.rules.profanity (ours)", predict_one=lambda t: classify(t).violation)
 
 
 def _pip_target(package: str, spec: str) -> tuple[Path, str]:
@@ -308,7 +308,7 @@ def kinds_table(rows: Sequence[Row], results: list[tuple[Filter, Scores | None, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--no-peers", action="store_true", help="benchmark bot.profanity only")
+    ap.add_argument("--no-peers", action="store_true", help="benchmark helpdesk.rules.profanity only")
     ap.add_argument("--seconds", type=float, default=MIN_SECONDS, help="minimum timing per filter")
     ap.add_argument("--errors", action="store_true", help="list our misclassified lines")
     args = ap.parse_args(argv)
@@ -318,8 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if holdout.exists():
         sets["holdout"] = load(holdout)
 
-    from bot.profanity import classify
-    from bot.profanity.matcher import analyse
+    from helpdesk.rules.profanity import classify
+    from helpdesk.rules.profanity.matcher import analyse
 
     filters = [ours()]
     if not args.no_peers:

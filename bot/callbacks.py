@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
-from bot.domain import Category, Role, Topic
+from helpdesk.domain import Category, Role, Topic
 
 
 class RoleCb(CallbackData, prefix="r"):

@@ -238,7 +238,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ):
             raise ConfigError(
                 f"WEBHOOK_URL must be the public https:// address Telegram will call, e.g. "
-                f"https://bot.school.ru/telegram/webhook, got {webhook_url!r} (leave it empty for polling)."
+                f"https://helpdesk.school.ru/telegram/webhook, got {webhook_url!r} (leave it empty for polling)."
             )
         if not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret):
             raise ConfigError(

@@ -39,7 +39,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from pydantic import BaseModel, ConfigDict
 
-from bot.formatting import CAPTION_LIMIT, TEXT_LIMIT, compose, visible_len
+from helpdesk.formatting import CAPTION_LIMIT, TEXT_LIMIT, compose, visible_len
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.text_decorations import html_decoration
 
 from bot.delivery import Destination, Gateway
-from bot.domain import TicketStatus
-from bot.formatting import TEXT_LIMIT, compose, shorten, utf16_len, visible_len
 from bot.keyboards import complaint, staff_card
-from bot.services.kb import KnowledgeBase
-from bot.services.tickets import TicketService
 from bot.staff_chat import StaffChat
-from bot.texts import Texts, Tr
+from helpdesk.domain import TicketStatus
+from helpdesk.formatting import TEXT_LIMIT, compose, shorten, utf16_len, visible_len
+from helpdesk.rules.kb import KnowledgeBase
+from helpdesk.texts import Texts, Tr
+from helpdesk.tickets import TicketService
 from storage.outbox import OutboxItem, OutboxRepo
 from storage.tickets import Ticket, TicketMessage
 from storage.users import TELEGRAM, User

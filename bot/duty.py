@@ -1,8 +1,8 @@
 """The consultation schedule at work: routing of new tickets, the out-of-hours queue, reminders and
 escalations, vendor hand-offs, the daily summary, and linking specialists to their Telegram accounts.
 
-The decisions are pure (:mod:`bot.services.routing`, :mod:`bot.services.schedule`,
-:mod:`bot.services.escalation`); this module applies them to tickets and turns them into messages.
+The decisions are pure (:mod:`helpdesk.rules.routing`, :mod:`helpdesk.rules.schedule`,
+:mod:`helpdesk.rules.escalation`); this module applies them to tickets and turns them into messages.
 Time always comes from the injected clock; scheduled checks are registered with :class:`bot.jobs.JobRunner`.
 """
 
@@ -19,18 +19,18 @@ from aiogram.exceptions import TelegramAPIError
 from bot.delivery import Destination
 from bot.desk import Desk
 from bot.jobs import JobRunner
-from bot.school import SchoolProfile, Specialist
-from bot.services.escalation import (
+from helpdesk.rules.escalation import (
     ALERT_UNANSWERED,
     ALERT_UNCLAIMED,
     REMIND,
     EscalationPlan,
     EscalationSettings,
 )
-from bot.services.routing import RouteDecision, route, suitable
-from bot.services.schedule import on_duty, promise
-from bot.services.tickets import TicketService
-from bot.texts import Tr
+from helpdesk.rules.routing import RouteDecision, route, suitable
+from helpdesk.rules.schedule import on_duty, promise
+from helpdesk.school import SchoolProfile, Specialist
+from helpdesk.texts import Tr
+from helpdesk.tickets import TicketService
 from storage.duty import DutyRepo, SpecialistLink
 from storage.tickets import Ticket
 

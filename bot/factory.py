@@ -25,27 +25,27 @@ import handlers.management
 import handlers.private
 import handlers.seminars
 import handlers.staff
-from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
 from bot.desk import Desk
 from bot.duty import Duty, DutySettings
 from bot.filters import StaffMembership
+from bot.fsm_storage import SQLiteStorage
 from bot.jobs import JobRunner
 from bot.middlewares.conduct import ConductDesk, StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
-from bot.school import SchoolProfile, load_profile
 from bot.seminar_notifier import SeminarNotifier
-from bot.services.escalation import EscalationSettings
-from bot.services.kb import KnowledgeBase, load_knowledge_base
-from bot.services.tickets import TicketService
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
-from bot.texts import Texts
 from bot.updates import Polling, UpdateProcessor, webhook_app
+from helpdesk.clock import Clock, system_clock
+from helpdesk.rules.escalation import EscalationSettings
+from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
+from helpdesk.school import SchoolProfile, load_profile
+from helpdesk.texts import Texts
+from helpdesk.tickets import TicketService
 from storage.db import Database
 from storage.flood import FloodJournal
-from storage.fsm import SQLiteStorage
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.clock import Clock
+from helpdesk.clock import Clock
 
 log = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from bot.callbacks import (
     TopicCb,
     UserTicketCb,
 )
-from bot.domain import Category, Role, TicketStatus, Topic
-from bot.services.kb import Article
-from bot.texts import Tr
+from helpdesk.domain import Category, Role, TicketStatus, Topic
+from helpdesk.rules.kb import Article
+from helpdesk.texts import Tr
 
 
 def roles(tr: Tr) -> InlineKeyboardMarkup:

@@ -20,10 +20,10 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards
 from bot.delivery import Destination, Gateway
-from bot.domain import Role
-from bot.formatting import escape
-from bot.services.seminars import NoticeKind, due_reminder, format_when
-from bot.texts import Texts, Tr
+from helpdesk.domain import Role
+from helpdesk.formatting import escape
+from helpdesk.rules.seminars import NoticeKind, due_reminder, format_when
+from helpdesk.texts import Texts, Tr
 from storage.db import Database
 from storage.seminars import Seminar, SeminarRepo
 from storage.users import User

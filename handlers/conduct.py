@@ -22,7 +22,6 @@ from bot.callbacks import ComplaintCb, ConductEndAction, ConductEndCb
 from bot.config import Settings
 from bot.delivery import Destination
 from bot.desk import Desk, user_link
-from bot.domain import TicketStatus
 from bot.filters import (
     FromStaffGroup,
     HasText,
@@ -32,12 +31,13 @@ from bot.filters import (
     PrivateChat,
     StaffMembership,
 )
-from bot.formatting import escape
 from bot.middlewares.conduct import ConductDesk
-from bot.services.conduct import unblock_target
-from bot.services.tickets import TicketService
 from bot.states import ComplaintDialog
-from bot.texts import Tr
+from helpdesk.conduct import unblock_target
+from helpdesk.domain import TicketStatus
+from helpdesk.formatting import escape
+from helpdesk.texts import Tr
+from helpdesk.tickets import TicketService
 from storage.users import User
 
 ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}

@@ -7,7 +7,7 @@ import logging
 from aiogram import Router
 from aiogram.types import CallbackQuery, ErrorEvent
 
-from bot.texts import Tr
+from helpdesk.texts import Tr
 
 log = logging.getLogger(__name__)
 

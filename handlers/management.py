@@ -9,12 +9,12 @@ from aiogram.types import Message
 
 from bot.duty import Duty
 from bot.filters import InStaffChat, IsCommand
-from bot.formatting import escape
-from bot.school import SchoolProfile
-from bot.services.schedule import describe_duty, format_schedule
-from bot.services.tickets import TicketService
 from bot.staff_chat import StaffChat
-from bot.texts import Tr
+from helpdesk.formatting import escape
+from helpdesk.rules.schedule import describe_duty, format_schedule
+from helpdesk.school import SchoolProfile
+from helpdesk.texts import Tr
+from helpdesk.tickets import TicketService
 
 STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
 

@@ -18,15 +18,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
-from bot.clock import Clock
 from bot.desk import user_link
 from bot.filters import InStaffChat, IsCommand, PrivateChat
-from bot.formatting import TEXT_LIMIT, escape, visible_len
 from bot.seminar_notifier import SeminarNotifier, seminar_card
-from bot.services.kb import KnowledgeBase
-from bot.services.seminars import SeminarFormatError, format_when, parse_announcement
 from bot.staff_chat import StaffChat
-from bot.texts import Tr
+from helpdesk.clock import Clock
+from helpdesk.formatting import TEXT_LIMIT, escape, visible_len
+from helpdesk.rules.kb import KnowledgeBase
+from helpdesk.rules.seminars import SeminarFormatError, format_when, parse_announcement
+from helpdesk.texts import Tr
 from storage.db import Database
 from storage.kb_feedback import KbFeedbackRepo
 from storage.seminars import Seminar, SeminarRepo

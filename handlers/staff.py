@@ -19,10 +19,10 @@ from bot.filters import (
     StaffAnswer,
     StaffMembership,
 )
-from bot.services.tickets import ClaimOutcome, TicketService
 from bot.staff_chat import StaffChat
 from bot.states import EscalateTicket
-from bot.texts import Tr
+from helpdesk.texts import Tr
+from helpdesk.tickets import ClaimOutcome, TicketService
 
 
 def create_fast_router(staff: StaffChat) -> Router:

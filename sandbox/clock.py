@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock, system_clock
+from helpdesk.clock import Clock, system_clock
 
 
 class OffsetClock:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from bot.config import ROOT, load_settings
 from bot.factory import App, create_app, serve
-from bot.school import SchoolProfile, SpecialistKind, load_profile
 from fakegram import Actor, CallAnswer, FakeChat, FakeTelegram, FakeUser, Msg
+from helpdesk.school import SchoolProfile, SpecialistKind, load_profile
 
 from .clock import OffsetClock, parse_local, preset_moment
 from .render import message_view, reply_keyboard

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bot.domain import Role
+from helpdesk.domain import Role
 from storage.db import fetch_all, fetch_one
 from storage.users import TELEGRAM, User, _user
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.domain import Category, Role, TicketStatus, Topic
+from helpdesk.domain import Category, Role, TicketStatus, Topic
 from storage.db import fetch_all, fetch_one
 from storage.users import User, _user, user_columns
 

@@ -8,7 +8,7 @@ from functools import cache
 
 import aiosqlite
 
-from bot.domain import Role
+from helpdesk.domain import Role
 from storage.db import fetch_one
 
 TELEGRAM = "tg"

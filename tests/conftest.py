@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.factory import App, create_app, serve
 from fakegram import Actor, FakeTelegram
+from helpdesk.clock import ManualClock
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 

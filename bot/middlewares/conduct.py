@@ -25,14 +25,12 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, TelegramObject
 
-from bot.clock import Clock
 from bot.config import Settings
 from bot.delivery import Destination
 from bot.desk import NOTE_MARKER, Desk, user_link
-from bot.formatting import shorten
-from bot.profanity import Category, Verdict, classify
-from bot.school import SchoolProfile
-from bot.services.conduct import (
+from bot.states import ComplaintDialog
+from helpdesk.clock import Clock
+from helpdesk.conduct import (
     MANUAL,
     ConductService,
     Policy,
@@ -41,10 +39,12 @@ from bot.services.conduct import (
     same_local_day,
     transcript,
 )
-from bot.services.schedule import on_duty, specialist_label
-from bot.services.tickets import TicketService
-from bot.states import ComplaintDialog
-from bot.texts import Texts, Tr
+from helpdesk.formatting import shorten
+from helpdesk.rules.profanity import Category, Verdict, classify
+from helpdesk.rules.schedule import on_duty, specialist_label
+from helpdesk.school import SchoolProfile
+from helpdesk.texts import Texts, Tr
+from helpdesk.tickets import TicketService
 from storage.conduct import Actor, Complaint
 from storage.db import Database
 from storage.tickets import Ticket

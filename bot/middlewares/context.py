@@ -8,8 +8,8 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.services.tickets import TicketService
-from bot.texts import Texts
+from helpdesk.texts import Texts
+from helpdesk.tickets import TicketService
 from storage.users import TELEGRAM
 
 

@@ -9,15 +9,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import LangCb
-from bot.clock import Clock
-from bot.domain import default_topic
 from bot.filters import IsCommand
-from bot.formatting import escape
-from bot.school import SchoolProfile
-from bot.services.tickets import TicketService
 from bot.states import AskQuestion
-from bot.texts import Texts, Tr
 from handlers.private.faq import contacts_text
+from helpdesk.clock import Clock
+from helpdesk.domain import default_topic
+from helpdesk.formatting import escape
+from helpdesk.school import SchoolProfile
+from helpdesk.texts import Texts, Tr
+from helpdesk.tickets import TicketService
 from storage.users import User
 
 

@@ -18,16 +18,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import FaqAction, FaqCb, KbAction, KbCb
-from bot.clock import Clock
-from bot.domain import Topic, default_topic
 from bot.filters import HasText
-from bot.formatting import escape, shorten
-from bot.school import SchoolProfile
-from bot.services.kb import KnowledgeBase
-from bot.services.schedule import format_schedule
 from bot.states import AskQuestion, FaqSearch
-from bot.texts import Tr
 from handlers.private.question import draft_from, show_summary
+from helpdesk.clock import Clock
+from helpdesk.domain import Topic, default_topic
+from helpdesk.formatting import escape, shorten
+from helpdesk.rules.kb import KnowledgeBase
+from helpdesk.rules.schedule import format_schedule
+from helpdesk.school import SchoolProfile
+from helpdesk.texts import Tr
 from storage.db import Database
 from storage.kb_feedback import KbFeedbackRepo
 from storage.users import User

@@ -14,13 +14,13 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
 from bot.desk import USER_KINDS, Desk, file_id_of, message_kind
-from bot.domain import Category, Role, Topic, categories_for, default_topic
 from bot.duty import Duty
-from bot.formatting import escape, shorten
-from bot.services.kb import Article, KnowledgeBase
-from bot.services.tickets import Attachment, Draft, TicketService
 from bot.states import AskQuestion
-from bot.texts import Tr
+from helpdesk.domain import Category, Role, Topic, categories_for, default_topic
+from helpdesk.formatting import escape, shorten
+from helpdesk.rules.kb import Article, KnowledgeBase
+from helpdesk.texts import Tr
+from helpdesk.tickets import Attachment, Draft, TicketService
 from storage.users import User
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from aiogram.types import Message
 
 from bot.duty import Duty
 from bot.filters import IsCommand
-from bot.school import SchoolProfile
-from bot.services.schedule import format_schedule
-from bot.texts import Tr
+from helpdesk.rules.schedule import format_schedule
+from helpdesk.school import SchoolProfile
+from helpdesk.texts import Tr
 
 
 def create_router() -> Router:

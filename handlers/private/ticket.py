@@ -10,12 +10,12 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import UserTicketCb
 from bot.desk import USER_KINDS, Desk, message_kind
-from bot.domain import default_topic
 from bot.filters import PlainPrivateMessage
-from bot.services.tickets import Draft, TicketService
 from bot.states import AskQuestion
-from bot.texts import Tr
 from handlers.private.question import add_to_draft
+from helpdesk.domain import default_topic
+from helpdesk.texts import Tr
+from helpdesk.tickets import Draft, TicketService
 from storage.users import User
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain import Topic
+from helpdesk.domain import Topic
 from tests.conftest import Harness
 
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
 from fakegram import parse_html
+from helpdesk.clock import ManualClock
 from sandbox.clock import OffsetClock, parse_local, preset_moment
 from sandbox.render import entities_to_html, message_view, reply_keyboard, safe_url
 

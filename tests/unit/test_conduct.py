@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import ManualClock
 from bot.config import ConfigError, load_settings
 from bot.middlewares.conduct import command_of
-from bot.services.conduct import (
+from helpdesk.clock import ManualClock
+from helpdesk.conduct import (
     ConductService,
     Policy,
     Standing,
@@ -24,7 +24,7 @@ from bot.services.conduct import (
     transcript,
     unblock_target,
 )
-from bot.services.tickets import TicketService
+from helpdesk.tickets import TicketService
 from storage.conduct import Actor, ConductRepo, EventKind
 from storage.db import Database
 from storage.tickets import TicketMessage

@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.school import DateRange, SchoolProfile, Slot, Specialist, SpecialistKind, VendorSupport
-from bot.services.escalation import (
+from helpdesk.rules.escalation import (
     ACTIONS,
     ALERT_UNANSWERED,
     ALERT_UNCLAIMED,
@@ -20,6 +19,7 @@ from bot.services.escalation import (
     duty_intervals,
     on_duty_minutes,
 )
+from helpdesk.school import DateRange, SchoolProfile, Slot, Specialist, SpecialistKind, VendorSupport
 
 MSK = ZoneInfo("Europe/Moscow")
 

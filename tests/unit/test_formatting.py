@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.formatting import compose, escape, shorten, split_plain, utf16_len, visible_len
+from helpdesk.formatting import compose, escape, shorten, split_plain, utf16_len, visible_len
 
 
 def test_utf16_counts_like_telegram() -> None:

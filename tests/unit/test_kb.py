@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Category, Role, Topic, categories_for
-from bot.services.kb import (
+from helpdesk.domain import Category, Role, Topic, categories_for
+from helpdesk.rules.kb import (
     MAX_BODY_CHARS,
     Article,
     KnowledgeBase,

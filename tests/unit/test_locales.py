@@ -8,7 +8,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.texts import LOCALES_DIR, Texts
+from helpdesk.texts import LOCALES_DIR, Texts
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""Tests of the conduct filter (bot.profanity): disguises, look-alikes, insult context, CLI, dev set."""
+"""Tests of the conduct filter (helpdesk.rules.profanity): disguises, look-alikes, insult context, CLI, dev set."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.profanity import Category, Verdict, classify
-from bot.profanity.normalize import basic, collapse, translit
+from helpdesk.rules.profanity import Category, Verdict, classify
+from helpdesk.rules.profanity.normalize import basic, collapse, translit
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -204,7 +204,7 @@ def test_quote_is_a_violation() -> None:
 def test_cli_jsonl_in_order() -> None:
     lines = ["Не могу войти", "х.у.й", "вы идиот", "wtf", "", "сукно"]
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.profanity"],
+        [sys.executable, "-m", "helpdesk.rules.profanity"],
         input=("\n".join(lines) + "\n").encode("utf-8"),
         capture_output=True,
         cwd=ROOT,

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain import Category, Role, Topic, categories_for
-from bot.school import (
+from helpdesk.domain import Category, Role, Topic, categories_for
+from helpdesk.rules.routing import candidates_for, route, suitable
+from helpdesk.school import (
     Change,
     ChangeKind,
     SchoolProfile,
@@ -20,7 +21,6 @@ from bot.school import (
     VendorSupport,
     load_profile,
 )
-from bot.services.routing import candidates_for, route, suitable
 
 MSK = ZoneInfo("Europe/Moscow")
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,17 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.school import (
-    Change,
-    ChangeKind,
-    DateRange,
-    SchoolProfile,
-    Slot,
-    Specialist,
-    SpecialistKind,
-    VendorSupport,
-)
-from bot.services.schedule import (
+from helpdesk.rules.schedule import (
     DutyWindow,
     day_phrase,
     describe_duty,
@@ -29,6 +19,16 @@ from bot.services.schedule import (
     on_duty,
     promise,
     promise_ru,
+)
+from helpdesk.school import (
+    Change,
+    ChangeKind,
+    DateRange,
+    SchoolProfile,
+    Slot,
+    Specialist,
+    SpecialistKind,
+    VendorSupport,
 )
 
 MSK = ZoneInfo("Europe/Moscow")

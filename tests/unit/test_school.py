@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain import Category, Role, Topic
-from bot.school import (
+from helpdesk.domain import Category, Role, Topic
+from helpdesk.school import (
     ChangeKind,
     ProfileError,
     SpecialistKind,

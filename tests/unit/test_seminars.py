@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain import Role
-from bot.services.seminars import (
+from helpdesk.domain import Role
+from helpdesk.rules.seminars import (
     NoticeKind,
     SeminarFormatError,
     due_reminder,

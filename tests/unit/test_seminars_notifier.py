@@ -13,9 +13,9 @@ from aiogram.methods import SendMessage
 
 import bot.seminar_notifier as notifier_module
 from bot.delivery import Destination
-from bot.domain import Role
 from bot.seminar_notifier import SeminarNotifier
-from bot.texts import Texts
+from helpdesk.domain import Role
+from helpdesk.texts import Texts
 from storage.db import Database
 from storage.seminars import Seminar, SeminarRepo
 from storage.users import TELEGRAM, UserRepo

@@ -5,11 +5,11 @@ from pathlib import Path
 
 from aiogram.fsm.storage.base import StorageKey
 
-from bot.clock import ManualClock
-from bot.domain import Category, Role, TicketStatus, Topic
-from bot.services.tickets import Attachment, ClaimOutcome, Draft, TicketService
+from bot.fsm_storage import SQLiteStorage
+from helpdesk.clock import ManualClock
+from helpdesk.domain import Category, Role, TicketStatus, Topic
+from helpdesk.tickets import Attachment, ClaimOutcome, Draft, TicketService
 from storage.db import Database, migrations
-from storage.fsm import SQLiteStorage
 from storage.users import TELEGRAM
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
-from bot.clock import Clock
+from helpdesk.clock import Clock
 from storage.conduct import Actor, Complaint, ConductEvent, ConductRepo, EventKind
 from storage.db import Database
 from storage.tickets import TicketMessage

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
-from bot.domain import Role
-from bot.services.schedule import MONTHS as _MONTHS
+from helpdesk.domain import Role
+from helpdesk.rules.schedule import MONTHS as _MONTHS
 
 __all__ = [
     "DAY_BEFORE",

@@ -5,7 +5,7 @@ Pure: :func:`route` looks at the school profile and ``now`` only.
 Rules
 -----
 1. **Candidates** are the specialists whose profile entry handles the ticket
-   (:meth:`bot.school.Specialist.handles`). When a specialist's entry says nothing about
+   (:meth:`helpdesk.school.Specialist.handles`). When a specialist's entry says nothing about
    ``topics``/``categories``/``roles`` the defaults apply:
 
    * technical categories (``Category.is_technical``: login and password, the mobile app) go to
@@ -33,9 +33,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.domain import Category, Role, Topic
-from bot.school import SchoolProfile, Specialist, SpecialistKind
-from bot.services.schedule import DEFAULT_HORIZON_DAYS, Predicate, next_duty, on_duty_windows, promise
+from helpdesk.domain import Category, Role, Topic
+from helpdesk.rules.schedule import DEFAULT_HORIZON_DAYS, Predicate, next_duty, on_duty_windows, promise
+from helpdesk.school import SchoolProfile, Specialist, SpecialistKind
 
 __all__ = ["RouteDecision", "candidates_for", "preference", "route", "suitable"]
 
@@ -97,7 +97,7 @@ def candidates_for(
 
 
 def suitable(profile: SchoolProfile, role: Role, topic: Topic, category: Category) -> Predicate:
-    """A predicate for :mod:`bot.services.schedule` / escalation: is a specialist a candidate."""
+    """A predicate for :mod:`helpdesk.rules.schedule` / escalation: is a specialist a candidate."""
     keys = frozenset(s.key for s in candidates_for(profile, role, topic, category)[0])
     return lambda s: s.key in keys
 

@@ -2,7 +2,7 @@
 
 A question asked on Friday evening is not "late" on Monday morning: the clock runs only while at
 least one suitable specialist is on duty (``predicate``, usually
-:meth:`bot.services.routing.RouteDecision.matches`). Pure functions; ``now`` is an argument.
+:meth:`helpdesk.rules.routing.RouteDecision.matches`). Pure functions; ``now`` is an argument.
 
 Actions, each fired at most once per ticket (the caller stores what was done):
 
@@ -22,8 +22,8 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.school import SchoolProfile
-from bot.services.schedule import DEFAULT_HORIZON_DAYS, Predicate, any_specialist, duty_windows
+from helpdesk.rules.schedule import DEFAULT_HORIZON_DAYS, Predicate, any_specialist, duty_windows
+from helpdesk.school import SchoolProfile
 
 __all__ = [
     "ACTIONS",

@@ -1,6 +1,6 @@
 """Consultation schedule rules: who is on duty when, and how to say it.
 
-Pure functions over a :class:`~bot.school.SchoolProfile`. ``now`` is always an aware datetime
+Pure functions over a :class:`~helpdesk.school.SchoolProfile`. ``now`` is always an aware datetime
 passed in by the caller; slot times are local to the school's time zone. A slot covers
 ``[start, end)``: a 14:00–16:00 consultation has begun at 14:00 (not at 13:59) and is over at 16:00.
 
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from bot.school import Change, ChangeKind, DateRange, SchoolProfile, Specialist, SpecialistKind
+from helpdesk.school import Change, ChangeKind, DateRange, SchoolProfile, Specialist, SpecialistKind
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.domain import Category, Role, Topic
+from helpdesk.domain import Category, Role, Topic
 
 __all__ = [
     "DEFAULT_TIMEZONE",

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.clock import Clock
-from bot.domain import Category, Role, TicketStatus, Topic
+from helpdesk.clock import Clock
+from helpdesk.domain import Category, Role, TicketStatus, Topic
 from storage.db import Database
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo

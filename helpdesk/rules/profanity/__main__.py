@@ -1,4 +1,4 @@
-"""``python -m bot.profanity``: one JSON verdict per UTF-8 line of standard input, in order."""
+"""``python -m helpdesk.rules.profanity``: one JSON verdict per UTF-8 line of standard input, in order."""
 
 from __future__ import annotations
 

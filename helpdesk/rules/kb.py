@@ -35,7 +35,7 @@ from typing import TypeVar
 
 import snowballstemmer
 
-from bot.domain import Category, Role, Topic, default_topic
+from helpdesk.domain import Category, Role, Topic, default_topic
 
 __all__ = [
     "DEFAULT_LOCALE",

@@ -3,17 +3,17 @@
 Handlers receive a locale-bound :class:`Tr`. Jobs and cross-user messages (a specialist's answer that
 goes to a user) ask :class:`Texts` for the recipient's locale explicitly.
 
-``python -m bot.texts compile`` compiles the catalogs; start-up also compiles them when stale, so a
+``python -m helpdesk.texts compile`` compiles the catalogs; start-up also compiles them when stale, so a
 fresh clone works without a separate step.
 """
 
 from __future__ import annotations
 
+import gettext
 import sys
 from pathlib import Path
 from typing import Any
 
-from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -57,33 +57,33 @@ def compile_catalogs(path: Path = LOCALES_DIR) -> list[Path]:
 class Tr:
     """Texts in one locale: ``tr("ticket.created", number=5)``."""
 
-    def __init__(self, i18n: I18n, locale: str) -> None:
-        self.i18n = i18n
+    def __init__(self, catalog: gettext.NullTranslations, locale: str) -> None:
+        self.catalog = catalog
         self.locale = locale
 
     def __call__(self, key: str, /, **params: Any) -> str:
-        text = self.i18n.gettext(key, locale=self.locale)
+        text = self.catalog.gettext(key)
         return text.format(**params) if params else text
 
 
 class Texts:
     def __init__(self, path: Path = LOCALES_DIR, default_locale: str = "ru") -> None:
         compile_catalogs(path)
-        self.i18n = I18n(path=path, default_locale=default_locale, domain=DOMAIN)
         self.default_locale = default_locale
+        # The standard library's gettext (aiogram's I18n is a wrapper of it): the core imports no aiogram.
         self._bound: dict[str, Tr] = {}
+        for mo in sorted(path.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")):
+            locale = mo.parent.parent.name
+            with mo.open("rb") as f:
+                self._bound[locale] = Tr(gettext.GNUTranslations(f), locale)
 
     @property
     def locales(self) -> tuple[str, ...]:
-        return tuple(sorted(self.i18n.available_locales))
+        return tuple(sorted(self._bound))
 
     def __call__(self, locale: str | None = None) -> Tr:
-        locale = locale if locale in self.i18n.available_locales else self.default_locale
-        assert locale is not None
-        bound = self._bound.get(locale)
-        if bound is None:
-            bound = self._bound[locale] = Tr(self.i18n, locale)
-        return bound
+        bound = self._bound.get(locale or self.default_locale)
+        return bound if bound is not None else self._bound[self.default_locale]
 
 
 def main(argv: list[str]) -> int:
@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
         for mo in compile_catalogs():
             print(f"compiled {mo.relative_to(LOCALES_DIR.parent)}")
         return 0
-    print("usage: python -m bot.texts compile", file=sys.stderr)
+    print("usage: python -m helpdesk.texts compile", file=sys.stderr)
     return 2
 
 

@@ -1,0 +1,1 @@
+"""The help desk core: domain types, pure rules and use cases. No aiogram, no Telegram."""
