@@ -21,7 +21,6 @@ import random
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, cast
 
 from aiogram import Bot
@@ -40,12 +39,13 @@ from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from pydantic import BaseModel, ConfigDict
 
 from helpdesk.formatting import CAPTION_LIMIT, TEXT_LIMIT, compose, visible_len
+from helpdesk.ports import Destination
 
 log = logging.getLogger(__name__)
 
 BlockedCallback = Callable[[int], Awaitable[None]]
 # (the chats a refused call named, the supergroup one of them became)
-MigratedCallback = Callable[[tuple[int, ...], int], Awaitable[None]]
+MigratedCallback = Callable[[Bot, tuple[int, ...], int], Awaitable[None]]
 
 # Calls that post a message count against Telegram's flood limits in every chat; edits and new topics
 # count in groups only.
@@ -150,6 +150,7 @@ class FloodLimiter:
         group_window: float = 61.0,
         global_rate: float = 28.0,
         global_burst: float = 28,
+        journal: GroupJournal | None = None,
     ) -> None:
         self.private_rate = private_rate
         self.private_burst = private_burst
@@ -161,7 +162,7 @@ class FloodLimiter:
         self._waiting: dict[int | str, int] = {}
         self.ahead_per_second = 2
         self._ahead: deque[float] = deque()
-        self.journal: GroupJournal | None = None
+        self.journal = journal
         self._notes: set[asyncio.Task[None]] = set()
         self.waited = 0.0
 
@@ -316,14 +317,19 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         limiter: FloodLimiter | None = None,
+        on_blocked: BlockedCallback | None = None,
+        on_migrated: MigratedCallback | None = None,
     ) -> None:
+        """``on_blocked(chat_id)``: a private chat answered 403 (the user blocked the bot).
+        ``on_migrated(bot, chat_ids, new_id)``: a call naming ``chat_ids`` was refused because one of them
+        became supergroup ``new_id``; it returns once the bot has moved, so the caller can retry at once."""
         self.limiter = limiter or FloodLimiter()
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
         self.max_retry_after = max_retry_after
-        self.on_blocked: BlockedCallback | None = None
-        self.on_migrated: MigratedCallback | None = None
+        self.on_blocked = on_blocked
+        self.on_migrated = on_migrated
         self._not_before: dict[int | str | None, float] = {}
         self._response_models: dict[Any, Any] = {}
         self.stats: dict[str, int] = {
@@ -402,7 +408,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 if self.on_migrated is not None:
                     named = (getattr(method, "chat_id", None), getattr(method, "from_chat_id", None))
                     await self.on_migrated(
-                        tuple(c for c in named if isinstance(c, int)), exc.migrate_to_chat_id
+                        bot, tuple(c for c in named if isinstance(c, int)), exc.migrate_to_chat_id
                     )
                 raise
 
@@ -448,15 +454,6 @@ class _SendMessage(SendMessage):
     """``sendMessage`` as the gateway makes it: the same call, only the message id parsed from the answer."""
 
     __returning__ = SentMessage  # type: ignore[assignment]
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where a message goes: a chat, optionally a forum topic, optionally as a reply."""
-
-    chat_id: int
-    thread_id: int | None = None
-    reply_to: int | None = None
 
 
 class Gateway:

@@ -12,6 +12,7 @@ from aiogram.exceptions import (
 from aiogram.types import ChatMemberAdministrator, ChatMemberOwner
 
 from bot.config import Settings
+from bot.delivery import DeliveryMiddleware
 from bot.factory import create_bot
 from storage.chat_moves import ChatMovesRepo
 from storage.db import Database, fetch_one, migrations
@@ -71,7 +72,7 @@ async def run_doctor(settings: Settings) -> int:
         )
 
     print("Telegram")
-    bot, _delivery = create_bot(settings)
+    bot = create_bot(settings, DeliveryMiddleware())
     try:
         me = await bot.get_me()
         report.ok(f"the token works: @{me.username} ({me.first_name})")

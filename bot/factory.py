@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import signal
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,27 +27,37 @@ import handlers.management
 import handlers.private
 import handlers.seminars
 import handlers.staff
+from bot.cards import Cards
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
-from bot.desk import Desk
-from bot.duty import Duty, DutySettings
 from bot.filters import StaffMembership
 from bot.fsm_storage import SQLiteStorage
+from bot.inflight import InFlight
 from bot.jobs import JobRunner
-from bot.middlewares.conduct import ConductDesk, StaffConductMiddleware, UserConductMiddleware
+from bot.middlewares.conduct import StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
+from bot.outbox import Outbox
+from bot.pacing import Pacing
+from bot.recovery import Recovery
+from bot.relay import Relay
 from bot.seminar_notifier import SeminarNotifier
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
+from bot.staff_side import TelegramStaff, TelegramUsers
 from bot.updates import Polling, UpdateProcessor, webhook_app
 from helpdesk.clock import Clock, system_clock
+from helpdesk.conduct import ConductService, Policy
+from helpdesk.conduct_desk import ConductChats, ConductDesk
+from helpdesk.duty import Duty, DutySettings, Roster
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
+from helpdesk.store import Store
 from helpdesk.texts import Texts
-from helpdesk.tickets import TicketService
+from helpdesk.tickets import Tickets
 from storage.db import Database
 from storage.flood import FloodJournal
+from storage.users import TELEGRAM
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +88,17 @@ COMMAND_TEXTS = {
 }
 
 
-def create_bot(settings: Settings) -> tuple[Bot, DeliveryMiddleware]:
+def create_bot(settings: Settings, delivery: DeliveryMiddleware) -> Bot:
     api = (
         TelegramAPIServer.from_base(settings.telegram_api_base) if settings.telegram_api_base else PRODUCTION
     )
     session = JsonSession(api=api)
-    delivery = DeliveryMiddleware(limiter=FloodLimiter() if settings.flood_control else FloodLimiter.off())
     session.middleware(delivery)
-    bot = Bot(
+    return Bot(
         settings.bot_token.value,
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
-    return bot, delivery
 
 
 @dataclass
@@ -98,9 +108,14 @@ class App:
     dp: Dispatcher
     db: Database
     texts: Texts
-    service: TicketService
-    desk: Desk
+    store: Store
+    tickets: Tickets
     duty: Duty
+    conduct: ConductDesk
+    staff: TelegramStaff
+    staff_chat: StaffChat
+    staff_moves: StaffChatMoves
+    gateway: Gateway
     delivery: DeliveryMiddleware
     clock: Clock
     school: SchoolProfile
@@ -110,7 +125,7 @@ class App:
 
     async def close(self) -> None:
         self.runner.stop()
-        await self.desk.finish_outbox()
+        await self.staff.stop()
         await self.bot.session.close()
         await self.delivery.limiter.settle()
         await self.db.close()
@@ -121,15 +136,22 @@ def create_dispatcher(
     settings: Settings,
     db: Database,
     texts: Texts,
-    service: TicketService,
-    desk: Desk,
+    store: Store,
+    tickets: Tickets,
     duty: Duty,
+    conduct: ConductDesk,
+    gateway: Gateway,
+    staff: TelegramStaff,
+    staff_chat: StaffChat,
+    staff_moves: StaffChatMoves,
     school: SchoolProfile,
     kb: KnowledgeBase,
     runner: JobRunner,
     clock: Clock,
-    staff_moves: StaffChatMoves,
+    seminars: SeminarNotifier,
 ) -> Dispatcher:
+    """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
+    per-update context and the conduct checks as outer middlewares, the routers by audience."""
     dp = Dispatcher(
         storage=SQLiteStorage(db),
         # One user's updates are handled one at a time, in order (isolation); in a forum, "one user" is a
@@ -137,49 +159,46 @@ def create_dispatcher(
         fsm_strategy=FSMStrategy.USER_IN_TOPIC,
         events_isolation=SimpleEventIsolation(),
         settings=settings,
-        db=db,
         texts=texts,
-        service=service,
-        desk=desk,
+        store=store,
+        tickets=tickets,
         duty=duty,
+        conduct=conduct,
+        gateway=gateway,
+        staff_chat=staff_chat,
+        staff_moves=staff_moves,
         school=school,
         kb=kb,
         runner=runner,
         clock=clock,
-        staff_moves=staff_moves,
+        db=db,
+        seminars=seminars,
     )
-    context = UserContextMiddleware(service, texts)
+    context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
     dp.callback_query.outer_middleware(context)
     # The conduct checks run after the user context (they need `user`) and before any handler.
-    conduct = ConductDesk.create(
-        settings=settings, db=db, service=service, desk=desk, texts=texts, school=school, clock=clock
-    )
-    dp["conduct"] = conduct
     dp.message.outer_middleware(UserConductMiddleware(conduct))
-    dp.message.outer_middleware(StaffConductMiddleware(conduct))
-    seminars = SeminarNotifier(db=db, gateway=desk.gateway, texts=texts, tz=school.tz)
-    dp["seminars"] = seminars
-    runner.add("seminars", seminars.check)
-    # The staff group's id changes when it becomes a supergroup: routers read it from `desk.staff_chat`.
-    membership = StaffMembership(desk.staff_chat)
+    dp.message.outer_middleware(StaffConductMiddleware(conduct, staff_chat))
+    # The staff group's id changes when it becomes a supergroup: routers read it from `staff_chat`.
+    membership = StaffMembership(staff_chat)
     dp.include_routers(
         handlers.private.ticket.create_fast_router(),
-        handlers.staff.create_fast_router(desk.staff_chat),
+        handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
-        handlers.management.create_router(desk.staff_chat, settings.manager_chat_id),
-        handlers.staff.create_router(desk.staff_chat, membership),
+        handlers.management.create_router(staff_chat, settings.manager_chat_id),
+        handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
-        handlers.seminars.create_router(desk.staff_chat, settings.manager_chat_id),
+        handlers.seminars.create_router(staff_chat, settings.manager_chat_id),
         handlers.conduct.create_router(settings, membership),
         handlers.private.create_router(),
         handlers.errors.create_router(),
     )
 
     async def on_startup(bot: Bot) -> None:
-        await desk.detect_staff_mode()
-        duty.bot_username = (await bot.me()).username
-        await duty.load_links()
+        await staff_moves.detect_mode(bot)
+        await duty.roster.load()
+        staff.start()
         scope = BotCommandScopeAllPrivateChats()
         for locale, names in COMMAND_TEXTS.items():
             commands = [BotCommand(command=c, description=names[c]) for c in COMMANDS]
@@ -196,34 +215,71 @@ def create_dispatcher(
 
 
 async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
-    """Build the whole application. Raises ProfileError / KnowledgeBaseError for a bad school file."""
+    """Build the whole application, every collaborator through its constructor: the core
+    (:mod:`helpdesk`) inside, the Telegram adapter around it. Raises ProfileError / KnowledgeBaseError for
+    a bad school file."""
     school = load_profile(settings.school_profile)
     kb = load_knowledge_base(settings.knowledge_dir, default_locale=settings.default_locale)
     runner = JobRunner(clock, settings.timezone, settings.tick_seconds)
     db = await Database.open(settings.database_path)
     texts = Texts(default_locale=settings.default_locale)
-    bot, delivery = create_bot(settings)
-    service = TicketService(db, clock)
-    desk = Desk(
-        service=service,
-        gateway=Gateway(bot),
-        texts=texts,
-        staff_chat=StaffChat(settings.staff_chat_id),
-        kb=kb,
-    )
-    delivery.on_blocked = desk.on_blocked
+    staff_tr = texts(texts.default_locale)
+    store = Store(db, clock)
+
     # The staff group may have moved to a new id (became a supergroup): before, or while running.
-    staff_moves = StaffChatMoves(desk.staff_chat, desk, db)
+    staff_chat = StaffChat(settings.staff_chat_id)
+    staff_moves = StaffChatMoves(staff_chat, store, texts)
     await staff_moves.restore()
-    delivery.on_migrated = staff_moves.call_failed
-    desk.group_room = delivery.limiter.group_room
     # Telegram keeps counting a group's minute across our restart: the limiter starts where it left off.
     flood_journal = FloodJournal(db)
-    delivery.limiter.restore(await flood_journal.load())
-    delivery.limiter.journal = flood_journal.save
+    limiter = FloodLimiter(journal=flood_journal.save) if settings.flood_control else FloodLimiter.off()
+    limiter.restore(await flood_journal.load())
+    delivery = DeliveryMiddleware(
+        limiter=limiter,
+        on_blocked=functools.partial(store.mark_unreachable, TELEGRAM),
+        on_migrated=staff_moves.call_failed,
+    )
+    bot = create_bot(settings, delivery)
+    gateway = Gateway(bot)
+
+    # The Telegram side of tickets.
+    roster = Roster(school=school, store=store, clock=clock, tr=staff_tr)
+    in_flight = InFlight()
+    cards = Cards(
+        gateway=gateway,
+        staff_chat=staff_chat,
+        store=store,
+        roster=roster,
+        kb=kb,
+        texts=texts,
+        in_flight=in_flight,
+    )
+    relay = Relay(gateway=gateway, cards=cards, store=store, roster=roster, texts=texts)
+    pacing = Pacing(
+        gateway=gateway, staff_chat=staff_chat, group_room=limiter.group_room, texts=texts, in_flight=in_flight
+    )
+    recovery = Recovery(
+        store=store, cards=cards, relay=relay, pacing=pacing, in_flight=in_flight, staff_chat=staff_chat
+    )
+    outbox = Outbox(gateway=gateway, store=store, texts=texts, staff_chat=staff_chat)
+    staff = TelegramStaff(
+        gateway=gateway,
+        staff_chat=staff_chat,
+        cards=cards,
+        relay=relay,
+        recovery=recovery,
+        outbox=outbox,
+        in_flight=in_flight,
+    )
+    users = TelegramUsers(gateway=gateway, relay=relay, texts=texts)
+
+    # The core's use cases.
     duty = Duty(
-        desk=desk,
-        school=school,
+        store=store,
+        roster=roster,
+        staff=staff,
+        notices=staff,
+        texts=texts,
         settings=DutySettings(
             escalation=EscalationSettings(
                 remind_after=settings.remind_after_minutes,
@@ -234,26 +290,60 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
             summary_at=settings.daily_summary_at,
         ),
     )
-    desk.signature = duty.signature
-    duty.register(runner)
+    tickets = Tickets(store=store, duty=duty, staff=staff, users=users, notices=staff, texts=texts)
+    conduct = ConductDesk(
+        chats=ConductChats(
+            manager=settings.manager_chat_id,
+            director=settings.director_chat_id,
+            timezone=settings.timezone,
+            block_window_days=settings.conduct_block_window_days,
+        ),
+        store=store,
+        record=ConductService(
+            db,
+            clock,
+            Policy(
+                cooldown=timedelta(minutes=settings.conduct_cooldown_minutes),
+                block_after=settings.conduct_block_after,
+                block_window=timedelta(days=settings.conduct_block_window_days),
+            ),
+        ),
+        tickets=tickets,
+        staff=staff,
+        users=users,
+        texts=texts,
+        school=school,
+        clock=clock,
+    )
+    seminars = SeminarNotifier(db=db, gateway=gateway, texts=texts, tz=school.tz)
+
+    runner.add("queue", duty.release_queue)
+    runner.add("escalation", duty.escalate_due)
+    runner.add("vendor", duty.vendor_reminders)
+    runner.add("summary", duty.daily_summary)
+    runner.add("seminars", seminars.check)
 
     async def resume(now: object) -> None:
-        await desk.resume()
-        desk.kick_outbox()
+        await staff.resume()
 
     runner.add("resume", resume)
     dp = create_dispatcher(
         settings=settings,
         db=db,
         texts=texts,
-        service=service,
-        desk=desk,
+        store=store,
+        tickets=tickets,
         duty=duty,
+        conduct=conduct,
+        gateway=gateway,
+        staff=staff,
+        staff_chat=staff_chat,
+        staff_moves=staff_moves,
         school=school,
         kb=kb,
         runner=runner,
         clock=clock,
-        staff_moves=staff_moves,
+        seminars=seminars,
     )
     return App(
         settings=settings,
@@ -261,9 +351,14 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         dp=dp,
         db=db,
         texts=texts,
-        service=service,
-        desk=desk,
+        store=store,
+        tickets=tickets,
         duty=duty,
+        conduct=conduct,
+        staff=staff,
+        staff_chat=staff_chat,
+        staff_moves=staff_moves,
+        gateway=gateway,
         delivery=delivery,
         clock=clock,
         school=school,
@@ -288,8 +383,7 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
         backlog = await processor.backlog()
         if backlog:
             log.info("handling %d update(s) received before the last stop", backlog)
-        await app.desk.resume()
-        app.desk.kick_outbox()
+        await app.staff.resume()
         # What exists now (modules, models, the knowledge base, texts) lives as long as the process: the
         # cyclic garbage collector need not walk it again at every collection while updates are handled.
         # Every update allocates thousands of short-lived objects (pydantic models); with the default

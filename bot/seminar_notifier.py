@@ -19,9 +19,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from aiogram.types import InlineKeyboardMarkup
 
 from bot import keyboards
-from bot.delivery import Destination, Gateway
+from bot.delivery import Gateway
 from helpdesk.domain import Role
 from helpdesk.formatting import escape
+from helpdesk.ports import Destination
 from helpdesk.rules.seminars import NoticeKind, due_reminder, format_when
 from helpdesk.texts import Texts, Tr
 from storage.db import Database

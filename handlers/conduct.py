@@ -20,8 +20,7 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import ComplaintCb, ConductEndAction, ConductEndCb
 from bot.config import Settings
-from bot.delivery import Destination
-from bot.desk import Desk, user_link
+from bot.delivery import Gateway
 from bot.filters import (
     FromStaffGroup,
     HasText,
@@ -31,13 +30,15 @@ from bot.filters import (
     PrivateChat,
     StaffMembership,
 )
-from bot.middlewares.conduct import ConductDesk
+from bot.middlewares.conduct import COMPLAINT_STATES
+from bot.staff_chat import StaffChat
 from bot.states import ComplaintDialog
 from helpdesk.conduct import unblock_target
-from helpdesk.domain import TicketStatus
-from helpdesk.formatting import escape
+from helpdesk.conduct_desk import ConductDesk, Ended, EndOutcome
+from helpdesk.formatting import escape, user_link
+from helpdesk.ports import Destination
 from helpdesk.texts import Tr
-from helpdesk.tickets import TicketService
+from helpdesk.tickets import Tickets
 from storage.users import User
 
 ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
@@ -78,13 +79,15 @@ def create_router(settings: Settings, membership: StaffMembership) -> Router:
 # ---- the specialist's button ---------------------------------------------------------------------------
 
 
-async def end_asked(callback: CallbackQuery, callback_data: ConductEndCb, desk: Desk, tr: Tr) -> None:
+async def end_asked(
+    callback: CallbackQuery, callback_data: ConductEndCb, gateway: Gateway, staff_chat: StaffChat, tr: Tr
+) -> None:
     card = callback.message
     await callback.answer()
     if not isinstance(card, Message):
         return
-    thread = card.message_thread_id if desk.mode.forum else None
-    await desk.gateway.send(
+    thread = card.message_thread_id if staff_chat.forum else None
+    await gateway.send(
         Destination(card.chat.id, thread, card.message_id),
         tr("conduct.end_confirm", number=callback_data.ticket),
         markup=keyboards.conduct_end_confirm(tr, callback_data.ticket),
@@ -96,30 +99,32 @@ async def end_confirmed(
     callback_data: ConductEndCb,
     bot: Bot,
     fsm_storage: BaseStorage,
-    service: TicketService,
     conduct: ConductDesk,
     tr: Tr,
 ) -> None:
-    ticket = await service.tickets.get(callback_data.ticket)
-    if ticket is None:
-        await callback.answer(tr("staff.not_found"), show_alert=True)
-        return
-    done = tr("conduct.end_done", number=ticket.id)
-    if ticket.status is TicketStatus.CLOSED:
-        await _settle(callback, tr("conduct.end_closed", number=ticket.id))
-        await callback.answer(tr("conduct.end_closed", number=ticket.id), show_alert=True)
-        return
-    user = await service.users.get(ticket.user_id)
-    assert user is not None
-    await _settle(callback, done)
-    await callback.answer(done)
-    # The user's own dialog (a draft, say) ends with the session.
-    state = FSMContext(
-        storage=fsm_storage,
-        key=StorageKey(bot_id=bot.id, chat_id=user.chat_id, user_id=int(user.external_id)),
-    )
+    async def ack(ended: Ended) -> None:
+        if ended.outcome is EndOutcome.NOT_FOUND or ended.ticket is None or ended.user is None:
+            await callback.answer(tr("staff.not_found"), show_alert=True)
+            return
+        number = ended.ticket.id
+        if ended.outcome is EndOutcome.CLOSED:
+            await _settle(callback, tr("conduct.end_closed", number=number))
+            await callback.answer(tr("conduct.end_closed", number=number), show_alert=True)
+            return
+        done = tr("conduct.end_done", number=number)
+        await _settle(callback, done)
+        await callback.answer(done)
+        # The user's own dialog (a draft, say) ends with the session; a complaint being written goes on.
+        user = ended.user
+        state = FSMContext(
+            storage=fsm_storage,
+            key=StorageKey(bot_id=bot.id, chat_id=user.chat_id, user_id=int(user.external_id)),
+        )
+        if await state.get_state() not in COMPLAINT_STATES:
+            await state.clear()
+
     who = callback.from_user
-    await conduct.manual_end(user, ticket, state, staff_id=who.id, staff_name=who.first_name)
+    await conduct.manual_end(callback_data.ticket, staff_id=who.id, staff_name=who.first_name, ack=ack)
 
 
 async def end_cancelled(callback: CallbackQuery, callback_data: ConductEndCb, tr: Tr) -> None:
@@ -143,11 +148,13 @@ async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
 # ---- /unblock ------------------------------------------------------------------------------------------
 
 
-async def unblock(message: Message, command: CommandObject, bot: Bot, conduct: ConductDesk, tr: Tr) -> None:
+async def unblock(
+    message: Message, command: CommandObject, bot: Bot, conduct: ConductDesk, staff_chat: StaffChat, tr: Tr
+) -> None:
     who = message.from_user
     if who is None:
         return
-    if message.chat.id == conduct.desk.staff_chat_id:
+    if message.chat.id == staff_chat.id:
         # In the staff group only the deputy director (an administrator) decides, not every specialist.
         try:
             member = await bot.get_chat_member(message.chat.id, who.id)
@@ -166,9 +173,9 @@ async def unblock(message: Message, command: CommandObject, bot: Bot, conduct: C
         await message.reply(tr("conduct.unblock_not_found"))
         return
     if await conduct.lift(user, actor_id=who.id, actor_name=who.first_name):
-        await message.reply(tr("conduct.unblock_done", user=user_link(user)))
+        await message.reply(tr("conduct.unblock_done", user=user_link(user.external_id, user.display_name)))
     else:
-        await message.reply(tr("conduct.unblock_nothing", user=user_link(user)))
+        await message.reply(tr("conduct.unblock_nothing", user=user_link(user.external_id, user.display_name)))
 
 
 # ---- complaints ----------------------------------------------------------------------------------------
@@ -181,10 +188,8 @@ async def _ask_complaint(message: Message, state: FSMContext, tr: Tr, ticket_id:
     await message.answer(tr("conduct.complaint_ask", about=about))
 
 
-async def complaint_command(
-    message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService
-) -> None:
-    latest = await service.tickets.latest_for_user(user.id)
+async def complaint_command(message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets) -> None:
+    latest = await tickets.latest_for(user)
     await _ask_complaint(message, state, tr, latest.id if latest else None)
 
 
@@ -194,9 +199,9 @@ async def complaint_button(
     state: FSMContext,
     tr: Tr,
     user: User,
-    service: TicketService,
+    tickets: Tickets,
 ) -> None:
-    ticket = await service.tickets.get(callback_data.ticket)
+    ticket = await tickets.get(callback_data.ticket)
     if ticket is None or ticket.user_id != user.id or not isinstance(callback.message, Message):
         await callback.answer(tr("menu.outdated"), show_alert=True)
         return
@@ -205,12 +210,12 @@ async def complaint_button(
 
 
 async def complaint_received(
-    message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService, conduct: ConductDesk
+    message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets, conduct: ConductDesk
 ) -> None:
     data = await state.get_data()
     await state.clear()
     ticket_id = data.get("ticket")
-    ticket = await service.tickets.get(ticket_id) if isinstance(ticket_id, int) else None
+    ticket = await tickets.get(ticket_id) if isinstance(ticket_id, int) else None
     if ticket is not None and ticket.user_id != user.id:
         ticket = None
     complaint, delivered = await conduct.complain(user, ticket, message.text or "")

@@ -7,6 +7,7 @@ import logging
 from aiogram import Router
 from aiogram.types import CallbackQuery, ErrorEvent
 
+from helpdesk.ports import DeliveryError
 from helpdesk.texts import Tr
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,10 @@ async def outdated_button(callback: CallbackQuery, tr: Tr) -> None:
 
 
 async def unhandled_error(event: ErrorEvent) -> bool:
-    log.exception("error while handling update %s", event.update.update_id, exc_info=event.exception)
+    error: BaseException = event.exception
+    if isinstance(error, DeliveryError) and error.__cause__ is not None:
+        error = error.__cause__  # what Telegram said, as the core's port reported it
+    log.exception("error while handling update %s", event.update.update_id, exc_info=error)
     callback = event.update.callback_query
     if callback is not None:
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.types import Message
 
@@ -29,7 +29,7 @@ def create_router() -> Router:
     return router
 
 
-async def group_moved(message: Message, staff_moves: StaffChatMoves) -> None:
+async def group_moved(message: Message, bot: Bot, staff_moves: StaffChatMoves) -> None:
     if message.migrate_to_chat_id is not None:
         old_id, new_id = message.chat.id, message.migrate_to_chat_id
     else:
@@ -38,5 +38,5 @@ async def group_moved(message: Message, staff_moves: StaffChatMoves) -> None:
     if new_id > SUPERGROUP_IDS:
         log.warning("group %s upgraded to %s, not a supergroup id: ignored", old_id, new_id)
         return
-    if not await staff_moves.follow(old_id, new_id):
+    if not await staff_moves.follow(bot, old_id, new_id):
         log.info("group %s became supergroup %s (not the staff group)", old_id, new_id)

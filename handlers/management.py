@@ -3,18 +3,18 @@ the vendor's ticket numbers. The same commands from anyone else are refused poli
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from bot.duty import Duty
 from bot.filters import InStaffChat, IsCommand
 from bot.staff_chat import StaffChat
+from helpdesk.duty import Duty
 from helpdesk.formatting import escape
 from helpdesk.rules.schedule import describe_duty, format_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.texts import Tr
-from helpdesk.tickets import TicketService
+from helpdesk.tickets import Tickets
 
 STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
 
@@ -55,7 +55,7 @@ def _keys(school: SchoolProfile) -> str:
     return ", ".join(s.key for s in school.specialists)
 
 
-async def invite(message: Message, command: CommandObject, duty: Duty, tr: Tr) -> None:
+async def invite(message: Message, command: CommandObject, bot: Bot, duty: Duty, tr: Tr) -> None:
     key = (command.args or "").strip()
     if not key:
         await message.answer(tr("duty.invite_usage", keys=_keys(duty.school)))
@@ -64,7 +64,8 @@ async def invite(message: Message, command: CommandObject, duty: Duty, tr: Tr) -
     if spec is None:
         await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(duty.school)))
         return
-    link = await duty.invite(spec.key, message.from_user.id if message.from_user else None)
+    me = await bot.me()
+    link = await duty.invite(spec.key, message.from_user.id if message.from_user else None, me.username)
     await message.answer(tr("duty.invite_link", name=duty.label(spec, mention=False), link=link))
 
 
@@ -72,7 +73,7 @@ async def specialists(message: Message, duty: Duty, tr: Tr) -> None:
     lines = []
     for spec in duty.school.specialists:
         name = duty.label(spec, mention=False)
-        if spec.key in duty.links:
+        if spec.key in duty.roster.links:
             lines.append(tr("duty.specialist_linked", name=name))
         else:
             lines.append(tr("duty.specialist_unlinked", name=name, key=spec.key))
@@ -91,16 +92,13 @@ async def unlink(message: Message, command: CommandObject, duty: Duty, tr: Tr) -
     await message.answer(tr("duty.unlinked", name=duty.label(spec, mention=False)))
 
 
-async def vendor_ref(
-    message: Message, command: CommandObject, duty: Duty, service: TicketService, tr: Tr
-) -> None:
+async def vendor_ref(message: Message, command: CommandObject, tickets: Tickets, tr: Tr) -> None:
     parts = (command.args or "").split(maxsplit=1)
     if len(parts) != 2 or not parts[0].lstrip("№#").isdigit():
         await message.answer(tr("duty.vendor_usage"))
         return
-    ticket = await service.tickets.get(int(parts[0].lstrip("№#")))
+    ticket = await tickets.set_vendor_ref(int(parts[0].lstrip("№#")), parts[1].strip())
     if ticket is None:
         await message.answer(tr("staff.not_found"))
         return
-    ticket = await duty.set_vendor_ref(ticket, parts[1].strip())
     await message.answer(tr("duty.vendor_ref_saved", number=ticket.id, ref=escape(ticket.vendor_ref or "")))

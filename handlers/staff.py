@@ -8,8 +8,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import StaffAction, StaffCb
-from bot.desk import Desk
-from bot.duty import Duty
 from bot.filters import (
     FromPerson,
     FromStaffGroup,
@@ -19,10 +17,12 @@ from bot.filters import (
     StaffAnswer,
     StaffMembership,
 )
+from bot.inbound import inbound
 from bot.staff_chat import StaffChat
 from bot.states import EscalateTicket
 from helpdesk.texts import Tr
-from helpdesk.tickets import ClaimOutcome, TicketService
+from helpdesk.tickets import ClaimOutcome, CloseOutcome, Tickets, VendorOutcome
+from storage.tickets import Ticket
 
 
 def create_fast_router(staff: StaffChat) -> Router:
@@ -63,42 +63,38 @@ def create_router(staff: StaffChat, membership: StaffMembership) -> Router:
     return router
 
 
-async def staff_message(message: Message, desk: Desk) -> None:
-    await desk.staff_message(message)
+async def staff_message(message: Message, tickets: Tickets, staff_chat: StaffChat) -> None:
+    """A specialist's message: to the user of the ticket it belongs to (the outcome needs no answer here)."""
+    await tickets.answer(inbound(message, forum=staff_chat.forum, with_html=True))
 
 
-async def card_claimed(
-    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, desk: Desk, tr: Tr
-) -> None:
+async def card_claimed(callback: CallbackQuery, callback_data: StaffCb, tickets: Tickets, tr: Tr) -> None:
+    async def ack(outcome: ClaimOutcome, ticket: Ticket | None) -> None:
+        if outcome is ClaimOutcome.NOT_FOUND or ticket is None:
+            await callback.answer(tr("staff.not_found"), show_alert=True)
+        elif outcome is ClaimOutcome.ALREADY_CLAIMED:
+            await callback.answer(
+                tr("staff.already_claimed", name=ticket.claimed_by_name or "—"), show_alert=True
+            )
+        elif outcome is ClaimOutcome.CLOSED:
+            await callback.answer(tr("ticket.already_closed"), show_alert=True)
+        else:
+            await callback.answer(tr("staff.claimed_ok", number=ticket.id))
+
     who = callback.from_user
-    outcome, ticket = await service.claim(callback_data.ticket, staff_id=who.id, staff_name=who.first_name)
-    if outcome is ClaimOutcome.NOT_FOUND or ticket is None:
-        await callback.answer(tr("staff.not_found"), show_alert=True)
-        return
-    if outcome is ClaimOutcome.ALREADY_CLAIMED:
-        await callback.answer(
-            tr("staff.already_claimed", name=ticket.claimed_by_name or "—"), show_alert=True
-        )
-        return
-    if outcome is ClaimOutcome.CLOSED:
-        await callback.answer(tr("ticket.already_closed"), show_alert=True)
-        return
-    await callback.answer(tr("staff.claimed_ok", number=ticket.id))
-    await desk.claim(ticket)
+    await tickets.claim(callback_data.ticket, staff_id=who.id, staff_name=who.first_name, ack=ack)
 
 
-async def card_closed(
-    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, desk: Desk, tr: Tr
-) -> None:
-    changed, ticket = await service.close(callback_data.ticket, closed_by=callback.from_user.first_name)
-    if ticket is None:
-        await callback.answer(tr("staff.not_found"), show_alert=True)
-        return
-    if not changed:
-        await callback.answer(tr("ticket.already_closed"))
-        return
-    await callback.answer(tr("staff.closed_ok", number=ticket.id))
-    await desk.closed_by_staff(ticket)
+async def card_closed(callback: CallbackQuery, callback_data: StaffCb, tickets: Tickets, tr: Tr) -> None:
+    async def ack(outcome: CloseOutcome, ticket: Ticket | None) -> None:
+        if outcome is CloseOutcome.NOT_FOUND or ticket is None:
+            await callback.answer(tr("staff.not_found"), show_alert=True)
+        elif outcome is CloseOutcome.ALREADY_CLOSED:
+            await callback.answer(tr("ticket.already_closed"))
+        else:
+            await callback.answer(tr("staff.closed_ok", number=ticket.id))
+
+    await tickets.close_by_staff(callback_data.ticket, staff_name=callback.from_user.first_name, ack=ack)
 
 
 async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
@@ -106,9 +102,9 @@ async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
 
 
 async def card_escalate(
-    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, state: FSMContext, tr: Tr
+    callback: CallbackQuery, callback_data: StaffCb, tickets: Tickets, state: FSMContext, tr: Tr
 ) -> None:
-    ticket = await service.tickets.get(callback_data.ticket)
+    ticket = await tickets.get(callback_data.ticket)
     if ticket is None:
         await callback.answer(tr("staff.not_found"), show_alert=True)
         return
@@ -119,30 +115,23 @@ async def card_escalate(
         await callback.message.reply(tr("duty.escalate_ask", number=ticket.id))
 
 
-async def _escalate(
-    message: Message, state: FSMContext, service: TicketService, duty: Duty, tr: Tr, comment: str
-) -> None:
+async def _escalate(message: Message, state: FSMContext, tickets: Tickets, tr: Tr, comment: str) -> None:
     data = await state.get_data()
     await state.clear()
-    ticket = await service.tickets.get(int(data.get("ticket", 0)))
+    who = message.from_user.first_name if message.from_user else "—"
+    ticket = await tickets.escalate(int(data.get("ticket", 0)), who=who, comment=comment)
     if ticket is None:
         await message.reply(tr("staff.not_found"))
         return
-    who = message.from_user.first_name if message.from_user else "—"
-    await duty.escalate_by_specialist(ticket, who, comment)
     await message.reply(tr("duty.escalate_done", number=ticket.id))
 
 
-async def escalation_comment(
-    message: Message, state: FSMContext, service: TicketService, duty: Duty, tr: Tr
-) -> None:
-    await _escalate(message, state, service, duty, tr, message.text or "")
+async def escalation_comment(message: Message, state: FSMContext, tickets: Tickets, tr: Tr) -> None:
+    await _escalate(message, state, tickets, tr, message.text or "")
 
 
-async def escalation_skipped(
-    message: Message, state: FSMContext, service: TicketService, duty: Duty, tr: Tr
-) -> None:
-    await _escalate(message, state, service, duty, tr, "")
+async def escalation_skipped(message: Message, state: FSMContext, tickets: Tickets, tr: Tr) -> None:
+    await _escalate(message, state, tickets, tr, "")
 
 
 async def escalation_cancelled(message: Message, state: FSMContext, tr: Tr) -> None:
@@ -150,16 +139,15 @@ async def escalation_cancelled(message: Message, state: FSMContext, tr: Tr) -> N
     await message.reply(tr("duty.escalate_cancelled"))
 
 
-async def card_vendor(
-    callback: CallbackQuery, callback_data: StaffCb, service: TicketService, duty: Duty, tr: Tr
-) -> None:
-    ticket = await service.tickets.get(callback_data.ticket)
-    if ticket is None or not ticket.is_open:
-        await callback.answer(
-            tr("ticket.already_closed") if ticket else tr("staff.not_found"), show_alert=True
-        )
-        return
-    await callback.answer()
-    ticket = await duty.hand_to_vendor(ticket)
-    if isinstance(callback.message, Message):
+async def card_vendor(callback: CallbackQuery, callback_data: StaffCb, tickets: Tickets, tr: Tr) -> None:
+    async def ack(outcome: VendorOutcome, ticket: Ticket | None) -> None:
+        if outcome is VendorOutcome.HANDED:
+            await callback.answer()
+        elif outcome is VendorOutcome.CLOSED:
+            await callback.answer(tr("ticket.already_closed"), show_alert=True)
+        else:
+            await callback.answer(tr("staff.not_found"), show_alert=True)
+
+    outcome, ticket = await tickets.hand_to_vendor(callback_data.ticket, ack=ack)
+    if outcome is VendorOutcome.HANDED and ticket is not None and isinstance(callback.message, Message):
         await callback.message.reply(tr("duty.vendor_done", number=ticket.id))

@@ -11,11 +11,21 @@ import re
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-_TAG_RE = re.compile(r"<[^>]+>")
+TAG_RE = re.compile(r"<[^>]+>")
 
 
 def escape(text: str) -> str:
     return html.escape(text, quote=False)
+
+
+def strip_tags(html_text: str) -> str:
+    """The plain text of our own HTML: tags removed, entities resolved."""
+    return html.unescape(TAG_RE.sub("", html_text))
+
+
+def user_link(user_id: int | str, name: str) -> str:
+    """A link that opens a person's profile (``name`` is plain text, escaped here)."""
+    return f'<a href="tg://user?id={html.escape(str(user_id))}">{escape(name or "—")}</a>'
 
 
 def utf16_len(text: str) -> int:
@@ -24,7 +34,7 @@ def utf16_len(text: str) -> int:
 
 def visible_len(html_text: str) -> int:
     """Length of what Telegram shows for ``html_text`` (our own, well-formed HTML)."""
-    return utf16_len(html.unescape(_TAG_RE.sub("", html_text)))
+    return utf16_len(strip_tags(html_text))
 
 
 def split_plain(text: str, limit: int) -> list[str]:

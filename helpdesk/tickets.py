@@ -1,126 +1,147 @@
-"""The ticket core: channel-neutral operations over the repositories, one transaction per call.
+"""The ticket's use cases: each is the single owner of one thing that happens to a ticket.
 
-Nothing here knows about Telegram. Users are keyed by (channel, external id); message ids on either side
-are plain integers. The Telegram adapter (:mod:`bot.desk`) calls these and does the sending.
+Open a ticket (routing decided in the same transaction), a user's follow-up, a specialist's answer (which
+reopens a closed ticket), claim, close (by staff or by the user), escalate to the deputy director, hand to
+the vendor. Each takes plain values, stores what happened in one transaction, then says it through the
+ports: the staff side (:class:`helpdesk.ports.StaffSide`), the user side (:class:`helpdesk.ports.UserSide`)
+and the outbox. Handlers call one of these and render the outcome. No aiogram.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
-from helpdesk.clock import Clock
-from helpdesk.domain import Category, Role, TicketStatus, Topic
-from storage.db import Database
-from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
-from storage.users import User, UserRepo
+from helpdesk.domain import Category, Role, Topic
+from helpdesk.duty import Duty
+from helpdesk.formatting import escape
+from helpdesk.ports import RELAYABLE_KINDS, DeliveryError, Destination, Inbound, Notices, StaffSide, UserSide
+from helpdesk.rules.routing import RouteDecision
+from helpdesk.store import ClaimOutcome, Draft, Store
+from helpdesk.texts import Texts, Tr
+from storage.tickets import Ticket
+from storage.users import User
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Ack",
+    "AnswerOutcome",
+    "ClaimOutcome",
+    "CloseOutcome",
+    "FollowUp",
+    "Opened",
+    "Tickets",
+    "VendorOutcome",
+]
 
 
-class ClaimOutcome(StrEnum):
-    CLAIMED = "claimed"
-    ALREADY_CLAIMED = "already"
+@dataclass(frozen=True)
+class Opened:
+    ticket: Ticket
+    decision: RouteDecision
+    created: bool  # False: the same confirmation handled again (a replay), the ticket existed
+
+
+class FollowUp(StrEnum):
+    NO_TICKET = "no_ticket"  # no open ticket: the message starts a new question
+    STORED = "stored"  # stored; delivered under the card once it is posted
+    RELAYED = "relayed"
+    DUPLICATE = "duplicate"  # the same message handled again (after a crash): stored already
+
+
+class AnswerOutcome(StrEnum):
+    OUTSIDE = "outside"  # not in any ticket's thread: staff talk among themselves
+    DUPLICATE = "duplicate"
+    UNSUPPORTED = "unsupported"
+    NOTE = "note"
+    ANSWERED = "answered"
+
+
+class CloseOutcome(StrEnum):
+    CLOSED = "closed"
+    ALREADY_CLOSED = "already_closed"
+    NOT_FOUND = "not_found"
+
+
+class VendorOutcome(StrEnum):
+    HANDED = "handed"
     CLOSED = "closed"
     NOT_FOUND = "not_found"
 
 
-@dataclass(frozen=True)
-class Attachment:
-    kind: str
-    chat_id: int
-    message_id: int
-    file_id: str | None
-    caption: str
+OutcomeT = TypeVar("OutcomeT", bound=StrEnum)
+Ack = Callable[[OutcomeT, Ticket | None], Awaitable[None]]
+"""Tells the person who acted what the outcome is, before its effects are carried out (the card's edit may
+wait for the staff group's budget; a button press is answered at once)."""
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A question the user is composing (kept in FSM data as plain JSON)."""
-
-    text: str
-    attachments: tuple[Attachment, ...]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "text": self.text,
-            "attachments": [a.__dict__ for a in self.attachments],
-        }
-
-    @classmethod
-    def from_json(cls, data: object) -> Draft:
-        if not isinstance(data, dict):
-            return cls("", ())
-        raw = data.get("attachments") or []
-        attachments = tuple(Attachment(**a) for a in raw if isinstance(a, dict))
-        return cls(str(data.get("text") or ""), attachments)
-
-    def add(self, text: str, attachment: Attachment | None) -> Draft:
-        joined = "\n\n".join(p for p in (self.text, text) if p)
-        extra = (attachment,) if attachment else ()
-        return Draft(joined, self.attachments + extra)
-
-    @property
-    def empty(self) -> bool:
-        return not self.text and not self.attachments
-
-
-class TicketService:
-    def __init__(self, db: Database, clock: Clock) -> None:
-        self.db = db
-        self.clock = clock
-        self.users = UserRepo(db.conn)
-        # The user row as last written, by (channel, external id): an unchanged user costs no write.
-        self._user_cache: dict[tuple[str, str], tuple[tuple[object, ...], User]] = {}
-        self.tickets = TicketRepo(db.conn)
-        self.messages = MessageRepo(db.conn)
-
-    def now(self) -> datetime:
-        return self.clock()
-
-    async def touch_user(
+class Tickets:
+    def __init__(
         self,
         *,
-        channel: str,
-        external_id: str,
-        chat_id: int,
-        first_name: str,
-        last_name: str | None,
-        username: str | None,
-        client_language: str | None,
-    ) -> User:
-        key = (channel, external_id)
-        fields = (chat_id, first_name, last_name, username, client_language)
-        cached = self._user_cache.get(key)
-        if cached is not None and cached[0] == fields and not cached[1].unreachable:
-            return cached[1]
-        async with self.db.transaction():
-            user = await self.users.upsert(
-                channel=channel,
-                external_id=external_id,
-                chat_id=chat_id,
-                first_name=first_name,
-                last_name=last_name,
-                username=username,
-                client_language=client_language,
-                now=self.now(),
-            )
-        self._user_cache[key] = (fields, user)
-        return user
+        store: Store,
+        duty: Duty,
+        staff: StaffSide,
+        users: UserSide,
+        notices: Notices,
+        texts: Texts,
+    ) -> None:
+        self.store = store
+        self.duty = duty
+        self.staff = staff
+        self.users = users
+        self.notices = notices
+        self.texts = texts
 
-    def _forget(self, user: User) -> None:
-        self._user_cache.pop((user.channel, user.external_id), None)
+    @property
+    def staff_tr(self) -> Tr:
+        return self.texts(self.texts.default_locale)
 
-    async def set_role(self, user: User, role: Role) -> None:
-        self._forget(user)
-        async with self.db.transaction():
-            await self.users.set_role(user.id, role)
+    def user_tr(self, user: User) -> Tr:
+        return self.texts(user.effective_locale(self.texts.default_locale))
 
-    async def set_locale(self, user: User, locale: str) -> None:
-        self._forget(user)
-        async with self.db.transaction():
-            await self.users.set_locale(user.id, locale)
+    # ---- reading ----------------------------------------------------------------------------------
 
-    async def open_ticket(
+    async def get(self, ticket_id: int) -> Ticket | None:
+        return await self.store.tickets.get(ticket_id)
+
+    async def open_for(self, user: User) -> Ticket | None:
+        return await self.store.tickets.open_for_user(user.id)
+
+    async def latest_for(self, user: User) -> Ticket | None:
+        return await self.store.tickets.latest_for_user(user.id)
+
+    async def find(self, inbound: Inbound) -> tuple[User, Ticket] | None:
+        """The ticket a staff group message belongs to: the message it replies to, else its topic."""
+        if inbound.reply_to is not None and not inbound.reply_to_topic_start:
+            ticket = await self.store.ticket_for_staff_message(inbound.chat_id, inbound.reply_to)
+            if ticket is not None:
+                user = await self.store.users.get(ticket.user_id)
+                assert user is not None
+                return user, ticket
+        if inbound.thread_id is None:
+            return None
+        return await self.store.ticket_for_thread(inbound.thread_id)
+
+    async def _find_answer(self, inbound: Inbound) -> tuple[User, Ticket, bool] | None:
+        """:meth:`find`, and whether this message is stored already (the same update handled again after a
+        crash). A message in a topic that replies to no particular message, the usual answer, asks all of
+        it in one query."""
+        if inbound.thread_id is not None and (inbound.reply_to is None or inbound.reply_to_topic_start):
+            return await self.store.answer_in_thread(inbound.thread_id, inbound.chat_id, inbound.message_id)
+        found = await self.find(inbound)
+        if found is None:
+            return None
+        seen = await self.store.messages.by_staff_message(inbound.chat_id, inbound.message_id)
+        return (*found, seen is not None and seen.direction in {"out", "note"})
+
+    # ---- the user's side --------------------------------------------------------------------------
+
+    async def open(
         self,
         user: User,
         *,
@@ -130,197 +151,173 @@ class TicketService:
         draft: Draft,
         offered_articles: tuple[str, ...] = (),
         origin: str | None = None,
-    ) -> tuple[Ticket, list[TicketMessage]]:
-        """Create the ticket and record the user's messages that make up the question.
+    ) -> Opened:
+        """Store the question as a ticket, routed by the schedule, in one transaction; confirm it to the
+        user with an honest promise; post it to staff; tell the specialists on duty.
 
-        ``offered_articles``: reference articles the user saw before asking, noted so staff don't repeat them.
+        A crash at any point after the transaction loses nothing: the card is posted by the recovery.
         """
-        now = self.now()
-        async with self.db.transaction():
-            if origin is not None:
-                existing = await self.tickets.by_origin(origin)
-                if existing is not None:
-                    return existing, []  # the same confirmation pressed again (a replay): no second ticket
-            created = await self.tickets.create(
-                user_id=user.id,
-                role=role,
-                topic=topic,
-                category=category,
-                question=draft.text,
-                now=now,
-                offered_articles=offered_articles,
-                origin=origin,
+        decision = self.duty.decide_new(role, topic, category)
+        ticket, created = await self.store.open_ticket(
+            user,
+            role=role,
+            topic=topic,
+            category=category,
+            draft=draft,
+            offered_articles=offered_articles,
+            origin=origin,
+            routing=decision,
+        )
+        # Held from the moment it is stored, so that a scheduler tick does not post it a second time.
+        with self.staff.hold(ticket_id=ticket.id):
+            tr = self.user_tr(user)
+            confirmation = (
+                tr("ticket.created", number=ticket.id) + "\n\n" + self.duty.user_promise(decision, tr)
             )
-            assert created is not None
-            ticket = created
-            rows = [
-                await self.messages.add(
-                    ticket_id=ticket.id,
-                    direction="in",
-                    kind=a.kind,
-                    text=a.caption,
-                    file_id=a.file_id,
-                    user_chat_id=a.chat_id,
-                    user_message_id=a.message_id,
-                    author_id=user.id,
-                    author_name=user.first_name,
-                    now=now,
-                )
-                for a in draft.attachments
-            ]
-        return ticket, rows
+            await self.users.ticket_opened(user, ticket, confirmation)
+            try:
+                ticket = await self.staff.post_ticket(user, ticket)
+            except DeliveryError as exc:
+                # Stored and promised: the recovery posts the card as soon as the staff group answers.
+                log.warning("ticket %s: card not posted yet (%s)", ticket.id, exc)
+                return Opened(ticket, decision, created)
+        await self.duty.notify_assigned(ticket, decision)
+        return Opened(ticket, decision, created)
 
-    async def record_in(
-        self, ticket: Ticket, user: User, *, kind: str, text: str, file_id: str | None, message_id: int
-    ) -> TicketMessage | None:
-        """Store a user's message to their ticket; None when it is stored already (handled again)."""
-        async with self.db.autocommit() as conn:
-            return await MessageRepo(conn).add_from_user(
-                ticket_id=ticket.id,
-                kind=kind,
-                text=text,
-                file_id=file_id,
-                user_chat_id=user.chat_id,
-                user_message_id=message_id,
-                author_id=user.id,
-                author_name=user.first_name,
-                now=self.now(),
-            )
+    async def follow_up(self, user: User, inbound: Inbound) -> FollowUp:
+        """A user's message while their ticket is open joins the ticket on the staff side."""
+        ticket = await self.store.tickets.open_for_user(user.id)
+        if ticket is None:
+            return FollowUp.NO_TICKET
+        row = await self.store.record_in(
+            ticket,
+            user,
+            kind=inbound.kind,
+            text=inbound.text,
+            file_id=inbound.file_id,
+            message_id=inbound.message_id,
+        )
+        if row is None:
+            return FollowUp.DUPLICATE  # stored already: the recovery delivers it
+        if ticket.card_message_id is None:
+            return FollowUp.STORED  # delivered under the card once it is posted (see the recovery)
+        with self.staff.hold(row_id=row.id):
+            await self.staff.relay_in(row, ticket, user)
+        return FollowUp.RELAYED
 
-    async def record_out(
-        self,
-        ticket: Ticket,
-        *,
-        kind: str,
-        text: str,
-        file_id: str | None,
-        staff_id: int,
-        staff_name: str,
-        staff_chat_id: int,
-        staff_message_id: int,
-        note: bool = False,
-    ) -> tuple[TicketMessage, Ticket, bool]:
-        """Record a specialist's message. A real answer reopens a closed ticket.
+    async def close_by_user(self, user: User, ticket_id: int) -> tuple[CloseOutcome, Ticket | None]:
+        """The user closes their ticket. Closed by the user already (the same press handled again): CLOSED,
+        with nothing done twice."""
+        ticket = await self.store.tickets.get(ticket_id)
+        if ticket is None or ticket.user_id != user.id:
+            return CloseOutcome.NOT_FOUND, None
+        by_user = self.staff_tr("staff.closed_by_user_name")
+        changed, closed = await self.store.close(ticket_id, closed_by=by_user)
+        closed = closed or ticket
+        if not changed:
+            outcome = CloseOutcome.CLOSED if closed.closed_by == by_user else CloseOutcome.ALREADY_CLOSED
+            return outcome, closed
+        await self.staff.refresh_card(closed)
+        await self.staff.say(self.staff.thread_of(closed), self.staff_tr("staff.user_closed", number=closed.id))
+        return CloseOutcome.CLOSED, closed
 
-        Returns the message row, the ticket as it is now, and whether it was reopened.
-        """
-        now = self.now()
-        reopened = False
-        # Two single statements, the ticket first: if the process dies in between, the update is handled
-        # again at the next start (it was not marked processed), and both statements are idempotent.
-        # A ticket read for this very update as answered before and not closed has nothing to change (the
-        # first answer's time is kept): the usual case of a conversation, one trip to the database saved.
-        # Should a «Закрыть» land between that read and now, the answer counts as given just before it.
-        if not note and (ticket.answered_at is None or ticket.status is TicketStatus.CLOSED):
-            async with self.db.autocommit() as conn:
-                ticket, reopened = await TicketRepo(conn).answered(ticket.id, now)
-        async with self.db.autocommit() as conn:
-            row = await MessageRepo(conn).add(
-                ticket_id=ticket.id,
-                direction="note" if note else "out",
-                kind=kind,
-                text=text,
-                file_id=file_id,
-                author_id=staff_id,
-                author_name=staff_name,
-                staff_chat_id=staff_chat_id,
-                staff_message_id=staff_message_id,
-                delivery="delivered" if note else "pending",
-                now=now,
-            )
-        return row, ticket, reopened
+    # ---- the staff side ---------------------------------------------------------------------------
 
-    async def delivered(
-        self,
-        row: TicketMessage,
-        *,
-        user_message_id: int | None = None,
-        staff_chat_id: int | None = None,
-        staff_message_id: int | None = None,
-    ) -> None:
-        async with self.db.autocommit() as conn:
-            await MessageRepo(conn).delivered(
-                row.id,
-                user_message_id=user_message_id,
-                staff_chat_id=staff_chat_id,
-                staff_message_id=staff_message_id,
-            )
-
-    async def failed(self, row: TicketMessage, error: str) -> None:
-        async with self.db.autocommit() as conn:
-            await MessageRepo(conn).failed(row.id, error)
-
-    async def map_staff_message(self, ticket: Ticket, staff_chat_id: int, staff_message_id: int) -> None:
-        """Remember a bot message in the staff chat (a card part) so replies to it find the ticket."""
-        async with self.db.autocommit() as conn:
-            await MessageRepo(conn).add(
-                ticket_id=ticket.id,
-                direction="card",
-                kind="text",
-                text="",
-                staff_chat_id=staff_chat_id,
-                staff_message_id=staff_message_id,
-                delivery="delivered",
-                now=self.now(),
-            )
-
-    async def set_card(
-        self, ticket: Ticket, *, staff_chat_id: int, thread_id: int | None, card_id: int
-    ) -> Ticket:
-        async with self.db.transaction():
-            await self.tickets.set_card(
-                ticket.id, staff_chat_id=staff_chat_id, thread_id=thread_id, card_message_id=card_id
-            )
-            fresh = await self.tickets.get(ticket.id)
-        assert fresh is not None
-        return fresh
-
-    async def set_staff_thread(self, user: User, thread_id: int | None) -> None:
-        self._forget(user)
-        async with self.db.transaction():
-            await self.users.set_staff_thread(user.id, thread_id)
+    async def answer(self, inbound: Inbound) -> AnswerOutcome:
+        """A specialist's message in the staff group: to the user of the ticket it belongs to (a note
+        ``// ...`` stays with the ticket). An answer to a closed ticket reopens it."""
+        found = await self._find_answer(inbound)
+        if found is None:
+            return AnswerOutcome.OUTSIDE
+        user, ticket, seen = found
+        if seen:
+            return AnswerOutcome.DUPLICATE  # stored already: the recovery delivers it
+        reply_here = self.staff.reply_place(inbound, ticket)
+        note = inbound.is_note
+        if not note and inbound.kind not in RELAYABLE_KINDS:
+            await self.staff.say(reply_here, self.staff_tr("staff.unsupported_kind"))
+            return AnswerOutcome.UNSUPPORTED
+        row, ticket, reopened = await self.store.record_out(
+            ticket,
+            kind=inbound.kind,
+            text=inbound.text,
+            file_id=inbound.file_id,
+            staff_id=inbound.author_id,
+            staff_name=inbound.author_name,
+            staff_chat_id=inbound.chat_id,
+            staff_message_id=inbound.message_id,
+            note=note,
+        )
+        if note:
+            return AnswerOutcome.NOTE
+        with self.staff.hold(row_id=row.id):
+            await self.users.relay_out(row, ticket, user, body_html=inbound.html if inbound.text else None)
+        if reopened:
+            await self.staff.refresh_card(ticket)
+            await self.staff.say(reply_here, self.staff_tr("staff.reopened", number=ticket.id))
+        return AnswerOutcome.ANSWERED
 
     async def claim(
-        self, ticket_id: int, *, staff_id: int, staff_name: str
+        self, ticket_id: int, *, staff_id: int, staff_name: str, ack: Ack[ClaimOutcome] | None = None
     ) -> tuple[ClaimOutcome, Ticket | None]:
-        async with self.db.transaction():
-            ticket = await self.tickets.get(ticket_id)
-            if ticket is None:
-                return ClaimOutcome.NOT_FOUND, None
-            if ticket.status is TicketStatus.CLOSED:
-                return ClaimOutcome.CLOSED, ticket
-            if ticket.status is TicketStatus.CLAIMED:
-                return ClaimOutcome.ALREADY_CLAIMED, ticket
-            await self.tickets.claim(ticket_id, staff_id=staff_id, staff_name=staff_name, now=self.now())
-            fresh = await self.tickets.get(ticket_id)
-        return ClaimOutcome.CLAIMED, fresh
+        """A specialist takes the ticket: the card shows who, the user is told."""
+        outcome, ticket = await self.store.claim(ticket_id, staff_id=staff_id, staff_name=staff_name)
+        if ack is not None:
+            await ack(outcome, ticket)
+        if outcome is ClaimOutcome.CLAIMED and ticket is not None:
+            await self.staff.refresh_card(ticket)
+            await self._tell_user(ticket, "ticket.claimed", name=ticket.claimed_by_name or "")
+        return outcome, ticket
 
-    async def close(self, ticket_id: int, *, closed_by: str) -> tuple[bool, Ticket | None]:
-        """Close a ticket. Returns (changed, ticket)."""
-        async with self.db.transaction():
-            ticket = await self.tickets.get(ticket_id)
-            if ticket is None or ticket.status is TicketStatus.CLOSED:
-                return False, ticket
-            await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now())
-            fresh = await self.tickets.get(ticket_id)
-        return True, fresh
+    async def close_by_staff(
+        self, ticket_id: int, *, staff_name: str, ack: Ack[CloseOutcome] | None = None
+    ) -> tuple[CloseOutcome, Ticket | None]:
+        changed, ticket = await self.store.close(ticket_id, closed_by=staff_name)
+        if ticket is None:
+            outcome = CloseOutcome.NOT_FOUND
+        else:
+            outcome = CloseOutcome.CLOSED if changed else CloseOutcome.ALREADY_CLOSED
+        if ack is not None:
+            await ack(outcome, ticket)
+        if outcome is not CloseOutcome.CLOSED or ticket is None:
+            return outcome, ticket
+        await self.staff.refresh_card(ticket)
+        await self._tell_user(ticket, "ticket.closed_by_staff")
+        return CloseOutcome.CLOSED, ticket
 
-    async def ticket_for_staff_message(self, staff_chat_id: int, message_id: int) -> Ticket | None:
-        mapped = await self.messages.by_staff_message(staff_chat_id, message_id)
-        if mapped is not None:
-            return await self.tickets.get(mapped.ticket_id)
-        return await self.tickets.by_card(staff_chat_id, message_id)
+    async def escalate(self, ticket_id: int, *, who: str, comment: str) -> Ticket | None:
+        """A specialist asks the deputy director to step in (with a comment, or none)."""
+        ticket = await self.store.tickets.get(ticket_id)
+        if ticket is not None:
+            await self.duty.escalate_by_specialist(ticket, who, comment)
+        return ticket
 
-    async def ticket_for_thread(self, thread_id: int) -> tuple[User, Ticket] | None:
-        return await self.tickets.latest_in_thread(thread_id)
+    async def hand_to_vendor(
+        self, ticket_id: int, *, ack: Ack[VendorOutcome] | None = None
+    ) -> tuple[VendorOutcome, Ticket | None]:
+        """To the e-journal vendor's support: the user gets its contacts and what to prepare."""
+        ticket = await self.store.tickets.get(ticket_id)
+        if ticket is None:
+            outcome = VendorOutcome.NOT_FOUND
+        else:
+            outcome = VendorOutcome.HANDED if ticket.is_open else VendorOutcome.CLOSED
+        if ack is not None:
+            await ack(outcome, ticket)
+        if outcome is not VendorOutcome.HANDED or ticket is None:
+            return outcome, ticket
+        return outcome, await self.duty.hand_to_vendor(ticket)
 
-    async def answer_in_thread(
-        self, thread_id: int, staff_chat_id: int, message_id: int
-    ) -> tuple[User, Ticket, bool] | None:
-        """The topic's user and latest ticket, and whether this specialist's message is stored already."""
-        return await self.tickets.answer_in_thread(thread_id, (staff_chat_id, message_id))
+    async def set_vendor_ref(self, ticket_id: int, ref: str) -> Ticket | None:
+        ticket = await self.store.tickets.get(ticket_id)
+        if ticket is None:
+            return None
+        return await self.duty.set_vendor_ref(ticket, ref)
 
-    async def mark_unreachable(self, channel: str, chat_id: int) -> None:
-        self._user_cache = {k: v for k, v in self._user_cache.items() if v[1].chat_id != chat_id}
-        async with self.db.transaction():
-            await self.users.mark_unreachable(channel, chat_id)
+    async def _tell_user(self, ticket: Ticket, key: str, **params: str) -> None:
+        """A notice to the ticket's user, through the outbox (survives a crash)."""
+        user = await self.store.users.get(ticket.user_id)
+        assert user is not None
+        text = self.user_tr(user)(key, number=ticket.id, **{k: escape(v) for k, v in params.items()})
+        async with self.store.transaction():
+            await self.store.notice(Destination(user.chat_id), text)
+        self.notices.kick()

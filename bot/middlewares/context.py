@@ -8,14 +8,14 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
+from helpdesk.store import Store
 from helpdesk.texts import Texts
-from helpdesk.tickets import TicketService
 from storage.users import TELEGRAM
 
 
 class UserContextMiddleware(BaseMiddleware):
-    def __init__(self, service: TicketService, texts: Texts) -> None:
-        self.service = service
+    def __init__(self, store: Store, texts: Texts) -> None:
+        self.store = store
         self.texts = texts
 
     async def __call__(
@@ -31,7 +31,7 @@ class UserContextMiddleware(BaseMiddleware):
             chat = event.message.chat
         who = data.get("event_from_user")
         if chat is not None and chat.type == "private" and who is not None and not who.is_bot:
-            user = await self.service.touch_user(
+            user = await self.store.touch_user(
                 channel=TELEGRAM,
                 external_id=str(who.id),
                 chat_id=chat.id,

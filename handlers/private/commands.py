@@ -16,8 +16,9 @@ from helpdesk.clock import Clock
 from helpdesk.domain import default_topic
 from helpdesk.formatting import escape
 from helpdesk.school import SchoolProfile
+from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
-from helpdesk.tickets import TicketService
+from helpdesk.tickets import Tickets
 from storage.users import User
 
 
@@ -64,9 +65,9 @@ async def choose_language(message: Message, tr: Tr) -> None:
 
 
 async def language_chosen(
-    callback: CallbackQuery, callback_data: LangCb, user: User, service: TicketService, texts: Texts
+    callback: CallbackQuery, callback_data: LangCb, user: User, store: Store, texts: Texts
 ) -> None:
-    await service.set_locale(user, callback_data.locale)
+    await store.set_locale(user, callback_data.locale)
     tr = texts(callback_data.locale)
     await callback.answer()
     if callback.message is not None:
@@ -81,12 +82,12 @@ async def change_role(message: Message, state: FSMContext, tr: Tr) -> None:
     await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
 
 
-async def cancel(message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService) -> None:
+async def cancel(message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets) -> None:
     if await state.get_state() is not None:
         await state.clear()
         await message.answer(tr("cancel.dialog"))
         return
-    ticket = await service.tickets.open_for_user(user.id)
+    ticket = await tickets.open_for(user)
     if ticket is not None:
         await message.answer(
             tr("cancel.open_ticket", number=ticket.id), reply_markup=keyboards.user_ticket(tr, ticket.id)

@@ -6,21 +6,21 @@ import logging
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
-from bot.desk import USER_KINDS, Desk, file_id_of, message_kind
-from bot.duty import Duty
+from bot.inbound import file_id_of, message_kind
 from bot.states import AskQuestion
 from helpdesk.domain import Category, Role, Topic, categories_for, default_topic
 from helpdesk.formatting import escape, shorten
+from helpdesk.ports import USER_KINDS
 from helpdesk.rules.kb import Article, KnowledgeBase
+from helpdesk.store import Attachment, Draft, Store
 from helpdesk.texts import Tr
-from helpdesk.tickets import Attachment, Draft, TicketService
+from helpdesk.tickets import Tickets
 from storage.users import User
 
 log = logging.getLogger(__name__)
@@ -97,9 +97,9 @@ async def role_chosen(
     state: FSMContext,
     tr: Tr,
     user: User,
-    service: TicketService,
+    store: Store,
 ) -> None:
-    await service.set_role(user, callback_data.role)
+    await store.set_role(user, callback_data.role)
     await callback.answer()
     await _drop_buttons(callback, tr(f"role.{callback_data.role.value}"))
     assert isinstance(callback.message, Message)
@@ -264,13 +264,7 @@ async def button_expected(message: Message, state: FSMContext, tr: Tr, user: Use
 
 
 async def draft_sent(
-    callback: CallbackQuery,
-    state: FSMContext,
-    tr: Tr,
-    user: User,
-    service: TicketService,
-    desk: Desk,
-    duty: Duty,
+    callback: CallbackQuery, state: FSMContext, tr: Tr, user: User, tickets: Tickets
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)
@@ -281,7 +275,7 @@ async def draft_sent(
     await callback.answer()
     await _drop_buttons(callback)
     offered = tuple(str(a) for a in data.get("offered", []) if isinstance(a, str))
-    ticket, _rows = await service.open_ticket(
+    await tickets.open(
         user,
         role=user.role,
         topic=Topic(data["topic"]),
@@ -290,22 +284,8 @@ async def draft_sent(
         offered_articles=offered,
         origin=f"tg:{callback.message.chat.id}:{callback.message.message_id}",
     )
-    # Held from the moment it is stored, so that a scheduler tick does not post it a second time.
-    with desk.working(ticket_id=ticket.id):
-        # The ticket is stored: from here on the dialog is over, whatever happens to the staff side.
-        await state.clear()
-        ticket, decision = await duty.route_new(ticket)
-        await callback.message.answer(
-            tr("ticket.created", number=ticket.id) + "\n\n" + duty.user_promise(decision, tr),
-            reply_markup=keyboards.user_ticket(tr, ticket.id),
-        )
-        try:
-            ticket = await desk.submit(user, ticket)
-        except TelegramAPIError as exc:
-            # Stored and promised: the scheduler's resume posts the card as soon as the staff group answers.
-            log.warning("ticket %s: card not posted yet (%s)", ticket.id, exc)
-            return
-    await duty.notify_assigned(ticket, decision)
+    # The ticket is stored (a press handled again finds it by its origin): the dialog is over.
+    await state.clear()
 
 
 async def draft_change_topic(callback: CallbackQuery, state: FSMContext, tr: Tr, user: User) -> None:

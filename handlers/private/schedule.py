@@ -7,8 +7,8 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
-from bot.duty import Duty
 from bot.filters import IsCommand
+from helpdesk.duty import Duty
 from helpdesk.rules.schedule import format_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.texts import Tr

@@ -9,13 +9,15 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import UserTicketCb
-from bot.desk import USER_KINDS, Desk, message_kind
 from bot.filters import PlainPrivateMessage
+from bot.inbound import inbound, message_kind
 from bot.states import AskQuestion
 from handlers.private.question import add_to_draft
 from helpdesk.domain import default_topic
+from helpdesk.ports import USER_KINDS
+from helpdesk.store import Draft
 from helpdesk.texts import Tr
-from helpdesk.tickets import Draft, TicketService
+from helpdesk.tickets import CloseOutcome, FollowUp, Tickets
 from storage.users import User
 
 
@@ -39,14 +41,12 @@ def create_router() -> Router:
 
 
 async def message_without_dialog(
-    message: Message, state: FSMContext, tr: Tr, user: User, service: TicketService, desk: Desk
+    message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets
 ) -> None:
     if message_kind(message) not in USER_KINDS:
         await message.answer(tr("input.unsupported"))
         return
-    ticket = await service.tickets.open_for_user(user.id)
-    if ticket is not None:
-        await desk.user_followup(user, ticket, message)
+    if await tickets.follow_up(user, inbound(message)) is not FollowUp.NO_TICKET:
         return
     # No open question: this message starts a new one. Keep it as the draft and ask what it is about.
     draft = add_to_draft(Draft("", ()), message)
@@ -62,16 +62,16 @@ async def message_without_dialog(
 
 
 async def user_closed_ticket(
-    callback: CallbackQuery, callback_data: UserTicketCb, tr: Tr, user: User, desk: Desk
+    callback: CallbackQuery, callback_data: UserTicketCb, tr: Tr, user: User, tickets: Tickets
 ) -> None:
-    ticket = await desk.user_closed(user, callback_data.ticket)
-    if ticket is None:
+    outcome, ticket = await tickets.close_by_user(user, callback_data.ticket)
+    if outcome is CloseOutcome.NOT_FOUND or ticket is None:
         await callback.answer(tr("menu.outdated"), show_alert=True)
         return
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-        if ticket.closed_by == desk.staff_tr("staff.closed_by_user_name"):
+        if outcome is CloseOutcome.CLOSED:
             await callback.message.answer(tr("ticket.closed_by_user", number=ticket.id))
         else:
             await callback.message.answer(tr("ticket.already_closed"))

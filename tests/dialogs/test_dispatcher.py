@@ -33,7 +33,7 @@ async def make_app(server: FakeTelegram, tmp_path: Path) -> App:
         "DATABASE_PATH": str(tmp_path / "d.sqlite3"),
     }
     app = await create_app(load_settings(env))
-    await app.desk.detect_staff_mode()
+    await app.staff_moves.detect_mode(app.bot)
     return app
 
 
@@ -61,7 +61,7 @@ async def test_dialog_states_step_by_step(fake_telegram: FakeTelegram, tmp_path:
         answer = await pressing
         assert answer.text in (None, "")
         assert await state_of(app, parent) == AskQuestion.topic.state
-        user = await app.service.users.by_chat("tg", parent.chat.id)
+        user = await app.store.users.by_chat("tg", parent.chat.id)
         assert user is not None and user.role is not None and user.role.value == "par"
 
         await parent.send_sticker()

@@ -48,7 +48,7 @@ class ConductHarness(Harness):
 
     async def events(self, actor: Actor) -> list[EventKind]:
         assert self.app is not None
-        user = await self.app.service.users.by_external(TELEGRAM, str(actor.user.id))
+        user = await self.app.store.users.by_external(TELEGRAM, str(actor.user.id))
         assert user is not None
         return [e.kind for e in await ConductRepo(self.app.db.conn).for_user(user.id)]
 
@@ -107,7 +107,7 @@ async def test_obscene_question_is_not_forwarded_and_the_manager_is_alerted(both
     await h.server.wait_idle()
     assert "нахуй" not in h.staff_texts() and "Вопрос №" not in h.staff_texts()
     # The dialog is over: the old summary buttons do nothing, no ticket was created.
-    assert h.app is not None and await h.app.service.tickets.get(1) is None
+    assert h.app is not None and await h.app.store.tickets.get(1) is None
     assert await h.events(parent) == [EventKind.VIOLATION, EventKind.SESSION_END]
 
 
@@ -244,7 +244,7 @@ async def test_obscene_staff_reply_is_withheld_and_the_director_alerted(both: Co
     )
     # Not stored as an answer either; a polite answer goes through as usual.
     assert h.app is not None
-    rows = await h.app.service.messages.for_ticket(number)
+    rows = await h.app.store.messages.for_ticket(number)
     assert all("бляди" not in r.text for r in rows)
     await answer(h, card, "Извините. Оценки появятся завтра.")
     got = await parent.expect("Оценки появятся завтра")

@@ -150,7 +150,7 @@ async def test_webhook_mode(fake_telegram: FakeTelegram, tmp_path: Path) -> None
 
 async def test_a_notice_refused_for_good_is_shown_to_staff_not_retried(plain_desk: Harness) -> None:
     """A 400 on a queued notice: recorded with the reason, staff told what did not reach whom, no retries."""
-    from bot.delivery import Destination
+    from helpdesk.ports import Destination
     from storage.outbox import OutboxRepo
 
     h = plain_desk
@@ -165,7 +165,7 @@ async def test_a_notice_refused_for_good_is_shown_to_staff_not_retried(plain_des
         retry_after=None,
         description="Bad Request: can't parse entities",
     )
-    await h.app.desk.enqueue(Destination(parent.chat.id), "Ваш вопрос №7 <b>закрыт</b>")
+    await h.app.staff.outbox.enqueue(Destination(parent.chat.id), "Ваш вопрос №7 <b>закрыт</b>")
     notice = await h.staff().expect("не доставлено")
     assert "can't parse entities" in notice.text and "Ваш вопрос №7 закрыт" in notice.text
     await h.server.wait_idle()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.delivery import Destination
 from fakegram import FakeTelegram
+from helpdesk.ports import Destination
 from storage.flood import FloodJournal
 from tests.conftest import Harness
 
@@ -23,7 +23,7 @@ async def test_a_bot_restarted_right_after_using_its_group_budget_gets_no_429(
         limiter = app.delivery.limiter
         # The bot spends the staff group's minute: as many posts as it allows itself.
         for i in range(limiter.group_room(group)):
-            await app.desk.gateway.send(Destination(group), f"Сообщение {i + 1}")
+            await app.gateway.send(Destination(group), f"Сообщение {i + 1}")
         assert limiter.group_room(group) == 0
         # Each send was noted as it was made, not at shutdown: a crash would keep them as well.
         await asyncio.sleep(0.2)
@@ -36,8 +36,8 @@ async def test_a_bot_restarted_right_after_using_its_group_budget_gets_no_429(
         assert limiter.group_room(group) == 0
         assert limiter.group_backlog(group) > 50
         assert flood.check("sendMessage", group, False, 2) is not None
-        late = asyncio.create_task(app.desk.gateway.send(Destination(group), "После перезапуска"))
-        late_2 = asyncio.create_task(app.desk.gateway.send(Destination(group), "И ещё одно"))
+        late = asyncio.create_task(app.gateway.send(Destination(group), "После перезапуска"))
+        late_2 = asyncio.create_task(app.gateway.send(Destination(group), "И ещё одно"))
         await asyncio.sleep(2)
         # They wait for the minute instead of being sent into a 429.
         assert not late.done() and not late_2.done()

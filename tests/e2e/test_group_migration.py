@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
-from bot.delivery import Destination
 from bot.doctor import run_doctor
 from fakegram import FakeChat, FakeTelegram, Msg
+from helpdesk.ports import Destination
 from tests.conftest import Harness
 from tests.e2e.helpers import answer, ask
 
@@ -149,7 +149,7 @@ async def test_a_queued_notice_for_the_old_id_arrives_in_the_new_group(basic_des
     old, new = upgrade(h, forum=False, notify=False)
     assert h.app is not None
     # A notice queued before the bot knew (the outbox keeps the chat id it was written for).
-    await h.app.desk.enqueue(Destination(old.id), "Напоминание: проверьте очередь вопросов")
+    await h.app.staff.outbox.enqueue(Destination(old.id), "Напоминание: проверьте очередь вопросов")
     notice = await h.staff().expect("Напоминание: проверьте очередь")
     assert notice.chat_id == new.id
     await h.server.wait_idle()
@@ -175,7 +175,7 @@ async def test_restart_after_the_upgrade_keeps_the_new_group(
 
     # The next start: STAFF_CHAT_ID still names the old group, the stored move wins; no call names it.
     await h.restart()
-    assert h.app is not None and h.app.desk.staff_chat_id == new.id and h.app.desk.mode.forum
+    assert h.app is not None and h.app.staff_chat.id == new.id and h.app.staff_chat.forum
     await parent.send("И ещё фото справки")
     await in_ticket(h, moved, "фото справки")
     await answer(h, moved, "Справку приняли")
@@ -207,7 +207,7 @@ async def test_another_group_upgraded_is_none_of_our_business(basic_desk: Harnes
     neighbours = h.server.add_group(title="Родительский чат 5А", members=[h.deputy], basic=True)
     h.server.migrate_group(neighbours, forum=False)
     await h.server.wait_idle()
-    assert h.app is not None and h.app.desk.staff_chat_id == h.group.id
+    assert h.app is not None and h.app.staff_chat.id == h.group.id
     await answer(h, card, "Оценку выставят до пятницы")
     await parent.expect("выставят до пятницы")
     await h.staff().expect_nothing()

@@ -37,7 +37,7 @@ async def test_helped_ends_the_dialog_without_a_ticket(desk: Harness) -> None:
 
     stats = await KbFeedbackRepo(desk.app.db.conn).stats()
     assert [(s.article_id, s.helped, s.not_helped) for s in stats] == [("ed-password-reset", 1, 0)]
-    assert await desk.app.service.tickets.open_for_user(1) is None
+    assert await desk.app.store.tickets.open_for_user(1) is None
     # The dialog is over: the next message starts a new question instead of becoming this one.
     await parent.send("А ещё вопрос")
     await parent.expect("уточните, пожалуйста, тему")

@@ -200,7 +200,7 @@ async def test_user_who_blocked_the_bot(desk: Harness) -> None:
     warning = await desk.staff().expect("заблокировал бота")
     assert f"№{number}" in warning.text
     assert desk.app is not None
-    user = await desk.app.service.users.by_chat("tg", parent.chat.id)
+    user = await desk.app.store.users.by_chat("tg", parent.chat.id)
     assert user is not None and user.unreachable
     # That refusal was Telegram's answer to a blocked user, expected here: take it off the failure list.
     refused = [c for c in desk.server.rejected if "blocked by the user" in (c.error or "")]
@@ -211,5 +211,5 @@ async def test_user_who_blocked_the_bot(desk: Harness) -> None:
     parent.user.unblock_bot()
     await parent.send("Я вернулся")
     await desk.staff().expect("Я вернулся")
-    user = await desk.app.service.users.by_chat("tg", parent.chat.id)
+    user = await desk.app.store.users.by_chat("tg", parent.chat.id)
     assert user is not None and not user.unreachable

@@ -512,7 +512,7 @@ async def fed(fake_telegram: FakeTelegram, tmp_path: Path) -> AsyncIterator[Fed]
         "DATABASE_PATH": str(tmp_path / "fuzz.sqlite3"),
     }
     app = await create_app(load_settings(env))
-    await app.desk.detect_staff_mode()
+    await app.staff_moves.detect_mode(app.bot)
     unpaced(app)
     ids = Ids(tuple(u.id for u in known), specialist.id, group.id, True, server.bot_user.id)
     try:

@@ -24,7 +24,7 @@ from helpdesk.conduct import (
     transcript,
     unblock_target,
 )
-from helpdesk.tickets import TicketService
+from helpdesk.store import Store
 from storage.conduct import Actor, ConductRepo, EventKind
 from storage.db import Database
 from storage.tickets import TicketMessage
@@ -197,7 +197,7 @@ async def test_service_records_violations_blocks_unblocks_and_complaints(tmp_pat
     db = await Database.open(tmp_path / "c.sqlite3")
     try:
         clock = ManualClock(NOW)
-        tickets = TicketService(db, clock)
+        tickets = Store(db, clock)
         user = await tickets.touch_user(
             channel=TELEGRAM,
             external_id="42",

@@ -51,7 +51,7 @@ def test_plain_message_html_is_aiograms(text: str) -> None:
     """html_of takes a short cut for a message without formatting; the result is aiogram's html_text."""
     from aiogram.types import Chat, Message
 
-    from bot.desk import html_of
+    from bot.inbound import html_of
 
     message = Message(
         message_id=1, date=datetime(2026, 9, 1, tzinfo=UTC), chat=Chat(id=1, type="private"), text=text or None

@@ -12,9 +12,9 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError
 from aiogram.methods import SendMessage
 
 import bot.seminar_notifier as notifier_module
-from bot.delivery import Destination
 from bot.seminar_notifier import SeminarNotifier
 from helpdesk.domain import Role
+from helpdesk.ports import Destination
 from helpdesk.texts import Texts
 from storage.db import Database
 from storage.seminars import Seminar, SeminarRepo

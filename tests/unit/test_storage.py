@@ -8,11 +8,13 @@ from aiogram.fsm.storage.base import StorageKey
 from bot.fsm_storage import SQLiteStorage
 from helpdesk.clock import ManualClock
 from helpdesk.domain import Category, Role, TicketStatus, Topic
-from helpdesk.tickets import Attachment, ClaimOutcome, Draft, TicketService
+from helpdesk.rules.routing import RouteDecision
+from helpdesk.store import Attachment, ClaimOutcome, Draft, Store
 from storage.db import Database, migrations
 from storage.users import TELEGRAM
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
+UNROUTED = RouteDecision(candidates=(), on_duty_now=(), queued=True, take_up_at=None, specialist_for_promise=None)
 
 
 async def test_all_migrations_apply_to_an_empty_database(tmp_path: Path) -> None:
@@ -35,16 +37,18 @@ async def test_all_migrations_apply_to_an_empty_database(tmp_path: Path) -> None
 async def test_ticket_lifecycle_and_message_mapping(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "t.sqlite3")
     try:
-        service = TicketService(db, ManualClock(NOW))
+        service = Store(db, ManualClock(NOW))
         user = await service.touch_user(
             channel=TELEGRAM, external_id="42", chat_id=42, first_name="Анна", last_name=None,
             username=None, client_language="ru",
         )
         await service.set_role(user, Role.PARENT)
         draft = Draft("", ()).add("Вопрос", None).add("", Attachment("photo", 42, 7, "F1", "скрин"))
-        ticket, rows = await service.open_ticket(
-            user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, draft=draft
+        ticket, created = await service.open_ticket(
+            user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, draft=draft, routing=UNROUTED
         )
+        assert created
+        rows = [r for r in await service.messages.for_ticket(ticket.id) if r.direction == "in"]
         assert ticket.status is TicketStatus.OPEN and ticket.question == "Вопрос"
         assert len(rows) == 1 and rows[0].user_message_id == 7
         await service.delivered(rows[0], staff_chat_id=-100, staff_message_id=55)
@@ -80,7 +84,7 @@ async def test_ticket_for_a_topic_is_the_users_latest(tmp_path: Path) -> None:
     """A specialist's answer in a topic finds the user and their latest ticket (one query, joined)."""
     db = await Database.open(tmp_path / "th.sqlite3")
     try:
-        service = TicketService(db, ManualClock(NOW))
+        service = Store(db, ManualClock(NOW))
         users = [
             await service.touch_user(
                 channel=TELEGRAM, external_id=str(i), chat_id=i, first_name=name, last_name="Петрова",
@@ -93,7 +97,7 @@ async def test_ticket_for_a_topic_is_the_users_latest(tmp_path: Path) -> None:
         for user, text in ((users[0], "первый"), (users[1], "чужой"), (users[0], "второй")):
             ticket, _ = await service.open_ticket(
                 user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES,
-                draft=Draft("", ()).add(text, None),
+                draft=Draft("", ()).add(text, None), routing=UNROUTED,
             )
             tickets.append(ticket)
         await service.set_staff_thread(users[0], 77)
@@ -129,14 +133,14 @@ async def test_a_users_message_is_stored_once(tmp_path: Path) -> None:
     """The same message handled twice (an update replayed after a crash) is stored once."""
     db = await Database.open(tmp_path / "once.sqlite3")
     try:
-        service = TicketService(db, ManualClock(NOW))
+        service = Store(db, ManualClock(NOW))
         user = await service.touch_user(
             channel=TELEGRAM, external_id="5", chat_id=5, first_name="Анна", last_name=None,
             username=None, client_language="ru",
         )
         ticket, _ = await service.open_ticket(
             user, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES,
-            draft=Draft("", ()).add("Вопрос", None),
+            draft=Draft("", ()).add("Вопрос", None), routing=UNROUTED,
         )
         first = await service.record_in(ticket, user, kind="text", text="Уточнение", file_id=None, message_id=9)
         assert first is not None and (first.direction, first.user_message_id, first.text) == ("in", 9, "Уточнение")
@@ -155,7 +159,7 @@ async def test_a_users_message_is_stored_once(tmp_path: Path) -> None:
 async def test_user_keyed_by_channel_and_external_id(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "u.sqlite3")
     try:
-        service = TicketService(db, ManualClock(NOW))
+        service = Store(db, ManualClock(NOW))
         tg = await service.touch_user(
             channel="tg", external_id="5", chat_id=5, first_name="A", last_name=None, username=None,
             client_language="en",

@@ -1,9 +1,9 @@
 """The consultation schedule at work: routing of new tickets, the out-of-hours queue, reminders and
-escalations, vendor hand-offs, the daily summary, and linking specialists to their Telegram accounts.
+escalations, vendor hand-offs, the daily summary, and linking specialists to their accounts.
 
 The decisions are pure (:mod:`helpdesk.rules.routing`, :mod:`helpdesk.rules.schedule`,
-:mod:`helpdesk.rules.escalation`); this module applies them to tickets and turns them into messages.
-Time always comes from the injected clock; scheduled checks are registered with :class:`bot.jobs.JobRunner`.
+:mod:`helpdesk.rules.escalation`); this module applies them to tickets, stores the result and says it through
+the ports. Time always comes from the injected clock. No aiogram.
 """
 
 from __future__ import annotations
@@ -12,13 +12,11 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from html import escape
 
-from aiogram.exceptions import TelegramAPIError
-
-from bot.delivery import Destination
-from bot.desk import Desk
-from bot.jobs import JobRunner
+from helpdesk.clock import Clock
+from helpdesk.domain import Category, Role, Topic
+from helpdesk.formatting import escape, user_link
+from helpdesk.ports import DeliveryError, Destination, Notices, StaffSide
 from helpdesk.rules.escalation import (
     ALERT_UNANSWERED,
     ALERT_UNCLAIMED,
@@ -29,9 +27,9 @@ from helpdesk.rules.escalation import (
 from helpdesk.rules.routing import RouteDecision, route, suitable
 from helpdesk.rules.schedule import on_duty, promise
 from helpdesk.school import SchoolProfile, Specialist
-from helpdesk.texts import Tr
-from helpdesk.tickets import TicketService
-from storage.duty import DutyRepo, SpecialistLink
+from helpdesk.store import Store
+from helpdesk.texts import Texts, Tr
+from storage.duty import SpecialistLink
 from storage.tickets import Ticket
 
 log = logging.getLogger(__name__)
@@ -57,54 +55,34 @@ class DutySettings:
     summary_at: time | None
 
 
-class Duty:
-    def __init__(
-        self,
-        *,
-        desk: Desk,
-        school: SchoolProfile,
-        settings: DutySettings,
-        bot_username: str | None = None,
-    ) -> None:
-        self.desk = desk
+class Roster:
+    """The school's specialists and the accounts they linked: who they are, how they are named and how
+    their answers are signed.
+
+    One object shared by the duty (which links and unlinks accounts) and the staff side (which names the
+    specialists on cards and signs their answers), so that a new link shows everywhere at once.
+    """
+
+    def __init__(self, *, school: SchoolProfile, store: Store, clock: Clock, tr: Tr) -> None:
         self.school = school
-        self.settings = settings
-        self.repo = DutyRepo(desk.service.db.conn)
-        self.bot_username = bot_username
+        self.store = store
+        self.clock = clock
+        self.tr = tr
         self.links: dict[str, SpecialistLink] = {}
 
-    @property
-    def service(self) -> TicketService:
-        return self.desk.service
-
-    @property
-    def tr(self) -> Tr:
-        return self.desk.staff_tr
+    async def load(self) -> None:
+        self.links = {link.specialist_key: link for link in await self.store.duty.links()}
 
     def now(self) -> datetime:
-        return self.desk.service.clock().astimezone(self.school.tz)
-
-    def register(self, runner: JobRunner) -> None:
-        runner.add("queue", self.release_queue)
-        runner.add("escalation", self.escalate_due)
-        runner.add("vendor", self.vendor_reminders)
-        runner.add("summary", self.daily_summary)
-
-    async def load_links(self) -> None:
-        self.links = {link.specialist_key: link for link in await self.repo.links()}
-        self.desk.card_extra = self.card_lines
-
-    # ---- names ----------------------------------------------------------------------------------
+        return self.clock().astimezone(self.school.tz)
 
     def label(self, spec: Specialist, *, mention: bool = True) -> str:
         """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
-        text = escape(
-            self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
-        )
+        text = self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
         link = self.links.get(spec.key)
         if mention and link is not None:
-            return f'<a href="tg://user?id={link.tg_user_id}">{text}</a>'
-        return text
+            return user_link(link.tg_user_id, text)
+        return escape(text)
 
     def specialist_of(self, tg_user_id: int) -> Specialist | None:
         for key, link in self.links.items():
@@ -119,38 +97,8 @@ class Duty:
             return tr("answer.header", name=escape(first_name))
         return tr("duty.answer_header", name=escape(spec.short_name), kind=tr(f"duty.kind.{spec.kind.value}"))
 
-    def card_link(self, ticket: Ticket) -> str:
-        """An HTML link to the ticket's card, or nothing when there is no card (yet) or no link form."""
-        url = message_link(self.desk.staff_chat_id, ticket.card_message_id, ticket.staff_thread_id)
-        return f' <a href="{url}">{self.tr("duty.open_card")}</a>' if url else ""
-
-    # ---- new tickets ----------------------------------------------------------------------------
-
-    def decide(self, ticket: Ticket, now: datetime) -> RouteDecision:
-        return route(self.school, ticket.role, ticket.topic, ticket.category, now)
-
-    async def route_new(self, ticket: Ticket) -> tuple[Ticket, RouteDecision]:
-        decision = self.decide(ticket, self.now())
-        routed = tuple(s.key for s in (decision.on_duty_now or decision.candidates))
-        async with self.service.db.transaction():
-            await self.service.tickets.set_routing(
-                ticket.id, routed_to=routed, take_up_at=decision.take_up_at, queued=decision.queued
-            )
-            fresh = await self.service.tickets.get(ticket.id)
-        assert fresh is not None
-        return fresh, decision
-
-    def user_promise(self, decision: RouteDecision, tr: Tr) -> str:
-        now = self.now()
-        if not decision.queued and decision.on_duty_now:
-            spec = decision.on_duty_now[0]
-            name = tr("duty.label", name=spec.short_name, kind=tr(f"duty.kind.{spec.kind.value}"))
-            return tr("duty.user_on_duty", name=escape(name))
-        if decision.take_up_at is not None:
-            return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr.locale))
-        return tr("duty.user_no_slots", phone=escape(self.school.phone), email=escape(self.school.email))
-
     def card_lines(self, ticket: Ticket) -> list[str]:
+        """What the card says of the schedule: who should take the ticket and when; the vendor."""
         tr = self.tr
         lines: list[str] = []
         specs = [s for s in (self.school.find_specialist(k) for k in ticket.routed_to) if s is not None]
@@ -171,6 +119,60 @@ class Duty:
             )
         return lines
 
+
+class Duty:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        roster: Roster,
+        staff: StaffSide,
+        notices: Notices,
+        texts: Texts,
+        settings: DutySettings,
+    ) -> None:
+        self.texts = texts
+        self.store = store
+        self.roster = roster
+        self.school = roster.school
+        self.staff = staff
+        self.notices = notices
+        self.settings = settings
+
+    @property
+    def tr(self) -> Tr:
+        return self.roster.tr
+
+    def now(self) -> datetime:
+        return self.roster.now()
+
+    def label(self, spec: Specialist, *, mention: bool = True) -> str:
+        return self.roster.label(spec, mention=mention)
+
+    def card_link(self, ticket: Ticket) -> str:
+        """An HTML link to the ticket's card, or nothing when there is no card (yet) or no link form."""
+        url = self.staff.card_url(ticket)
+        return f' <a href="{url}">{self.tr("duty.open_card")}</a>' if url else ""
+
+    # ---- new tickets ----------------------------------------------------------------------------
+
+    def decide(self, ticket: Ticket, now: datetime) -> RouteDecision:
+        return route(self.school, ticket.role, ticket.topic, ticket.category, now)
+
+    def decide_new(self, role: Role, topic: Topic, category: Category) -> RouteDecision:
+        """Who takes a new question, and when: decided before it is stored, stored with it."""
+        return route(self.school, role, topic, category, self.now())
+
+    def user_promise(self, decision: RouteDecision, tr: Tr) -> str:
+        now = self.now()
+        if not decision.queued and decision.on_duty_now:
+            spec = decision.on_duty_now[0]
+            name = tr("duty.label", name=spec.short_name, kind=tr(f"duty.kind.{spec.kind.value}"))
+            return tr("duty.user_on_duty", name=escape(name))
+        if decision.take_up_at is not None:
+            return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr.locale))
+        return tr("duty.user_no_slots", phone=escape(self.school.phone), email=escape(self.school.email))
+
     async def notify_assigned(self, ticket: Ticket, decision: RouteDecision) -> None:
         """A short private notice to the specialists on duty who have linked their account."""
         if decision.queued:
@@ -179,7 +181,7 @@ class Duty:
             await self._private_notice(spec, ticket, "duty.notice_new")
 
     async def _private_notice(self, spec: Specialist, ticket: Ticket, key: str) -> None:
-        link = self.links.get(spec.key)
+        link = self.roster.links.get(spec.key)
         if link is None:
             return
         text = self.tr(
@@ -190,8 +192,8 @@ class Duty:
             link=self.card_link(ticket),
         )
         try:
-            await self.desk.gateway.send(Destination(link.tg_user_id), text)
-        except TelegramAPIError as exc:
+            await self.staff.say(Destination(link.tg_user_id), text)
+        except DeliveryError as exc:
             # They have not started the bot, or blocked it: the mention on the card is enough.
             log.info("private notice to %s not sent: %s", spec.key, exc)
 
@@ -202,7 +204,7 @@ class Duty:
         now = now.astimezone(self.school.tz)
         due = [
             t
-            for t in await self.service.tickets.open_tickets()
+            for t in await self.store.tickets.open_tickets()
             if t.queued and t.take_up_at and t.take_up_at <= now
         ]
         if not due:
@@ -212,8 +214,8 @@ class Duty:
             decision = self.decide(ticket, now)
             if decision.queued:
                 # The slot was cancelled or has already ended: promise the next one instead.
-                async with self.service.db.transaction():
-                    await self.service.tickets.set_routing(
+                async with self.store.transaction():
+                    await self.store.tickets.set_routing(
                         ticket.id,
                         routed_to=ticket.routed_to,
                         take_up_at=decision.take_up_at,
@@ -221,8 +223,8 @@ class Duty:
                     )
                 continue
             spec = decision.on_duty_now[0]
-            async with self.service.db.transaction():
-                await self.service.tickets.set_routing(
+            async with self.store.transaction():
+                await self.store.tickets.set_routing(
                     ticket.id,
                     routed_to=tuple(s.key for s in decision.on_duty_now),
                     take_up_at=now,
@@ -235,18 +237,18 @@ class Duty:
             spec = found
             tickets.sort(key=lambda t: t.created_at)
             items = "\n".join(self._ticket_line(t) for t in tickets)
-            await self.desk.gateway.send(
-                Destination(self.desk.staff_chat_id),
+            await self.staff.say(
+                Destination(self.staff.chat_id),
                 self.tr("duty.queue_released", name=self.label(spec), count=len(tickets), items=items),
             )
             for ticket in tickets:
-                fresh = await self.service.tickets.get(ticket.id)
+                fresh = await self.store.tickets.get(ticket.id)
                 if fresh is not None:
-                    await self.desk.refresh_card(fresh)
+                    await self.staff.refresh_card(fresh)
                     await self._private_notice(spec, fresh, "duty.notice_queued")
 
     def _ticket_line(self, ticket: Ticket) -> str:
-        url = message_link(self.desk.staff_chat_id, ticket.card_message_id, ticket.staff_thread_id)
+        url = self.staff.card_url(ticket)
         title = self.tr(
             "duty.ticket_line",
             number=ticket.id,
@@ -260,7 +262,7 @@ class Duty:
     # ---- reminders and escalation ---------------------------------------------------------------
 
     async def escalate_due(self, now: datetime) -> None:
-        for ticket in await self.service.tickets.open_tickets():
+        for ticket in await self.store.tickets.open_tickets():
             if ticket.vendor_at is not None:
                 continue  # waiting for the vendor: its own reminder applies
             plan = EscalationPlan(
@@ -268,16 +270,16 @@ class Duty:
                 self.settings.escalation,
                 suitable(self.school, ticket.role, ticket.topic, ticket.category),
             )
-            done = await self.repo.actions_done(ticket.id)
+            done = await self.store.duty.actions_done(ticket.id)
             for action in plan.due_actions(
                 ticket.created_at, ticket.claimed_at, ticket.answered_at, now, done
             ):
                 dest, text = self._action_message(ticket, action, now)
                 # The mark and the message are one transaction: fired exactly once, delivered at least once.
-                async with self.service.db.transaction() as conn:
-                    if await self.repo.mark_action(ticket.id, action, now):
-                        await self.desk.enqueue_in(conn, dest, text, dedupe=f"act:{ticket.id}:{action}")
-        self.desk.kick_outbox()
+                async with self.store.transaction():
+                    if await self.store.duty.mark_action(ticket.id, action, now):
+                        await self.store.notice(dest, text, dedupe=f"act:{ticket.id}:{action}")
+        self.notices.kick()
 
     def _action_message(self, ticket: Ticket, action: str, now: datetime) -> tuple[Destination, str]:
         tr = self.tr
@@ -291,7 +293,7 @@ class Duty:
             names = ", ".join(self.label(s) for s in on_duty(self.school, now) if fits(s)) or tr(
                 "duty.nobody"
             )
-            return self.desk.staff_dest(ticket), tr(
+            return self.staff.thread_of(ticket), tr(
                 "duty.remind", number=ticket.id, minutes=int(minutes or 0), names=names
             )
         key = "duty.alert_unclaimed" if action == ALERT_UNCLAIMED else "duty.alert_unanswered"
@@ -308,10 +310,12 @@ class Duty:
 
     @property
     def manager_dest(self) -> Destination:
-        return Destination(self.settings.manager_chat_id or self.desk.staff_chat_id)
+        return Destination(self.settings.manager_chat_id or self.staff.chat_id)
 
     async def to_manager(self, text: str) -> None:
-        await self.desk.enqueue(self.manager_dest, text)
+        async with self.store.transaction():
+            await self.store.notice(self.manager_dest, text)
+        self.notices.kick()
 
     async def escalate_by_specialist(self, ticket: Ticket, who: str, comment: str) -> None:
         await self.to_manager(
@@ -329,55 +333,56 @@ class Duty:
     # ---- the vendor -----------------------------------------------------------------------------
 
     async def hand_to_vendor(self, ticket: Ticket) -> Ticket:
-        async with self.service.db.transaction():
-            await self.service.tickets.set_vendor(ticket.id, self.now())
-            fresh = await self.service.tickets.get(ticket.id)
-        assert fresh is not None
-        user = await self.service.users.get(ticket.user_id)
+        """The ticket goes to the vendor's support; the user is told how to reach it and what to prepare
+        (the mark and the notice are one transaction)."""
+        user = await self.store.users.get(ticket.user_id)
         assert user is not None
-        utr = self.desk.user_tr(user)
+        utr = self.texts(user.effective_locale(self.texts.default_locale))
         vendor = self.school.vendor
         contacts = "\n".join(escape(c) for c in (vendor.phone, vendor.email, vendor.url) if c) or escape(
             self.school.phone
         )
         prepare = "\n".join(f"• {escape(p)}" for p in vendor.prepare)
-        await self.desk.notify_user(
-            user,
-            utr(
-                "duty.vendor_user",
-                number=ticket.id,
-                vendor=escape(vendor.name),
-                hours=escape(vendor.hours),
-                rules=escape(vendor.rules),
-                contacts=contacts,
-                prepare=prepare or "—",
-            ),
+        notice = utr(
+            "duty.vendor_user",
+            number=ticket.id,
+            vendor=escape(vendor.name),
+            hours=escape(vendor.hours),
+            rules=escape(vendor.rules),
+            contacts=contacts,
+            prepare=prepare or "—",
         )
-        await self.desk.refresh_card(fresh)
+        async with self.store.transaction():
+            await self.store.tickets.set_vendor(ticket.id, self.now())
+            await self.store.notice(Destination(user.chat_id), notice)
+            fresh = await self.store.tickets.get(ticket.id)
+        assert fresh is not None
+        self.notices.kick()
+        await self.staff.refresh_card(fresh)
         return fresh
 
     async def set_vendor_ref(self, ticket: Ticket, ref: str) -> Ticket:
-        async with self.service.db.transaction():
-            await self.service.tickets.set_vendor(ticket.id, self.now())
-            await self.service.tickets.set_vendor_ref(ticket.id, ref[:64])
-            fresh = await self.service.tickets.get(ticket.id)
+        async with self.store.transaction():
+            await self.store.tickets.set_vendor(ticket.id, self.now())
+            await self.store.tickets.set_vendor_ref(ticket.id, ref[:64])
+            fresh = await self.store.tickets.get(ticket.id)
         assert fresh is not None
-        await self.desk.refresh_card(fresh)
+        await self.staff.refresh_card(fresh)
         return fresh
 
     async def vendor_reminders(self, now: datetime) -> None:
         every = timedelta(days=self.school.vendor.reminder_days)
-        for ticket in await self.service.tickets.open_tickets():
+        for ticket in await self.store.tickets.open_tickets():
             if ticket.vendor_at is None:
                 continue
             last = ticket.vendor_reminded_at or ticket.vendor_at
             if now - last < every:
                 continue
-            async with self.service.db.transaction():
-                await self.service.tickets.set_vendor_reminded(ticket.id, now)
+            async with self.store.transaction():
+                await self.store.tickets.set_vendor_reminded(ticket.id, now)
             days = (now - ticket.vendor_at).days
-            await self.desk.gateway.send(
-                self.desk.staff_dest(ticket),
+            await self.staff.say(
+                self.staff.thread_of(ticket),
                 self.tr(
                     "duty.vendor_reminder", number=ticket.id, days=days, ref=escape(ticket.vendor_ref or "—")
                 ),
@@ -393,23 +398,23 @@ class Duty:
         if local.time() < at:
             return
         today = local.date().isoformat()
-        if await self.repo.mark("daily_summary") == today:
+        if await self.store.duty.mark("daily_summary") == today:
             return
         text = await self.summary_text(now)
-        async with self.service.db.transaction() as conn:
-            if await self.repo.mark("daily_summary") == today:
+        async with self.store.transaction():
+            if await self.store.duty.mark("daily_summary") == today:
                 return
-            await self.repo.set_mark("daily_summary", today)
-            await self.desk.enqueue_in(conn, self.manager_dest, text, dedupe=f"summary:{today}")
-        self.desk.kick_outbox()
+            await self.store.duty.set_mark("daily_summary", today)
+            await self.store.notice(self.manager_dest, text, dedupe=f"summary:{today}")
+        self.notices.kick()
 
     async def summary_text(self, now: datetime) -> str:
         tr = self.tr
-        new = await self.service.tickets.created_since(now - timedelta(days=1))
-        open_ = await self.service.tickets.open_tickets()
+        new = await self.store.tickets.created_since(now - timedelta(days=1))
+        open_ = await self.store.tickets.open_tickets()
         overdue: list[Ticket] = []
         for ticket in open_:
-            done = await self.repo.actions_done(ticket.id)
+            done = await self.store.duty.actions_done(ticket.id)
             if done & {ALERT_UNCLAIMED, ALERT_UNANSWERED}:
                 overdue.append(ticket)
         vendor = [t for t in open_ if t.vendor_at is not None]
@@ -434,25 +439,25 @@ class Duty:
 
     # ---- linking specialists --------------------------------------------------------------------
 
-    async def invite(self, key: str, created_by: int | None) -> str:
+    async def invite(self, key: str, created_by: int | None, bot_username: str | None) -> str:
         token = secrets.token_urlsafe(12)
-        async with self.service.db.transaction():
-            await self.repo.create_invite(token, key, created_by, self.now())
-        return f"https://t.me/{self.bot_username}?start=inv_{token}"
+        async with self.store.transaction():
+            await self.store.duty.create_invite(token, key, created_by, self.now())
+        return f"https://t.me/{bot_username}?start=inv_{token}"
 
     async def accept_invite(self, token: str, tg_user_id: int, tg_name: str) -> Specialist | None:
         now = self.now()
-        async with self.service.db.transaction():
-            key = await self.repo.use_invite(token, tg_user_id, now)
+        async with self.store.transaction():
+            key = await self.store.duty.use_invite(token, tg_user_id, now)
             spec = self.school.find_specialist(key) if key else None
             if spec is None:
                 return None
-            await self.repo.link(spec.key, tg_user_id, tg_name, now)
-        await self.load_links()
+            await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
+        await self.roster.load()
         return spec
 
     async def unlink(self, key: str) -> bool:
-        async with self.service.db.transaction():
-            removed = await self.repo.unlink(key)
-        await self.load_links()
+        async with self.store.transaction():
+            removed = await self.store.duty.unlink(key)
+        await self.roster.load()
         return removed

@@ -1,0 +1,155 @@
+"""The core's ports on Telegram: :class:`TelegramStaff` (the staff side) and :class:`TelegramUsers` (the
+user side). Each is a thin face over the pieces that do the work: cards and threads
+(:mod:`bot.cards`), relay (:mod:`bot.relay`), the outbox (:mod:`bot.outbox`), burst pacing
+(:mod:`bot.pacing`) and recovery (:mod:`bot.recovery`). Telegram's refusals become
+:class:`helpdesk.ports.DeliveryError` where the core decides what follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import AbstractContextManager
+
+from aiogram.exceptions import TelegramAPIError
+
+from bot import keyboards
+from bot.cards import Cards
+from bot.delivery import Gateway
+from bot.inflight import InFlight
+from bot.outbox import Outbox
+from bot.recovery import Recovery
+from bot.relay import Relay
+from bot.staff_chat import StaffChat
+from helpdesk.ports import DeliveryError, Destination, Inbound
+from helpdesk.texts import Texts
+from storage.tickets import Ticket, TicketMessage
+from storage.users import User
+
+
+class TelegramStaff:
+    """The staff side: the staff group, the management's chats, the specialists' private chats."""
+
+    def __init__(
+        self,
+        *,
+        gateway: Gateway,
+        staff_chat: StaffChat,
+        cards: Cards,
+        relay: Relay,
+        recovery: Recovery,
+        outbox: Outbox,
+        in_flight: InFlight,
+    ) -> None:
+        self.gateway = gateway
+        self.staff_chat = staff_chat
+        self.cards = cards
+        self.relay = relay
+        self.recovery = recovery
+        self.outbox = outbox
+        self.in_flight = in_flight
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def chat_id(self) -> int:
+        return self.staff_chat.id
+
+    def hold(
+        self, *, ticket_id: int | None = None, row_id: int | None = None
+    ) -> AbstractContextManager[None]:
+        return self.in_flight.hold(ticket_id=ticket_id, row_id=row_id)
+
+    async def post_ticket(self, user: User, ticket: Ticket) -> Ticket:
+        try:
+            return await self.recovery.submit(user, ticket)
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    async def relay_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
+        await self.relay.to_staff(row, ticket, user)
+
+    async def refresh_card(self, ticket: Ticket) -> None:
+        await self.cards.refresh(ticket)
+
+    async def say(self, where: Destination, html_text: str) -> int:
+        try:
+            return await self.gateway.send(where, html_text)
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    async def say_long(self, where: Destination, header_html: str, body_plain: str) -> list[int]:
+        try:
+            return await self.gateway.send_long(where, header_html, body_plain)
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    def thread_of(self, ticket: Ticket) -> Destination:
+        return self.cards.dest(ticket)
+
+    def reply_place(self, inbound: Inbound, ticket: Ticket) -> Destination:
+        if inbound.chat_id != self.chat_id:
+            return self.cards.dest(ticket)  # written in the group's former chat, handled after the move
+        return Destination(inbound.chat_id, inbound.thread_id, inbound.message_id)
+
+    def card_url(self, ticket: Ticket) -> str | None:
+        return self.cards.url(ticket)
+
+    def kick(self) -> None:
+        """The outbox: send what is queued (the core's :class:`helpdesk.ports.Notices`)."""
+        self.outbox.kick()
+
+    # ---- running ----------------------------------------------------------------------------------
+
+    async def resume(self) -> None:
+        """At start and on every tick: deliver what waits, send what is queued."""
+        await self.recovery.resume()
+        self.outbox.kick()
+
+    def start(self) -> None:
+        """Follow the staff group's moves: post the open tickets' cards in the new group, send what is
+        queued for it."""
+
+        async def watch() -> None:
+            while True:
+                await self.staff_chat.moved.wait()
+                self.staff_chat.moved.clear()
+                self.recovery.staff_moved()
+                self.outbox.kick()
+
+        if self._watcher is None:
+            self._watcher = asyncio.create_task(watch())
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+        await self.recovery.finish()
+        await self.outbox.finish()
+
+
+class TelegramUsers:
+    """The user side on Telegram: private chats with the bot."""
+
+    def __init__(self, *, gateway: Gateway, relay: Relay, texts: Texts) -> None:
+        self.gateway = gateway
+        self.relay = relay
+        self.texts = texts
+
+    async def relay_out(
+        self, row: TicketMessage, ticket: Ticket, user: User, *, body_html: str | None = None
+    ) -> None:
+        await self.relay.to_user(row, ticket, user, body_html=body_html)
+
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
+        tr = self.texts(user.effective_locale(self.texts.default_locale))
+        await self.gateway.send(
+            Destination(user.chat_id), html_text, markup=keyboards.user_ticket(tr, ticket.id)
+        )
+
+    async def tell(self, user: User, html_text: str) -> None:
+        try:
+            await self.gateway.send(Destination(user.chat_id), html_text)
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc

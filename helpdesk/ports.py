@@ -1,0 +1,129 @@
+"""What the core asks of the outside world: small ports, implemented by the Telegram adapter (``bot/``).
+
+The core decides and stores; the ports carry it out. The staff side is the staff group (Telegram); the user
+side is wherever the user writes from (Telegram today, MAX later): nothing here names a messenger.
+
+A port call that the other side refuses or cannot take now raises :class:`DeliveryError`; what was stored
+before it stays stored, and the adapter's recovery delivers it later.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from storage.tickets import Ticket, TicketMessage
+from storage.users import User
+
+NOTE_MARKER = "//"
+RELAYABLE_KINDS = frozenset({"text", "photo", "document", "video", "audio", "voice", "animation"})
+USER_KINDS = frozenset({"text", "photo", "document"})
+
+
+class DeliveryError(Exception):
+    """The other side did not take a message now (refused, unreachable, or an outage)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes: a chat, optionally a thread (a forum topic), optionally as a reply."""
+
+    chat_id: int
+    thread_id: int | None = None
+    reply_to: int | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message someone wrote, as the core sees it: plain values, whatever the messenger.
+
+    ``html`` is the text or caption with its formatting, escaped; None when there is no text. ``thread_id``
+    is the staff group's topic it was written in (forum mode only); ``reply_to`` the message it answers and
+    ``reply_to_topic_start`` whether that is only the topic's opening message (not an answer to anything).
+    """
+
+    kind: str
+    text: str
+    chat_id: int
+    message_id: int
+    author_id: int
+    author_name: str
+    html: str | None = None
+    file_id: str | None = None
+    thread_id: int | None = None
+    reply_to: int | None = None
+    reply_to_topic_start: bool = False
+
+    @property
+    def is_note(self) -> bool:
+        """A specialist's internal note (``// ...``): stored with the ticket, never sent to the user."""
+        return self.text.lstrip().startswith(NOTE_MARKER)
+
+
+class StaffSide(Protocol):
+    """The staff's messenger (Telegram): the staff group with its cards and ticket threads, the management's
+    chats, the specialists' private chats."""
+
+    @property
+    def chat_id(self) -> int: ...
+
+    def hold(self, *, ticket_id: int | None = None, row_id: int | None = None) -> AbstractContextManager[None]:
+        """Mark a ticket's or a message's delivery as in progress, so that the recovery (which delivers
+        what a crash or an outage left undelivered) does not start it a second time."""
+        ...
+
+    async def post_ticket(self, user: User, ticket: Ticket) -> Ticket:
+        """Post the new ticket's card and its attachments (or list it for later when the budget is spent)."""
+        ...
+
+    async def relay_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
+        """Deliver a stored user message to the ticket's thread."""
+        ...
+
+    async def refresh_card(self, ticket: Ticket) -> None: ...
+
+    async def say(self, where: Destination, html_text: str) -> int:
+        """A message to staff now (a ticket's thread, a reply to a specialist, an alert); its message id."""
+        ...
+
+    async def say_long(self, where: Destination, header_html: str, body_plain: str) -> list[int]:
+        """A header and a long plain text, in as many messages as needed."""
+        ...
+
+    def thread_of(self, ticket: Ticket) -> Destination:
+        """The ticket's thread as it is now (a topic, or replies to its card)."""
+        ...
+
+    def reply_place(self, inbound: Inbound, ticket: Ticket) -> Destination:
+        """Where to answer a specialist about their message."""
+        ...
+
+    def card_url(self, ticket: Ticket) -> str | None:
+        """A link to the ticket's card for alerts, when the group has links."""
+        ...
+
+
+class UserSide(Protocol):
+    """The users' messenger."""
+
+    async def relay_out(
+        self, row: TicketMessage, ticket: Ticket, user: User, *, body_html: str | None = None
+    ) -> None:
+        """Deliver a stored specialist message to the user (signed; with the complaint button)."""
+        ...
+
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
+        """Confirm a new ticket to the user (with the button that closes it)."""
+        ...
+
+    async def tell(self, user: User, html_text: str) -> None:
+        """A notice to the user now (not queued): raises :class:`DeliveryError` when it is not taken."""
+        ...
+
+
+class Notices(Protocol):
+    """The bot's own notices and alerts, written to the outbox in the transaction of the change they
+    report (:meth:`helpdesk.store.Unit.notice`): the sender is asked to send what is queued."""
+
+    def kick(self) -> None: ...
