@@ -10,11 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html import escape, unescape
 
 import aiosqlite
 from aiogram.exceptions import (
@@ -24,13 +22,21 @@ from aiogram.exceptions import (
     TelegramMigrateToChat,
 )
 from aiogram.types import InlineKeyboardMarkup, Message
-from aiogram.utils.text_decorations import html_decoration
 
 from bot.delivery import Destination, Gateway
 from bot.keyboards import complaint, staff_card
 from bot.staff_chat import StaffChat
 from helpdesk.domain import TicketStatus
-from helpdesk.formatting import TEXT_LIMIT, compose, shorten, utf16_len, visible_len
+from helpdesk.formatting import (
+    TEXT_LIMIT,
+    compose,
+    escape,
+    plain_text,
+    shorten,
+    user_link,
+    utf16_len,
+    visible_len,
+)
 from helpdesk.rules.kb import KnowledgeBase
 from helpdesk.texts import Texts, Tr
 from helpdesk.tickets import TicketService
@@ -39,8 +45,6 @@ from storage.tickets import Ticket, TicketMessage
 from storage.users import TELEGRAM, User
 
 log = logging.getLogger(__name__)
-
-TAG_RE = re.compile(r"<[^>]+>")
 
 NOTE_MARKER = "//"
 RELAYABLE_KINDS = {"text", "photo", "document", "video", "audio", "voice", "animation"}
@@ -52,7 +56,7 @@ def html_of(message: Message) -> str:
     while to find out that a plain message has no formatting)."""
     if message.entities or message.caption_entities:
         return message.html_text
-    return html_decoration.quote(message.text or message.caption or "")
+    return escape(message.text or message.caption or "")
 
 
 def message_kind(message: Message) -> str:
@@ -76,10 +80,6 @@ def file_id_of(message: Message) -> str | None:
         if media is not None:
             return str(media.file_id)
     return None
-
-
-def user_link(user: User) -> str:
-    return f'<a href="tg://user?id={escape(user.external_id)}">{escape(user.display_name)}</a>'
 
 
 def staff_name(message: Message) -> str:
@@ -179,7 +179,7 @@ class Desk:
             topic=tr(f"topic.short.{ticket.topic.value}"),
             category=tr(f"category.{ticket.category.value}"),
             role=tr(f"role.{ticket.role.value}"),
-            user=user_link(user),
+            user=user_link(user.external_id, user.display_name),
             status=status,
             question="",
         )
@@ -663,7 +663,7 @@ class Desk:
                     if isinstance(exc, TelegramBadRequest) and item.chat_id != self.staff_chat_id:
                         # Staff see what did not reach whom, and why. (A blocked user is reported by the
                         # gateway; a refusal in the staff group itself can only be logged.)
-                        preview = shorten(unescape(TAG_RE.sub("", item.text)).replace("\n", " "), 200)
+                        preview = shorten(plain_text(item.text).replace("\n", " "), 200)
                         notice = self.staff_tr(
                             "staff.notice_failed",
                             chat=item.chat_id,

@@ -12,13 +12,13 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from html import escape
 
 from aiogram.exceptions import TelegramAPIError
 
 from bot.delivery import Destination
 from bot.desk import Desk
 from bot.jobs import JobRunner
+from helpdesk.formatting import escape, user_link
 from helpdesk.rules.escalation import (
     ALERT_UNANSWERED,
     ALERT_UNCLAIMED,
@@ -98,13 +98,11 @@ class Duty:
 
     def label(self, spec: Specialist, *, mention: bool = True) -> str:
         """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
-        text = escape(
-            self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
-        )
+        text = self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
         link = self.links.get(spec.key)
         if mention and link is not None:
-            return f'<a href="tg://user?id={link.tg_user_id}">{text}</a>'
-        return text
+            return user_link(link.tg_user_id, text)
+        return escape(text)
 
     def specialist_of(self, tg_user_id: int) -> Specialist | None:
         for key, link in self.links.items():

@@ -21,7 +21,7 @@ from bot import keyboards
 from bot.callbacks import ComplaintCb, ConductEndAction, ConductEndCb
 from bot.config import Settings
 from bot.delivery import Destination
-from bot.desk import Desk, user_link
+from bot.desk import Desk
 from bot.filters import (
     FromStaffGroup,
     HasText,
@@ -35,7 +35,7 @@ from bot.middlewares.conduct import ConductDesk
 from bot.states import ComplaintDialog
 from helpdesk.conduct import unblock_target
 from helpdesk.domain import TicketStatus
-from helpdesk.formatting import escape
+from helpdesk.formatting import escape, user_link
 from helpdesk.texts import Tr
 from helpdesk.tickets import TicketService
 from storage.users import User
@@ -166,9 +166,9 @@ async def unblock(message: Message, command: CommandObject, bot: Bot, conduct: C
         await message.reply(tr("conduct.unblock_not_found"))
         return
     if await conduct.lift(user, actor_id=who.id, actor_name=who.first_name):
-        await message.reply(tr("conduct.unblock_done", user=user_link(user)))
+        await message.reply(tr("conduct.unblock_done", user=user_link(user.external_id, user.display_name)))
     else:
-        await message.reply(tr("conduct.unblock_nothing", user=user_link(user)))
+        await message.reply(tr("conduct.unblock_nothing", user=user_link(user.external_id, user.display_name)))
 
 
 # ---- complaints ----------------------------------------------------------------------------------------

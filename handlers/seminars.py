@@ -18,12 +18,11 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
-from bot.desk import user_link
 from bot.filters import InStaffChat, IsCommand, PrivateChat
 from bot.seminar_notifier import SeminarNotifier, seminar_card
 from bot.staff_chat import StaffChat
 from helpdesk.clock import Clock
-from helpdesk.formatting import TEXT_LIMIT, escape, visible_len
+from helpdesk.formatting import TEXT_LIMIT, escape, user_link, visible_len
 from helpdesk.rules.kb import KnowledgeBase
 from helpdesk.rules.seminars import SeminarFormatError, format_when, parse_announcement
 from helpdesk.texts import Tr
@@ -235,7 +234,7 @@ async def _send_list(
             tr(
                 "seminar.list_line",
                 number=i,
-                user=user_link(s.user),
+                user=user_link(s.user.external_id, s.user.display_name),
                 role=tr(f"role.{s.user.role.value}") if s.user.role else "—",
             )
             for i, s in enumerate(signups, 1)

@@ -1,6 +1,6 @@
-"""Telegram HTML helpers: escaping, measuring and splitting texts to fit a message.
+"""Telegram HTML helpers: escaping, links, measuring and splitting texts to fit a message.
 
-Pure functions. Limits are counted as Telegram counts them: characters of the text *after* the
+The project's only HTML escaper, tag pattern and user-link builder live here. Pure functions. Limits are counted as Telegram counts them: characters of the text *after* the
 HTML is parsed, in UTF-16 code units.
 """
 
@@ -11,11 +11,24 @@ import re
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-_TAG_RE = re.compile(r"<[^>]+>")
+# A tag of our own, well-formed HTML (not a parser for arbitrary HTML).
+TAG_RE = re.compile(r"<[^>]+>")
 
 
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
+def escape(text: str, *, quote: bool = False) -> str:
+    """``text`` made safe for Telegram HTML. Quotes stay as they are in text; an attribute value
+    needs ``quote=True``."""
+    return html.escape(text, quote=quote)
+
+
+def plain_text(html_text: str, *, tag_sep: str = "") -> str:
+    """What our HTML says, as plain text: tags replaced by ``tag_sep``, entities unescaped."""
+    return html.unescape(TAG_RE.sub(tag_sep, html_text))
+
+
+def user_link(user_id: int | str, name: str) -> str:
+    """A mention of a Telegram user: ``name`` (plain text) linked to ``tg://user?id=...``."""
+    return f'<a href="tg://user?id={escape(str(user_id), quote=True)}">{escape(name)}</a>'
 
 
 def utf16_len(text: str) -> int:
@@ -24,7 +37,7 @@ def utf16_len(text: str) -> int:
 
 def visible_len(html_text: str) -> int:
     """Length of what Telegram shows for ``html_text`` (our own, well-formed HTML)."""
-    return utf16_len(html.unescape(_TAG_RE.sub("", html_text)))
+    return utf16_len(plain_text(html_text))
 
 
 def split_plain(text: str, limit: int) -> list[str]:

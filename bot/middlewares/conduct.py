@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from html import escape
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -27,7 +26,7 @@ from aiogram.types import Message, TelegramObject
 
 from bot.config import Settings
 from bot.delivery import Destination
-from bot.desk import NOTE_MARKER, Desk, user_link
+from bot.desk import NOTE_MARKER, Desk
 from bot.states import ComplaintDialog
 from helpdesk.clock import Clock
 from helpdesk.conduct import (
@@ -39,7 +38,7 @@ from helpdesk.conduct import (
     same_local_day,
     transcript,
 )
-from helpdesk.formatting import shorten
+from helpdesk.formatting import escape, shorten, user_link
 from helpdesk.rules.profanity import Category, Verdict, classify
 from helpdesk.rules.schedule import on_duty, specialist_label
 from helpdesk.school import SchoolProfile
@@ -65,10 +64,6 @@ def command_of(text: str | None) -> str | None:
     if not text or not text.startswith("/") or text.startswith("//"):
         return None
     return text[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(text) > 1 else None
-
-
-def staff_link(staff_id: int, name: str) -> str:
-    return f'<a href="tg://user?id={staff_id}">{escape(name or "—")}</a>'
 
 
 class ConductDesk:
@@ -305,7 +300,7 @@ class ConductDesk:
                 ticket=tr("conduct.alert_ticket", number=ticket.id)
                 if ticket
                 else tr("conduct.alert_no_ticket"),
-                user=user_link(user),
+                user=user_link(user.external_id, user.display_name),
                 role=self.role(tr, user, ticket),
                 what=self.what(tr, category, actor_name),
                 text=self.evidence(text),
@@ -373,8 +368,8 @@ class ConductDesk:
             tr(
                 "conduct.alert_staff",
                 number=ticket.id,
-                specialist=staff_link(author.id, author.first_name),
-                user=user_link(user),
+                specialist=user_link(author.id, author.first_name or "—"),
+                user=user_link(user.external_id, user.display_name),
                 role=self.role(tr, user, ticket),
                 what=what,
                 text=self.evidence(text),
@@ -414,13 +409,13 @@ class ConductDesk:
             tr(
                 "conduct.complaint_alert",
                 number=complaint.id,
-                user=user_link(user),
+                user=user_link(user.external_id, user.display_name),
                 role=self.role(tr, user, ticket),
                 ticket=tr("conduct.alert_ticket", number=ticket.id)
                 if ticket
                 else tr("conduct.complaint_no_ticket"),
                 specialist=(
-                    staff_link(specialist_id, specialist_name or "—")
+                    user_link(specialist_id, specialist_name or "—")
                     if specialist_id
                     else escape(specialist_name or "—")
                 ),
