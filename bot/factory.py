@@ -62,30 +62,6 @@ from storage.users import TELEGRAM
 log = logging.getLogger(__name__)
 
 COMMANDS = ("start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel")
-COMMAND_TEXTS = {
-    "ru": {
-        "start": "Задать вопрос",
-        "faq": "Справочные статьи",
-        "seminars": "Обучающие семинары",
-        "schedule": "График консультаций",
-        "help": "Справка",
-        "contacts": "Контакты школы",
-        "role": "Изменить роль",
-        "language": "Язык / Language",
-        "cancel": "Отменить",
-    },
-    "en": {
-        "start": "Ask a question",
-        "faq": "Help articles",
-        "seminars": "Training seminars",
-        "schedule": "Consultation schedule",
-        "help": "Help",
-        "contacts": "School contacts",
-        "role": "Change role",
-        "language": "Язык / Language",
-        "cancel": "Cancel",
-    },
-}
 
 
 def create_bot(settings: Settings, delivery: DeliveryMiddleware) -> Bot:
@@ -200,8 +176,8 @@ def create_dispatcher(
         await duty.roster.load()
         staff.start()
         scope = BotCommandScopeAllPrivateChats()
-        for locale, names in COMMAND_TEXTS.items():
-            commands = [BotCommand(command=c, description=names[c]) for c in COMMANDS]
+        for locale in texts.locales:
+            commands = [BotCommand(command=c, description=texts(locale)(f"command.{c}")) for c in COMMANDS]
             await bot.set_my_commands(commands, scope=scope, language_code=None if locale == "ru" else locale)
         runner.start()
         log.info("bot started")

@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.delivery import Gateway
 from bot.staff_chat import StaffChat
-from helpdesk.formatting import escape, shorten, strip_tags
+from helpdesk.formatting import escape, plain_text, shorten
 from helpdesk.ports import Destination
 from helpdesk.store import Store
 from helpdesk.texts import Texts
@@ -102,7 +102,7 @@ class Outbox:
                     if isinstance(exc, TelegramBadRequest) and item.chat_id != self.staff_chat.id:
                         # Staff see what did not reach whom, and why. (A blocked user is reported by the
                         # gateway; a refusal in the staff group itself can only be logged.)
-                        preview = shorten(strip_tags(item.text).replace("\n", " "), 200)
+                        preview = shorten(plain_text(item.text).replace("\n", " "), 200)
                         notice = self.texts(self.texts.default_locale)(
                             "staff.notice_failed",
                             chat=item.chat_id,

@@ -45,7 +45,7 @@ def seminar_card(tr: Tr, seminar: Seminar, tz: tzinfo) -> str:
     return tr(
         "seminar.card",
         title=escape(seminar.title),
-        when=format_when(seminar.starts_at, tz, tr.locale),
+        when=format_when(seminar.starts_at, tz, tr),
         place=escape(seminar.place),
         roles=roles_text(tr, seminar.roles),
     )

@@ -44,11 +44,11 @@ async def refuse(message: Message, tr: Tr) -> None:
 
 
 async def duty_now(message: Message, duty: Duty, tr: Tr) -> None:
-    await message.answer(describe_duty(duty.school, duty.now(), tr.locale))
+    await message.answer(describe_duty(duty.school, duty.now(), tr))
 
 
 async def schedule(message: Message, school: SchoolProfile, duty: Duty, tr: Tr) -> None:
-    await message.answer(format_schedule(school, duty.now().date(), tr.locale))
+    await message.answer(format_schedule(school, duty.now().date(), tr))
 
 
 def _keys(school: SchoolProfile) -> str:

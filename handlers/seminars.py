@@ -227,7 +227,7 @@ async def _send_list(
         header = tr(
             "seminar.list_title",
             title=escape(seminar.title),
-            when=format_when(seminar.starts_at, seminars.tz, tr.locale),
+            when=format_when(seminar.starts_at, seminars.tz, tr),
             count=len(signups),
         )
         lines = [

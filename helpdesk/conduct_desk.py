@@ -151,7 +151,7 @@ class ConductDesk:
         """Who answers for the ticket now: whoever took it, else the specialists on duty by the schedule."""
         if ticket is not None and ticket.claimed_by_name:
             return escape(ticket.claimed_by_name)
-        people = [specialist_label(s, tr.locale) for s in on_duty(self.school, self.clock())]
+        people = [specialist_label(s, tr) for s in on_duty(self.school, self.clock())]
         return escape(", ".join(people)) if people else tr("conduct.duty_none")
 
     def evidence(self, text: str) -> str:

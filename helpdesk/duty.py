@@ -103,7 +103,7 @@ class Roster:
         lines: list[str] = []
         specs = [s for s in (self.school.find_specialist(k) for k in ticket.routed_to) if s is not None]
         if ticket.queued and ticket.take_up_at is not None:
-            when = promise(self.now(), ticket.take_up_at.astimezone(self.school.tz), tr.locale)
+            when = promise(self.now(), ticket.take_up_at.astimezone(self.school.tz), tr)
             who = self.label(specs[0]) if specs else "—"
             lines.append(tr("duty.card_queued", when=when, name=who))
         elif specs:
@@ -170,7 +170,7 @@ class Duty:
             name = tr("duty.label", name=spec.short_name, kind=tr(f"duty.kind.{spec.kind.value}"))
             return tr("duty.user_on_duty", name=escape(name))
         if decision.take_up_at is not None:
-            return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr.locale))
+            return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr))
         return tr("duty.user_no_slots", phone=escape(self.school.phone), email=escape(self.school.email))
 
     async def notify_assigned(self, ticket: Ticket, decision: RouteDecision) -> None:

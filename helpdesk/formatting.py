@@ -1,6 +1,6 @@
-"""Telegram HTML helpers: escaping, measuring and splitting texts to fit a message.
+"""Telegram HTML helpers: escaping, links, measuring and splitting texts to fit a message.
 
-Pure functions. Limits are counted as Telegram counts them: characters of the text *after* the
+The project's only HTML escaper, tag pattern and user-link builder live here. Pure functions. Limits are counted as Telegram counts them: characters of the text *after* the
 HTML is parsed, in UTF-16 code units.
 """
 
@@ -11,21 +11,24 @@ import re
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+# A tag of our own, well-formed HTML (not a parser for arbitrary HTML).
 TAG_RE = re.compile(r"<[^>]+>")
 
 
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
+def escape(text: str, *, quote: bool = False) -> str:
+    """``text`` made safe for Telegram HTML. Quotes stay as they are in text; an attribute value
+    needs ``quote=True``."""
+    return html.escape(text, quote=quote)
 
 
-def strip_tags(html_text: str) -> str:
-    """The plain text of our own HTML: tags removed, entities resolved."""
-    return html.unescape(TAG_RE.sub("", html_text))
+def plain_text(html_text: str, *, tag_sep: str = "") -> str:
+    """What our HTML says, as plain text: tags replaced by ``tag_sep``, entities unescaped."""
+    return html.unescape(TAG_RE.sub(tag_sep, html_text))
 
 
 def user_link(user_id: int | str, name: str) -> str:
-    """A link that opens a person's profile (``name`` is plain text, escaped here)."""
-    return f'<a href="tg://user?id={html.escape(str(user_id))}">{escape(name or "—")}</a>'
+    """A mention of a Telegram user: ``name`` (plain text; "—" when empty) linked to ``tg://user?id=...``."""
+    return f'<a href="tg://user?id={escape(str(user_id), quote=True)}">{escape(name or "—")}</a>'
 
 
 def utf16_len(text: str) -> int:
@@ -34,7 +37,7 @@ def utf16_len(text: str) -> int:
 
 def visible_len(html_text: str) -> int:
     """Length of what Telegram shows for ``html_text`` (our own, well-formed HTML)."""
-    return utf16_len(strip_tags(html_text))
+    return utf16_len(plain_text(html_text))
 
 
 def split_plain(text: str, limit: int) -> list[str]:

@@ -244,7 +244,7 @@ def contacts_text(tr: Tr, school: SchoolProfile, today: date) -> str:
     if school.address:
         lines.append(tr("contacts.address", address=escape(school.address)))
     lines.append("")
-    lines.append(format_schedule(school, today, tr.locale))
+    lines.append(format_schedule(school, today, tr))
     vendor = school.vendor
     lines.append("")
     lines.append(tr("contacts.vendor_title", name=escape(vendor.name)))

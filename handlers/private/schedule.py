@@ -23,7 +23,7 @@ def create_router() -> Router:
 
 
 async def schedule(message: Message, school: SchoolProfile, duty: Duty, tr: Tr) -> None:
-    await message.answer(format_schedule(school, duty.now().date(), tr.locale))
+    await message.answer(format_schedule(school, duty.now().date(), tr))
 
 
 async def invite_opened(

@@ -24,7 +24,6 @@ The body is converted to Telegram HTML once, at load time. Pure Python: no aiogr
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import re
@@ -36,6 +35,7 @@ from typing import TypeVar
 import snowballstemmer
 
 from helpdesk.domain import Category, Role, Topic, default_topic
+from helpdesk.formatting import escape, plain_text
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -77,7 +77,7 @@ class Article:
 
     def render(self) -> str:
         """Title and body as one Telegram HTML message."""
-        return f"<b>{_escape(self.title)}</b>\n\n{self.body_html}"
+        return f"<b>{escape(self.title)}</b>\n\n{self.body_html}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,10 +176,6 @@ def _parse_codes(value: str, enum: type[E], aliases: dict[str, E], where: str, w
 # --------------------------------------------------------------------------- Markdown -> Telegram HTML
 
 
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 _INLINE_RE = re.compile(
     r"\*\*(?P<bold>.+?)\*\*"
     r"|\[(?P<label>[^\]\n]+)\]\((?P<url>[^()\s]+)\)"
@@ -207,7 +203,7 @@ def _inline(text: str, where: str) -> str:
                     f"{where}: link address {url!r} must start with https://, http://, mailto: or tel:"
                 )
             label = _plain(m.group("label"), where)
-            out.append(f'<a href="{html.escape(url, quote=True)}">{label}</a>')
+            out.append(f'<a href="{escape(url, quote=True)}">{label}</a>')
         pos = m.end()
     out.append(_plain(text[pos:], where))
     return "".join(out)
@@ -220,7 +216,7 @@ def _plain(text: str, where: str) -> str:
         )
     if re.search(r"\]\(", text):
         raise KnowledgeBaseError(f"{where}: malformed link (write [text](https://address))")
-    return _escape(text)
+    return escape(text)
 
 
 def markdown_to_telegram_html(markdown: str, source: str = "<text>", first_line: int = 1) -> str:
@@ -652,7 +648,7 @@ class _Index:
             fields = (
                 (article.title, TITLE_WEIGHT),
                 (" ".join(article.keywords), KEYWORD_WEIGHT),
-                (_html_to_text(article.body_html), BODY_WEIGHT),
+                (plain_text(article.body_html, tag_sep=" "), BODY_WEIGHT),
             )
             for text, weight in fields:
                 seen: set[str] = set()
@@ -708,13 +704,6 @@ class _Index:
                 seen.add(key)
                 resolved.append((key, factor))
         return resolved
-
-
-_TAG_RE = re.compile(r"<[^>]+>")
-
-
-def _html_to_text(body_html: str) -> str:
-    return html.unescape(_TAG_RE.sub(" ", body_html))
 
 
 # --------------------------------------------------------------------------- the knowledge base

@@ -32,10 +32,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from helpdesk.domain import Category, Role, Topic
 from helpdesk.rules.schedule import DEFAULT_HORIZON_DAYS, Predicate, next_duty, on_duty_windows, promise
 from helpdesk.school import SchoolProfile, Specialist, SpecialistKind
+
+if TYPE_CHECKING:
+    from helpdesk.texts import Tr
 
 __all__ = ["RouteDecision", "candidates_for", "preference", "route", "suitable"]
 
@@ -64,11 +68,11 @@ class RouteDecision:
         """The predicate "suitable for this ticket", for schedule and escalation functions."""
         return any(c.key == specialist.key for c in self.candidates)
 
-    def promise(self, now: datetime, locale: str = "ru") -> str | None:
+    def promise(self, now: datetime, tr: Tr) -> str | None:
         """``"в понедельник после 14:00"`` for a queued ticket; ``None`` if not queued or unknown."""
         if not self.queued or self.take_up_at is None:
             return None
-        return promise(now, self.take_up_at, locale)
+        return promise(now, self.take_up_at, tr)
 
 
 def preference(topic: Topic, category: Category) -> tuple[SpecialistKind, ...]:

@@ -11,18 +11,23 @@ specialist, ``extra`` adds a consultation (even on a holiday — it is explicit)
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-from helpdesk.school import Change, ChangeKind, DateRange, SchoolProfile, Specialist, SpecialistKind
+from helpdesk.formatting import escape
+from helpdesk.school import Change, ChangeKind, DateRange, SchoolProfile, Specialist
+
+if TYPE_CHECKING:
+    from helpdesk.texts import Tr
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",
     "DutyWindow",
     "Predicate",
     "any_specialist",
+    "date_text",
     "day_phrase",
     "describe_duty",
     "duty_windows",
@@ -31,8 +36,8 @@ __all__ = [
     "on_duty",
     "on_duty_windows",
     "promise",
-    "promise_ru",
     "specialist_label",
+    "weekday_name",
     "windows_on",
 ]
 
@@ -192,103 +197,10 @@ def next_duty(
 
 
 # --------------------------------------------------------------------------------------------
-# Words
+# Words: from the gettext catalogs (``locales/*/LC_MESSAGES/schedule.po``), plain text escaped here.
 
-_WEEKDAY_SHORT = {
-    "ru": ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-_ON_WEEKDAY = {
-    "ru": (
-        "в понедельник",
-        "во вторник",
-        "в среду",
-        "в четверг",
-        "в пятницу",
-        "в субботу",
-        "в воскресенье",
-    ),
-    "en": ("on Monday", "on Tuesday", "on Wednesday", "on Thursday", "on Friday", "on Saturday", "on Sunday"),
-}
-# Month names in the genitive ("12 января"), shared with the seminars' dates.
-MONTHS = {
-    "ru": (
-        "января",
-        "февраля",
-        "марта",
-        "апреля",
-        "мая",
-        "июня",
-        "июля",
-        "августа",
-        "сентября",
-        "октября",
-        "ноября",
-        "декабря",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-_KIND_LABEL = {
-    "ru": {
-        SpecialistKind.DEPUTY: "заместитель директора",
-        SpecialistKind.TECH: "технический специалист",
-        SpecialistKind.TEACHER: "учитель-консультант",
-    },
-    "en": {
-        SpecialistKind.DEPUTY: "deputy director",
-        SpecialistKind.TECH: "technical specialist",
-        SpecialistKind.TEACHER: "teacher consultant",
-    },
-}
-_WORDS = {
-    "ru": {
-        "today": "сегодня",
-        "tomorrow": "завтра",
-        "after": "после",
-        "title": "График консультаций",
-        "empty": "График консультаций пока не заполнен.",
-        "no_consult": "консультаций нет",
-        "on_duty": "Сейчас на дежурстве:",
-        "nobody": "Сейчас консультаций нет.",
-        "next": "Далее:",
-        "none_next": "Ближайших консультаций нет.",
-        "until": "до",
-        "instead": "замещает",
-        "extra": "дополнительная консультация",
-    },
-    "en": {
-        "today": "today",
-        "tomorrow": "tomorrow",
-        "after": "after",
-        "title": "Consultation hours",
-        "empty": "The consultation schedule has not been filled in yet.",
-        "no_consult": "no consultations",
-        "on_duty": "On duty now:",
-        "nobody": "No consultation right now.",
-        "next": "Next:",
-        "none_next": "No consultations coming up.",
-        "until": "until",
-        "instead": "substituting for",
-        "extra": "extra consultation",
-    },
-}
-
-
-def _lang(locale: str) -> str:
-    return "en" if locale.lower().startswith("en") else "ru"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def _hm(t: time | datetime) -> str:
@@ -299,57 +211,54 @@ def _span(a: time | datetime, b: time | datetime) -> str:
     return f"{_hm(a)}–{_hm(b)}"
 
 
-def _date_text(day: date, lang: str) -> str:
-    return f"{day.day} {MONTHS[lang][day.month - 1]}"
+def weekday_name(tr: Tr, day: date, form: str = "short") -> str:
+    """The weekday of ``day`` in one of the catalog's forms: ``short`` ("Пн"), ``in_date`` ("пн",
+    after a date) or ``on`` ("во вторник", with its preposition)."""
+    return tr(f"weekday.{form}.{_WEEKDAYS[day.weekday()]}")
+
+
+def date_text(tr: Tr, day: date) -> str:
+    """``"12 января"`` (the month in the genitive), ``"12 January"``; shared with the seminars' dates."""
+    return f"{day.day} {tr(f'month.genitive.{_MONTHS[day.month - 1]}')}"
 
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _esc(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
-def day_phrase(now: datetime, when: datetime, locale: str = "ru") -> str:
+def day_phrase(now: datetime, when: datetime, tr: Tr) -> str:
     """``"сегодня"``, ``"завтра"``, ``"во вторник"`` (2–6 days ahead) or ``"12 января"``; English
     ``"today"``, ``"tomorrow"``, ``"on Tuesday"``, ``"on 12 January"``. Dates are compared in
     ``when``'s time zone."""
     _require_aware(now, when)
-    lang = _lang(locale)
-    words = _WORDS[lang]
     delta = (when.date() - now.astimezone(when.tzinfo).date()).days
     if delta == 0:
-        return words["today"]
+        return tr("schedule.today")
     if delta == 1:
-        return words["tomorrow"]
+        return tr("schedule.tomorrow")
     if 2 <= delta <= 6:
-        return _ON_WEEKDAY[lang][when.weekday()]
-    text = _date_text(when.date(), lang)
+        return weekday_name(tr, when.date(), "on")
+    text = date_text(tr, when.date())
     if abs(delta) > 300:
         text += f" {when.year}"
-    return f"on {text}" if lang == "en" else text
+    return tr("schedule.on_date", date=text)
 
 
-def promise(now: datetime, when: datetime, locale: str = "ru") -> str:
+def promise(now: datetime, when: datetime, tr: Tr) -> str:
     """When a queued question will be taken up: ``"в понедельник после 14:00"``,
     ``"on Monday after 14:00"``."""
-    return f"{day_phrase(now, when, locale)} {_WORDS[_lang(locale)]['after']} {_hm(when)}"
+    return tr("schedule.promise", day=day_phrase(now, when, tr), time=_hm(when))
 
 
-def promise_ru(now: datetime, when: datetime) -> str:
-    return promise(now, when, "ru")
-
-
-def specialist_label(spec: Specialist, locale: str = "ru") -> str:
+def specialist_label(spec: Specialist, tr: Tr) -> str:
     """``"технический специалист (Иванов И. И.)"`` — plain text, not escaped."""
-    lang = _lang(locale)
-    what = spec.position if lang == "ru" and spec.position else _KIND_LABEL[lang][spec.kind]
-    return f"{what} ({spec.short_name})"
+    # The profile's positions are written in Russian: other locales name the kind of specialist.
+    what = spec.position if tr.locale == "ru" and spec.position else tr(f"schedule.kind.{spec.kind}")
+    return tr("schedule.label", kind=what, name=spec.short_name)
 
 
-def _weekdays_text(days: Sequence[int], lang: str) -> str:
-    names = _WEEKDAY_SHORT[lang]
+def _weekdays_text(days: Sequence[int], tr: Tr) -> str:
+    names = [tr(f"weekday.short.{d}") for d in _WEEKDAYS]
     days = sorted(days)
     parts: list[str] = []
     i = 0
@@ -365,16 +274,14 @@ def _weekdays_text(days: Sequence[int], lang: str) -> str:
     return ", ".join(parts)
 
 
-def _range_text(rng: DateRange, lang: str) -> str:
+def _range_text(rng: DateRange, tr: Tr) -> str:
     if rng.start == rng.end:
-        return _date_text(rng.start, lang)
-    if lang == "en":
-        return f"From {_date_text(rng.start, lang)} to {_date_text(rng.end, lang)}"
-    return f"С {_date_text(rng.start, lang)} по {_date_text(rng.end, lang)}"
+        return date_text(tr, rng.start)
+    return tr("schedule.range", start=date_text(tr, rng.start), end=date_text(tr, rng.end))
 
 
-def _break_line(rng: DateRange, lang: str) -> str:
-    return _esc(f"{_cap(_range_text(rng, lang))} — {rng.title}, {_WORDS[lang]['no_consult']}.")
+def _break_line(rng: DateRange, tr: Tr) -> str:
+    return escape(tr("schedule.break", dates=_range_text(rng, tr), title=rng.title))
 
 
 def _change_times(profile: SchoolProfile, change: Change) -> str:
@@ -391,39 +298,37 @@ def _change_times(profile: SchoolProfile, change: Change) -> str:
     return ", ".join(_span(s.start, s.end) for s in slots)
 
 
-def _change_line(profile: SchoolProfile, change: Change, today: date, lang: str) -> str | None:
+def _change_line(profile: SchoolProfile, change: Change, today: date, tr: Tr) -> str | None:
     who = profile.find_specialist(change.specialist)
     if who is None:
         return None
     delta = (change.date - today).days
     if delta == 0:
-        prefix = "Сегодня" if lang == "ru" else "Today"
+        day = _cap(tr("schedule.today"))
     elif delta == 1:
-        prefix = "Завтра" if lang == "ru" else "Tomorrow"
+        day = _cap(tr("schedule.tomorrow"))
     else:
-        prefix = f"{_date_text(change.date, lang)} ({_WEEKDAY_SHORT[lang][change.date.weekday()].lower()})"
-        if lang == "en":
-            prefix = f"{_date_text(change.date, lang)} ({_WEEKDAY_SHORT[lang][change.date.weekday()]})"
+        day = f"{date_text(tr, change.date)} ({weekday_name(tr, change.date, 'in_date')})"
     times = _change_times(profile, change)
     if change.kind is ChangeKind.CANCEL:
-        if lang == "ru":
-            text = f"{prefix}: консультация {times} ({who.short_name}) отменена."
-        else:
-            text = f"{prefix}: the {times} consultation ({who.short_name}) is cancelled."
+        text = tr("schedule.change_cancel", day=day, times=times, name=who.short_name)
     elif change.kind is ChangeKind.SUBSTITUTE:
         sub = profile.find_specialist(change.substitute or "")
         if sub is None:
             return None
-        if lang == "ru":
-            text = f"{prefix}: консультацию {times} ({who.short_name}) ведёт замещающий — {specialist_label(sub, lang)}."
-        else:
-            text = f"{prefix}: the {times} consultation ({who.short_name}) is held by a substitute — {specialist_label(sub, lang)}."
+        text = tr(
+            "schedule.change_substitute",
+            day=day,
+            times=times,
+            name=who.short_name,
+            substitute=specialist_label(sub, tr),
+        )
     else:
-        text = f"{prefix}: {_WORDS[lang]['extra']} {times} — {specialist_label(who, lang)}."
-    return _esc(text)
+        text = tr("schedule.change_extra", day=day, times=times, specialist=specialist_label(who, tr))
+    return escape(text)
 
 
-def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> str:
+def format_schedule(profile: SchoolProfile, today: date, tr: Tr) -> str:
     """The weekly schedule as Telegram HTML, grouped by time and specialist::
 
         Пн, Ср 14:00–16:00 — технический специалист (Иванов И. И.)
@@ -431,9 +336,7 @@ def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> 
     followed by the school's note, a current or coming (within 30 days) break, and changes
     for today and the next six days.
     """
-    lang = _lang(locale)
-    words = _WORDS[lang]
-    lines = [f"<b>{_esc(words['title'])}</b>"]
+    lines = [f"<b>{escape(tr('schedule.title'))}</b>"]
     order = {s.key: i for i, s in enumerate(profile.specialists)}
     groups: dict[tuple[time, time, str], list[int]] = {}
     for slot in profile.slots:
@@ -444,14 +347,12 @@ def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> 
         spec = profile.find_specialist(key)
         if spec is None:
             continue
-        lines.append(
-            _esc(f"{_weekdays_text(days, lang)} {_span(start, end)} — {specialist_label(spec, lang)}")
-        )
+        lines.append(escape(f"{_weekdays_text(days, tr)} {_span(start, end)} — {specialist_label(spec, tr)}"))
         shown += 1
     if not shown:
-        lines.append(_esc(words["empty"]))
+        lines.append(escape(tr("schedule.empty")))
     if profile.schedule_note:
-        lines.append(f"<i>{_esc(profile.schedule_note)}</i>")
+        lines.append(f"<i>{escape(profile.schedule_note)}</i>")
 
     extra: list[str] = []
     current = [r for r in profile.holidays if today in r]
@@ -459,13 +360,13 @@ def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> 
         (r for r in profile.holidays if today < r.start <= today + timedelta(days=30)), key=lambda r: r.start
     )
     for rng in [*current, *coming[:1]]:
-        extra.append(_break_line(rng, lang))
+        extra.append(_break_line(rng, tr))
     changes = sorted(
         (c for c in profile.changes if 0 <= (c.date - today).days <= 6),
         key=lambda c: (c.date, c.start or time.min),
     )
     for change in changes:
-        line = _change_line(profile, change, today, lang)
+        line = _change_line(profile, change, today, tr)
         if line is not None:
             extra.append(line)
     if extra:
@@ -474,33 +375,30 @@ def format_schedule(profile: SchoolProfile, today: date, locale: str = "ru") -> 
     return "\n".join(lines)
 
 
-def _window_line(now: datetime, w: DutyWindow, lang: str, *, current: bool) -> str:
-    words = _WORDS[lang]
+def _window_line(now: datetime, w: DutyWindow, tr: Tr, *, current: bool) -> str:
     if current:
-        text = f"{specialist_label(w.specialist, lang)} — {words['until']} {_hm(w.end)}"
+        text = tr("schedule.until", specialist=specialist_label(w.specialist, tr), time=_hm(w.end))
     else:
-        text = f"{_cap(day_phrase(now, w.start, lang))} {_span(w.start, w.end)} — {specialist_label(w.specialist, lang)}"
+        text = f"{_cap(day_phrase(now, w.start, tr))} {_span(w.start, w.end)} — {specialist_label(w.specialist, tr)}"
     if w.replaces is not None:
-        text += f" ({words['instead']} {w.replaces.short_name})"
-    return "• " + _esc(text)
+        text += " " + tr("schedule.instead", name=w.replaces.short_name)
+    return "• " + escape(text)
 
 
-def describe_duty(profile: SchoolProfile, now: datetime, locale: str = "ru", *, upcoming: int = 3) -> str:
+def describe_duty(profile: SchoolProfile, now: datetime, tr: Tr, *, upcoming: int = 3) -> str:
     """Who is on duty now and who comes next (for the staff ``/duty`` command), Telegram HTML."""
     _require_aware(now)
-    lang = _lang(locale)
-    words = _WORDS[lang]
     local = now.astimezone(profile.tz)
     lines: list[str] = []
     current = on_duty_windows(profile, now)
     if current:
-        lines.append(f"<b>{_esc(words['on_duty'])}</b>")
-        lines.extend(_window_line(local, w, lang, current=True) for w in current)
+        lines.append(f"<b>{escape(tr('schedule.on_duty'))}</b>")
+        lines.extend(_window_line(local, w, tr, current=True) for w in current)
     else:
-        lines.append(_esc(words["nobody"]))
+        lines.append(escape(tr("schedule.nobody")))
         holiday = profile.holiday_on(local.date())
         if holiday is not None:
-            lines.append(_break_line(holiday, lang))
+            lines.append(_break_line(holiday, tr))
     nxt: list[DutyWindow] = []
     for w in duty_windows(profile, now, now + timedelta(days=DEFAULT_HORIZON_DAYS)):
         if w.start > now:
@@ -508,8 +406,8 @@ def describe_duty(profile: SchoolProfile, now: datetime, locale: str = "ru", *, 
             if len(nxt) >= upcoming:
                 break
     if nxt:
-        lines.append(f"<b>{_esc(words['next'])}</b>")
-        lines.extend(_window_line(local, w, lang, current=False) for w in nxt)
+        lines.append(f"<b>{escape(tr('schedule.next'))}</b>")
+        lines.extend(_window_line(local, w, tr, current=False) for w in nxt)
     else:
-        lines.append(_esc(words["none_next"]))
+        lines.append(escape(tr("schedule.none_next")))
     return "\n".join(lines)

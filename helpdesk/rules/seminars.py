@@ -15,9 +15,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from helpdesk.domain import Role
-from helpdesk.rules.schedule import MONTHS as _MONTHS
+from helpdesk.rules.schedule import date_text, weekday_name
+
+if TYPE_CHECKING:
+    from helpdesk.texts import Tr
 
 __all__ = [
     "DAY_BEFORE",
@@ -230,19 +234,12 @@ def due_reminder(starts_at: datetime, signed_at: datetime, now: datetime) -> Not
 
 # --------------------------------------------------------------------------- presentation
 
-_WEEKDAYS = {
-    "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс"),
-    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-}
-
-
-def format_when(moment: datetime, tz: tzinfo, locale: str = "ru") -> str:
+def format_when(moment: datetime, tz: tzinfo, tr: Tr) -> str:
     """``"15 октября (чт), 15:00"`` / ``"Thu 15 October, 15:00"`` in the school's time zone."""
     local = moment.astimezone(tz)
-    lang = "en" if locale.lower().startswith("en") else "ru"
-    month = _MONTHS[lang][local.month - 1]
-    weekday = _WEEKDAYS[lang][local.weekday()]
-    clock = f"{local.hour}:{local.minute:02d}"
-    if lang == "en":
-        return f"{weekday} {local.day} {month}, {clock}"
-    return f"{local.day} {month} ({weekday}), {clock}"
+    return tr(
+        "seminar.when",
+        date=date_text(tr, local.date()),
+        weekday=weekday_name(tr, local.date(), "in_date"),
+        time=f"{local.hour}:{local.minute:02d}",
+    )

@@ -5,7 +5,31 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpdesk.formatting import compose, escape, shorten, split_plain, utf16_len, visible_len
+from helpdesk.formatting import (
+    compose,
+    escape,
+    plain_text,
+    shorten,
+    split_plain,
+    user_link,
+    utf16_len,
+    visible_len,
+)
+
+
+def test_escape_keeps_quotes_in_text_and_escapes_them_in_attributes() -> None:
+    assert escape('<O\'Neil & "Co">') == '&lt;O\'Neil &amp; "Co"&gt;'
+    assert escape('a"b\'c', quote=True) == "a&quot;b&#x27;c"
+
+
+def test_plain_text_drops_tags_and_unescapes() -> None:
+    assert plain_text("<b>1 &lt; 2</b>\n<i>x</i>") == "1 < 2\nx"
+    assert plain_text("<p>a</p><p>b</p>", tag_sep=" ") == " a  b "
+
+
+def test_user_link() -> None:
+    assert user_link(42, "Анна <Ш>") == '<a href="tg://user?id=42">Анна &lt;Ш&gt;</a>'
+    assert user_link('1"2', "x") == '<a href="tg://user?id=1&quot;2">x</a>'
 
 
 def test_utf16_counts_like_telegram() -> None:

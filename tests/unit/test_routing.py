@@ -21,8 +21,10 @@ from helpdesk.school import (
     VendorSupport,
     load_profile,
 )
+from helpdesk.texts import Texts
 
 MSK = ZoneInfo("Europe/Moscow")
+RU, EN = Texts()("ru"), Texts()("en")
 ROOT = Path(__file__).resolve().parents[2]
 
 TECH = Specialist("tech", "Иванов Иван Иванович", "Иванов И. И.", SpecialistKind.TECH)
@@ -135,7 +137,7 @@ def test_on_duty_now_is_not_queued() -> None:
     assert [s.key for s in decision.on_duty_now] == ["tech"]
     assert not decision.queued and decision.take_up_at == now
     assert decision.specialist_for_promise is not None and decision.specialist_for_promise.key == "tech"
-    assert decision.promise(now) is None
+    assert decision.promise(now, RU) is None
 
 
 def test_someone_on_duty_but_not_suitable_queues_the_ticket() -> None:
@@ -144,15 +146,15 @@ def test_someone_on_duty_but_not_suitable_queues_the_ticket() -> None:
     assert decision.queued and decision.on_duty_now == ()
     assert decision.take_up_at == at(8, 15)
     assert decision.specialist_for_promise is not None and decision.specialist_for_promise.key == "zam1"
-    assert decision.promise(now) == "завтра после 15:00"
+    assert decision.promise(now, RU) == "завтра после 15:00"
 
 
 def test_friday_evening_login_is_promised_for_monday() -> None:
     now = at(11, 18)
     decision = route(make(), Role.PARENT, Topic.DIARY, Category.LOGIN, now)
     assert decision.queued and decision.take_up_at == at(14, 14)
-    assert decision.promise(now) == "в понедельник после 14:00"
-    assert decision.promise(now, "en") == "on Monday after 14:00"
+    assert decision.promise(now, RU) == "в понедельник после 14:00"
+    assert decision.promise(now, EN) == "on Monday after 14:00"
 
 
 def test_diary_question_on_friday_goes_to_the_teacher_on_duty() -> None:
@@ -179,7 +181,7 @@ def test_empty_profile() -> None:
     decision = route(make(specialists=(), slots=()), Role.PARENT, Topic.DIARY, Category.LOGIN, at(7, 14))
     assert decision.candidates == () and decision.queued
     assert decision.take_up_at is None and decision.specialist_for_promise is None
-    assert decision.promise(at(7, 14)) is None
+    assert decision.promise(at(7, 14), RU) is None
 
 
 def test_no_slots_for_suitable_specialists() -> None:
@@ -204,4 +206,4 @@ def test_example_profile_routing() -> None:
     grades = route(profile, Role.PARENT, Topic.DIARY, Category.GRADES, at(7, 10))
     assert [s.key for s in grades.candidates] == ["teacher1", "teacher2", "zam_uvr", "zam_vr"]
     friday = route(profile, Role.PARENT, Topic.DIARY, Category.LOGIN, at(11, 18))
-    assert friday.promise(at(11, 18)) == "в понедельник после 14:00"
+    assert friday.promise(at(11, 18), RU) == "в понедельник после 14:00"

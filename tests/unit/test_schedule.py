@@ -18,7 +18,6 @@ from helpdesk.rules.schedule import (
     next_duty,
     on_duty,
     promise,
-    promise_ru,
 )
 from helpdesk.school import (
     Change,
@@ -30,8 +29,10 @@ from helpdesk.school import (
     SpecialistKind,
     VendorSupport,
 )
+from helpdesk.texts import Texts
 
 MSK = ZoneInfo("Europe/Moscow")
+RU, EN = Texts()("ru"), Texts()("en")
 
 TECH = Specialist("tech", "Иванов Иван Иванович", "Иванов И. И.", SpecialistKind.TECH)
 ZAM = Specialist(
@@ -127,7 +128,7 @@ def test_next_duty_skips_the_break() -> None:
     assert window is not None
     assert window.start == at(12, 15, month=1, year=2027)  # Tuesday after the break
     assert window.specialist.key == "zam"
-    assert promise_ru(now, window.start) == "12 января после 15:00"
+    assert promise(now, window.start, RU) == "12 января после 15:00"
 
 
 def test_public_holiday_single_day() -> None:
@@ -211,8 +212,8 @@ def test_empty_schedule() -> None:
     profile = make(slots=())
     assert on_duty(profile, at(7, 14)) == []
     assert next_duty(profile, at(7, 14)) is None
-    assert "пока не заполнен" in format_schedule(profile, date(2026, 12, 7))
-    assert "Ближайших консультаций нет" in describe_duty(profile, at(7, 14))
+    assert "пока не заполнен" in format_schedule(profile, date(2026, 12, 7), RU)
+    assert "Ближайших консультаций нет" in describe_duty(profile, at(7, 14), RU)
 
 
 def test_no_specialists_at_all() -> None:
@@ -245,19 +246,19 @@ def test_friday_evening_promises_monday() -> None:
     now = at(11, 18)
     window = next_duty(make(), now)
     assert window is not None
-    assert promise_ru(now, window.start) == "в понедельник после 14:00"
-    assert promise(now, window.start, "en") == "on Monday after 14:00"
+    assert promise(now, window.start, RU) == "в понедельник после 14:00"
+    assert promise(now, window.start, EN) == "on Monday after 14:00"
 
 
 def test_promise_today_and_tomorrow() -> None:
     now = at(7, 10)
     window = next_duty(make(), now)
-    assert window is not None and promise_ru(now, window.start) == "сегодня после 14:00"
-    assert promise(now, window.start, "en") == "today after 14:00"
+    assert window is not None and promise(now, window.start, RU) == "сегодня после 14:00"
+    assert promise(now, window.start, EN) == "today after 14:00"
     now = at(7, 17)
     window = next_duty(make(), now)
-    assert window is not None and promise_ru(now, window.start) == "завтра после 15:00"
-    assert promise(now, window.start, "en-US") == "tomorrow after 15:00"
+    assert window is not None and promise(now, window.start, RU) == "завтра после 15:00"
+    assert promise(now, window.start, EN) == "tomorrow after 15:00"
 
 
 @pytest.mark.parametrize(
@@ -273,28 +274,28 @@ def test_promise_today_and_tomorrow() -> None:
 )
 def test_weekday_prepositions(day: int, ru: str, en: str) -> None:
     now = at(6, 12) if day == 8 else at(7, 12)  # Sunday 6 / Monday 7 December: 2–6 days ahead
-    assert promise_ru(now, at(day, 9, 30)) == f"{ru} после 9:30"
-    assert promise(now, at(day, 9, 30), "en") == f"{en} after 9:30"
+    assert promise(now, at(day, 9, 30), RU) == f"{ru} после 9:30"
+    assert promise(now, at(day, 9, 30), EN) == f"{en} after 9:30"
 
 
 def test_monday_two_days_ahead_and_the_limit_of_weekday_names() -> None:
-    assert promise_ru(at(12, 12), at(14, 14)) == "в понедельник после 14:00"
-    assert promise_ru(at(7, 12), at(13, 14)) == "в воскресенье после 14:00"  # 6 days
-    assert promise_ru(at(7, 12), at(14, 14)) == "14 декабря после 14:00"  # 7 days: a date
-    assert promise(at(7, 12), at(14, 14), "en") == "on 14 December after 14:00"
+    assert promise(at(12, 12), at(14, 14), RU) == "в понедельник после 14:00"
+    assert promise(at(7, 12), at(13, 14), RU) == "в воскресенье после 14:00"  # 6 days
+    assert promise(at(7, 12), at(14, 14), RU) == "14 декабря после 14:00"  # 7 days: a date
+    assert promise(at(7, 12), at(14, 14), EN) == "on 14 December after 14:00"
 
 
 def test_far_ahead_uses_the_month_in_genitive() -> None:
     now = at(25, 18)
-    assert promise_ru(now, at(12, 14, month=1, year=2027)) == "12 января после 14:00"
-    assert promise(now, at(12, 14, month=1, year=2027), "en") == "on 12 January after 14:00"
-    assert promise_ru(at(1, 10, month=2, year=2027), at(1, 14, month=3, year=2027)) == "1 марта после 14:00"
+    assert promise(now, at(12, 14, month=1, year=2027), RU) == "12 января после 14:00"
+    assert promise(now, at(12, 14, month=1, year=2027), EN) == "on 12 January after 14:00"
+    assert promise(at(1, 10, month=2, year=2027), at(1, 14, month=3, year=2027), RU) == "1 марта после 14:00"
 
 
 def test_day_phrase_compares_local_dates() -> None:
     # 23:30 UTC on the 7th is already the 8th in Moscow: the 8th's slot is "today"
     now = datetime(2026, 12, 7, 21, 30, tzinfo=UTC)
-    assert day_phrase(now, at(8, 15)) == "сегодня"
+    assert day_phrase(now, at(8, 15), RU) == "сегодня"
 
 
 # ---- texts
@@ -326,7 +327,7 @@ def assert_telegram_html(text: str) -> None:
 
 
 def test_format_schedule_groups_days() -> None:
-    text = format_schedule(make(), date(2026, 12, 7))
+    text = format_schedule(make(), date(2026, 12, 7), RU)
     lines = text.splitlines()
     assert lines[0] == "<b>График консультаций</b>"
     assert "Пн, Ср 14:00–16:00 — технический специалист (Иванов И. И.)" in lines
@@ -337,19 +338,19 @@ def test_format_schedule_groups_days() -> None:
 
 def test_format_schedule_ranges_of_days_and_english() -> None:
     slots = tuple(Slot(d, time(9), time(10), "tech") for d in range(5))
-    text = format_schedule(make(slots=slots), date(2026, 12, 7), "en")
+    text = format_schedule(make(slots=slots), date(2026, 12, 7), EN)
     assert "Mon–Fri 9:00–10:00 — technical specialist (Иванов И. И.)" in text
     assert text.startswith("<b>Consultation hours</b>")
 
 
 def test_format_schedule_marks_breaks() -> None:
-    soon = format_schedule(make(), date(2026, 12, 20))
+    soon = format_schedule(make(), date(2026, 12, 20), RU)
     assert "С 28 декабря по 11 января — зимние каникулы, консультаций нет." in soon
-    during = format_schedule(make(), date(2027, 1, 3))
+    during = format_schedule(make(), date(2027, 1, 3), RU)
     assert "С 28 декабря по 11 января — зимние каникулы, консультаций нет." in during
-    far = format_schedule(make(), date(2026, 10, 1))
+    far = format_schedule(make(), date(2026, 10, 1), RU)
     assert "зимние каникулы" not in far
-    en = format_schedule(make(), date(2026, 12, 20), "en")
+    en = format_schedule(make(), date(2026, 12, 20), EN)
     assert "From 28 December to 11 January — зимние каникулы, no consultations." in en
 
 
@@ -362,7 +363,7 @@ def test_format_schedule_shows_changes() -> None:
             Change(date(2026, 12, 30), ChangeKind.EXTRA, "zam", start=time(10), end=time(12)),
         )
     )
-    text = format_schedule(profile, date(2026, 12, 7))
+    text = format_schedule(profile, date(2026, 12, 7), RU)
     assert "Сегодня: консультация 14:00–16:00 (Иванов И. И.) отменена." in text
     assert (
         "Завтра: консультацию 15:00–17:00 (Петрова А. С.) ведёт замещающий — учитель-консультант (Кузнецова Е. Н.)."
@@ -373,7 +374,7 @@ def test_format_schedule_shows_changes() -> None:
         in text
     )
     assert "30 декабря" not in text
-    en = format_schedule(profile, date(2026, 12, 7), "en")
+    en = format_schedule(profile, date(2026, 12, 7), EN)
     assert "Today: the 14:00–16:00 consultation (Иванов И. И.) is cancelled." in en
     assert_telegram_html(text)
     assert_telegram_html(en)
@@ -383,7 +384,7 @@ def test_format_schedule_escapes_html() -> None:
     odd = replace(TECH, short_name="<Иванов & Co>", position="техник <b>")
     profile = make(specialists=(odd, ZAM, TEACHER))
     profile = replace(profile, schedule_note="Пишите <в бот> & ждите")
-    text = format_schedule(profile, date(2026, 12, 7))
+    text = format_schedule(profile, date(2026, 12, 7), RU)
     assert "техник &lt;b&gt; (&lt;Иванов &amp; Co&gt;)" in text
     assert "Пишите &lt;в бот&gt; &amp; ждите" in text
     assert_telegram_html(text)
@@ -391,7 +392,7 @@ def test_format_schedule_escapes_html() -> None:
 
 def test_describe_duty() -> None:
     profile = make(changes=(Change(date(2026, 12, 9), ChangeKind.SUBSTITUTE, "tech", substitute="teacher"),))
-    text = describe_duty(profile, at(9, 14, 30))
+    text = describe_duty(profile, at(9, 14, 30), RU)
     assert "<b>Сейчас на дежурстве:</b>" in text
     assert "• учитель-консультант (Кузнецова Е. Н.) — до 16:00 (замещает Иванов И. И.)" in text
     assert "• Завтра 15:00–17:00 — заместитель директора по УВР (Петрова А. С.)" in text
@@ -400,11 +401,11 @@ def test_describe_duty() -> None:
 
 
 def test_describe_duty_nobody_and_holiday() -> None:
-    text = describe_duty(make(), at(30, 14, 30))
+    text = describe_duty(make(), at(30, 14, 30), RU)
     assert text.startswith("Сейчас консультаций нет.")
     assert "зимние каникулы, консультаций нет" in text
     assert "• 12 января 15:00–17:00 — заместитель директора по УВР (Петрова А. С.)" in text
-    en = describe_duty(make(), at(7, 14, 30), "en")
+    en = describe_duty(make(), at(7, 14, 30), EN)
     assert "<b>On duty now:</b>" in en and "technical specialist (Иванов И. И.) — until 16:00" in en
     assert_telegram_html(en)
 

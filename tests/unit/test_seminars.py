@@ -17,11 +17,13 @@ from helpdesk.rules.seminars import (
     parse_announcement,
     parse_roles,
 )
+from helpdesk.texts import Texts
 from storage.db import Database
 from storage.seminars import SeminarRepo
 from storage.users import TELEGRAM, UserRepo
 
 MSK = ZoneInfo("Europe/Moscow")
+TEXTS = Texts()
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)  # 11:00 in Moscow
 
 
@@ -107,8 +109,8 @@ def test_roles_must_not_be_empty() -> None:
 
 def test_when_is_shown_in_the_school_time_zone() -> None:
     moment = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
-    assert format_when(moment, MSK, "ru") == "15 октября (чт), 15:00"
-    assert format_when(moment, MSK, "en") == "Thu 15 October, 15:00"
+    assert format_when(moment, MSK, TEXTS("ru")) == "15 октября (чт), 15:00"
+    assert format_when(moment, MSK, TEXTS("en")) == "Thu 15 October, 15:00"
 
 
 # ---- reminders -------------------------------------------------------------------------------------
