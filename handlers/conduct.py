@@ -168,14 +168,16 @@ async def unblock(
     if target is None:
         await message.reply(tr("conduct.unblock_usage"))
         return
-    user = await conduct.find_target(target)
+    lifted, user = await conduct.unblock(target, actor_id=who.id, actor_name=who.first_name)
     if user is None:
         await message.reply(tr("conduct.unblock_not_found"))
         return
-    if await conduct.lift(user, actor_id=who.id, actor_name=who.first_name):
+    if lifted:
         await message.reply(tr("conduct.unblock_done", user=user_link(user.external_id, user.display_name)))
     else:
-        await message.reply(tr("conduct.unblock_nothing", user=user_link(user.external_id, user.display_name)))
+        await message.reply(
+            tr("conduct.unblock_nothing", user=user_link(user.external_id, user.display_name))
+        )
 
 
 # ---- complaints ----------------------------------------------------------------------------------------
@@ -188,7 +190,9 @@ async def _ask_complaint(message: Message, state: FSMContext, tr: Tr, ticket_id:
     await message.answer(tr("conduct.complaint_ask", about=about))
 
 
-async def complaint_command(message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets) -> None:
+async def complaint_command(
+    message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets
+) -> None:
     latest = await tickets.latest_for(user)
     await _ask_complaint(message, state, tr, latest.id if latest else None)
 
@@ -210,15 +214,14 @@ async def complaint_button(
 
 
 async def complaint_received(
-    message: Message, state: FSMContext, tr: Tr, user: User, tickets: Tickets, conduct: ConductDesk
+    message: Message, state: FSMContext, tr: Tr, user: User, conduct: ConductDesk
 ) -> None:
     data = await state.get_data()
     await state.clear()
     ticket_id = data.get("ticket")
-    ticket = await tickets.get(ticket_id) if isinstance(ticket_id, int) else None
-    if ticket is not None and ticket.user_id != user.id:
-        ticket = None
-    complaint, delivered = await conduct.complain(user, ticket, message.text or "")
+    complaint, delivered = await conduct.complain(
+        user, ticket_id if isinstance(ticket_id, int) else None, message.text or ""
+    )
     if delivered:
         await message.answer(tr("conduct.complaint_thanks", number=complaint.id))
     else:

@@ -312,18 +312,25 @@ class ConductDesk:
             text = utr("conduct.reminder_cooldown", when=self.when(utr, current.cooldown_until), **contacts)
         await self._to_user(user, text)
 
-    async def find_target(self, target: UnblockTarget) -> User | None:
+    async def _target(self, target: UnblockTarget) -> User | None:
         if target.ticket_id is not None:
             ticket = await self.store.tickets.get(target.ticket_id)
             return await self.store.users.get(ticket.user_id) if ticket else None
         assert target.telegram_id is not None
         return await self.store.users.by_external(TELEGRAM, target.telegram_id)
 
-    async def lift(self, user: User, *, actor_id: int, actor_name: str) -> bool:
+    async def unblock(
+        self, target: UnblockTarget, *, actor_id: int, actor_name: str
+    ) -> tuple[bool, User | None]:
+        """The deputy director lifts a block or a pause (a ticket number or a Telegram id names the user);
+        the user is told. Returns whether anything was lifted, and the user (None: nobody found)."""
+        user = await self._target(target)
+        if user is None:
+            return False, None
         lifted = await self.record.lift(user.id, actor_id=actor_id, actor_name=actor_name)
         if lifted:
             await self._to_user(user, self.user_tr(user)("conduct.unblocked_user"))
-        return lifted
+        return lifted, user
 
     # ---- a specialist's violation -------------------------------------------------------------------
 
@@ -374,11 +381,12 @@ class ConductDesk:
 
     # ---- complaints -----------------------------------------------------------------------------------
 
-    async def complain(self, user: User, ticket: Ticket | None, text: str) -> tuple[Complaint, bool]:
-        """Store the complaint and send it with the ticket's transcript to the director.
-
-        Returns the complaint and whether someone received it.
-        """
+    async def complain(self, user: User, ticket_id: int | None, text: str) -> tuple[Complaint, bool]:
+        """Store the complaint (about the user's own ticket ``ticket_id``, or none) and send it with the
+        ticket's transcript to the director. Returns the complaint and whether someone received it."""
+        ticket = await self.store.tickets.get(ticket_id) if ticket_id is not None else None
+        if ticket is not None and ticket.user_id != user.id:
+            ticket = None
         rows = await self.store.messages.for_ticket(ticket.id) if ticket else []
         answers = [r for r in rows if r.direction == "out"]
         specialist_id = answers[-1].author_id if answers else (ticket.claimed_by_id if ticket else None)
