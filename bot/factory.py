@@ -34,14 +34,16 @@ from bot.fsm_storage import SQLiteStorage
 from bot.jobs import JobRunner
 from bot.middlewares.conduct import ConductDesk, StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
-from bot.seminar_notifier import SeminarNotifier
+from bot.seminar_notifier import BroadcastChannel
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.updates import Polling, UpdateProcessor, webhook_app
 from helpdesk.clock import Clock, system_clock
+from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
+from helpdesk.seminars import SeminarService
 from helpdesk.texts import Texts
 from helpdesk.tickets import TicketService
 from storage.db import Database
@@ -158,8 +160,11 @@ def create_dispatcher(
     dp["conduct"] = conduct
     dp.message.outer_middleware(UserConductMiddleware(conduct))
     dp.message.outer_middleware(StaffConductMiddleware(conduct))
-    seminars = SeminarNotifier(db=db, gateway=desk.gateway, texts=texts, tz=school.tz)
+    seminars = SeminarService(
+        db=db, clock=clock, channel=BroadcastChannel(desk.gateway), texts=texts, tz=school.tz
+    )
     dp["seminars"] = seminars
+    dp["kb_feedback"] = KbFeedback(db, clock)
     runner.add("seminars", seminars.check)
     # The staff group's id changes when it becomes a supergroup: routers read it from `desk.staff_chat`.
     membership = StaffMembership(desk.staff_chat)
