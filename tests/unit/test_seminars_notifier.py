@@ -13,11 +13,13 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError
 from aiogram.methods import SendMessage
 
 import bot.seminar_notifier as notifier_module
+from bot import keyboards
+from bot.callbacks import SeminarCb
 from bot.delivery import Destination
 from bot.seminar_notifier import BroadcastChannel
 from helpdesk.clock import ManualClock
 from helpdesk.domain import Role
-from helpdesk.seminars import SeminarService
+from helpdesk.seminars import SeminarAction, SeminarService, signup_button
 from helpdesk.texts import Texts
 from storage.db import Database
 from storage.seminars import Seminar, SeminarRepo
@@ -160,3 +162,12 @@ async def test_reminders_once_each_for_those_signed_up(db: Database, monkeypatch
     gateway.sent.clear()
     await notifier.check(START + timedelta(minutes=1))
     assert gateway.sent == []
+
+
+@pytest.mark.parametrize("signed_up", [False, True])
+def test_the_core_button_is_todays_callback_data(signed_up: bool) -> None:
+    tr = Texts()("ru")
+    action = SeminarAction.CANCEL if signed_up else SeminarAction.SIGN_UP
+    assert signup_button(tr, 42, signed_up).payload == SeminarCb(action=action, seminar=42).pack()
+    button = keyboards.seminar(tr, 42, signed_up).inline_keyboard[0][0]
+    assert button.callback_data == SeminarCb(action=action, seminar=42).pack()
