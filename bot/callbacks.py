@@ -7,6 +7,7 @@ from enum import StrEnum
 from aiogram.filters.callback_data import CallbackData
 
 from helpdesk.domain import Category, Role, Topic
+from helpdesk.seminars import SEMINAR_PREFIX, SeminarAction
 
 
 class RoleCb(CallbackData, prefix="r"):
@@ -81,13 +82,9 @@ class FaqCb(CallbackData, prefix="fq"):
     article: str = ""
 
 
-class SeminarAction(StrEnum):
-    SIGN_UP = "in"
-    CANCEL = "out"
-
-
-class SeminarCb(CallbackData, prefix="sm"):
-    """A user's sign-up or cancellation."""
+class SeminarCb(CallbackData, prefix=SEMINAR_PREFIX):
+    """A user's sign-up or cancellation. The core builds these buttons (``helpdesk.seminars.signup_button``):
+    the prefix and the actions are its own."""
 
     action: SeminarAction
     seminar: int

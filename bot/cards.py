@@ -16,7 +16,7 @@ from bot.inflight import InFlight
 from bot.keyboards import staff_card
 from bot.staff_chat import StaffChat
 from helpdesk.domain import TicketStatus
-from helpdesk.duty import Roster, message_link
+from helpdesk.duty import Specialists, message_link
 from helpdesk.formatting import TEXT_LIMIT, compose, escape, user_link
 from helpdesk.ports import Destination
 from helpdesk.rules.kb import KnowledgeBase
@@ -35,7 +35,7 @@ class Cards:
         gateway: Gateway,
         staff_chat: StaffChat,
         store: Store,
-        roster: Roster,
+        specialists: Specialists,
         kb: KnowledgeBase | None,
         texts: Texts,
         in_flight: InFlight,
@@ -43,7 +43,7 @@ class Cards:
         self.gateway = gateway
         self.staff_chat = staff_chat
         self.store = store
-        self.roster = roster
+        self.specialists = specialists
         self.kb = kb
         self.texts = texts
         self.in_flight = in_flight
@@ -93,7 +93,7 @@ class Cards:
                 article = self.kb.article(article_id, tr.locale) if self.kb else None
                 titles.append(f"«{escape(article.title if article else article_id)}»")
             lines.append(tr("staff.card_articles", titles=", ".join(titles)))
-        lines.extend(self.roster.card_lines(ticket))
+        lines.extend(self.specialists.card_lines(ticket))
         return lines
 
     def url(self, ticket: Ticket) -> str | None:

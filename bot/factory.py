@@ -40,7 +40,7 @@ from bot.outbox import Outbox
 from bot.pacing import Pacing
 from bot.recovery import Recovery
 from bot.relay import Relay
-from bot.seminar_notifier import SeminarNotifier
+from bot.seminar_notifier import BroadcastChannel
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.staff_side import TelegramStaff, TelegramUsers
@@ -48,10 +48,12 @@ from bot.updates import Polling, UpdateProcessor, webhook_app
 from helpdesk.clock import Clock, system_clock
 from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
-from helpdesk.duty import Duty, DutySettings, Roster
+from helpdesk.duty import Duty, DutySettings, Specialists
+from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
+from helpdesk.seminars import SeminarService
 from helpdesk.store import Store
 from helpdesk.texts import Texts
 from helpdesk.tickets import Tickets
@@ -124,7 +126,8 @@ def create_dispatcher(
     kb: KnowledgeBase,
     runner: JobRunner,
     clock: Clock,
-    seminars: SeminarNotifier,
+    seminars: SeminarService,
+    kb_feedback: KbFeedback,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -149,6 +152,7 @@ def create_dispatcher(
         clock=clock,
         db=db,
         seminars=seminars,
+        kb_feedback=kb_feedback,
     )
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
@@ -173,7 +177,7 @@ def create_dispatcher(
 
     async def on_startup(bot: Bot) -> None:
         await staff_moves.detect_mode(bot)
-        await duty.roster.load()
+        await duty.specialists.load()
         staff.start()
         scope = BotCommandScopeAllPrivateChats()
         for locale in texts.locales:
@@ -219,20 +223,24 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     gateway = Gateway(bot)
 
     # The Telegram side of tickets.
-    roster = Roster(school=school, store=store, clock=clock, tr=staff_tr)
+    specialists = Specialists(school=school, store=store, clock=clock, tr=staff_tr)
     in_flight = InFlight()
     cards = Cards(
         gateway=gateway,
         staff_chat=staff_chat,
         store=store,
-        roster=roster,
+        specialists=specialists,
         kb=kb,
         texts=texts,
         in_flight=in_flight,
     )
-    relay = Relay(gateway=gateway, cards=cards, store=store, roster=roster, texts=texts)
+    relay = Relay(gateway=gateway, cards=cards, store=store, specialists=specialists, texts=texts)
     pacing = Pacing(
-        gateway=gateway, staff_chat=staff_chat, group_room=limiter.group_room, texts=texts, in_flight=in_flight
+        gateway=gateway,
+        staff_chat=staff_chat,
+        group_room=limiter.group_room,
+        texts=texts,
+        in_flight=in_flight,
     )
     recovery = Recovery(
         store=store, cards=cards, relay=relay, pacing=pacing, in_flight=in_flight, staff_chat=staff_chat
@@ -252,7 +260,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     # The core's use cases.
     duty = Duty(
         store=store,
-        roster=roster,
+        specialists=specialists,
         staff=staff,
         notices=staff,
         texts=texts,
@@ -291,7 +299,10 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         school=school,
         clock=clock,
     )
-    seminars = SeminarNotifier(db=db, gateway=gateway, texts=texts, tz=school.tz)
+    seminars = SeminarService(
+        db=db, clock=clock, channel=BroadcastChannel(gateway), texts=texts, tz=school.tz
+    )
+    kb_feedback = KbFeedback(db, clock)
 
     runner.add("queue", duty.release_queue)
     runner.add("escalation", duty.escalate_due)
@@ -320,6 +331,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         runner=runner,
         clock=clock,
         seminars=seminars,
+        kb_feedback=kb_feedback,
     )
     return App(
         settings=settings,

@@ -21,17 +21,17 @@ from bot.callbacks import (
     KbCb,
     LangCb,
     RoleCb,
-    SeminarAction,
     SeminarAdminAction,
     SeminarAdminCb,
-    SeminarCb,
     StaffAction,
     StaffCb,
     TopicCb,
     UserTicketCb,
 )
 from helpdesk.domain import Category, Role, TicketStatus, Topic
+from helpdesk.ports import Button
 from helpdesk.rules.kb import Article
+from helpdesk.seminars import signup_button
 from helpdesk.texts import Tr
 
 
@@ -152,19 +152,15 @@ def faq_article(tr: Tr, topic: Topic | None) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+def buttons(row: Sequence[Button]) -> InlineKeyboardMarkup:
+    """The core's channel-neutral buttons, one per row."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=b.label, callback_data=b.payload)] for b in row]
+    )
+
+
 def seminar(tr: Tr, seminar_id: int, signed_up: bool) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    if signed_up:
-        kb.button(
-            text=tr("btn.seminar.cancel"),
-            callback_data=SeminarCb(action=SeminarAction.CANCEL, seminar=seminar_id),
-        )
-    else:
-        kb.button(
-            text=tr("btn.seminar.sign_up"),
-            callback_data=SeminarCb(action=SeminarAction.SIGN_UP, seminar=seminar_id),
-        )
-    return kb.as_markup()
+    return buttons([signup_button(tr, seminar_id, signed_up)])
 
 
 def seminar_draft(tr: Tr, seminar_id: int) -> InlineKeyboardMarkup:

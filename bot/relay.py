@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from bot.cards import Cards
 from bot.delivery import Gateway
 from bot.keyboards import complaint
-from helpdesk.duty import Roster
+from helpdesk.duty import Specialists
 from helpdesk.formatting import TEXT_LIMIT, escape, utf16_len, visible_len
 from helpdesk.ports import Destination
 from helpdesk.store import Store
@@ -21,11 +21,11 @@ from storage.users import User
 
 
 class Relay:
-    def __init__(self, *, gateway: Gateway, cards: Cards, store: Store, roster: Roster, texts: Texts) -> None:
+    def __init__(self, *, gateway: Gateway, cards: Cards, store: Store, specialists: Specialists, texts: Texts) -> None:
         self.gateway = gateway
         self.cards = cards
         self.store = store
-        self.roster = roster
+        self.specialists = specialists
         self.texts = texts
 
     @property
@@ -100,7 +100,7 @@ class Relay:
         utr = self.user_tr(user)
         name = row.author_name or "—"
         if row.author_id is not None:
-            header = self.roster.signature(row.author_id, name, utr)
+            header = self.specialists.signature(row.author_id, name, utr)
         else:
             header = utr("answer.header", name=escape(name))
         reply_here = self.reply_place(row.staff_chat_id, row.staff_message_id, ticket)

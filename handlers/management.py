@@ -73,7 +73,7 @@ async def specialists(message: Message, duty: Duty, tr: Tr) -> None:
     lines = []
     for spec in duty.school.specialists:
         name = duty.label(spec, mention=False)
-        if spec.key in duty.roster.links:
+        if spec.key in duty.specialists.links:
             lines.append(tr("duty.specialist_linked", name=name))
         else:
             lines.append(tr("duty.specialist_unlinked", name=name, key=spec.key))

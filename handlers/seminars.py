@@ -17,21 +17,16 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
-from bot.callbacks import SeminarAction, SeminarAdminAction, SeminarAdminCb, SeminarCb
+from bot.callbacks import SeminarAdminAction, SeminarAdminCb, SeminarCb
 from bot.filters import InStaffChat, IsCommand, PrivateChat
-from bot.seminar_notifier import SeminarNotifier, seminar_card
 from bot.staff_chat import StaffChat
-from helpdesk.clock import Clock
 from helpdesk.formatting import TEXT_LIMIT, escape, user_link, visible_len
+from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.kb import KnowledgeBase
-from helpdesk.rules.seminars import SeminarFormatError, format_when, parse_announcement
+from helpdesk.seminars import Choice, Roster, SeminarService, Unreadable
 from helpdesk.texts import Tr
-from storage.db import Database
-from storage.kb_feedback import KbFeedbackRepo
-from storage.seminars import Seminar, SeminarRepo
 from storage.users import User
 
-MAX_LISTED = 10
 ADMIN_COMMANDS = ("seminar", "signups", "kbstats")
 
 
@@ -76,22 +71,19 @@ async def _set_buttons(message: Message, markup: InlineKeyboardMarkup | None) ->
 # ---- users -----------------------------------------------------------------------------------------
 
 
-async def list_seminars(
-    message: Message, tr: Tr, user: User, db: Database, clock: Clock, seminars: SeminarNotifier
-) -> None:
-    repo = SeminarRepo(db.conn)
-    upcoming = (await repo.upcoming(clock()))[:MAX_LISTED]
-    if not upcoming:
+async def list_seminars(message: Message, tr: Tr, user: User, seminars: SeminarService) -> None:
+    offers = await seminars.upcoming_for(user.id)
+    if not offers:
         await message.answer(tr("seminars.none"))
         return
-    mine = await repo.signed_up_to(user.id)
     await message.answer(tr("seminars.title"))
-    for seminar in upcoming:
-        signed = seminar.id in mine
-        text = seminar_card(tr, seminar, seminars.tz)
-        if signed:
+    for offer in offers:
+        text = seminars.card(tr, offer.seminar)
+        if offer.signed_up:
             text += "\n" + tr("seminar.signed_mark")
-        await message.answer(text, reply_markup=keyboards.seminar(tr, seminar.id, signed_up=signed))
+        await message.answer(
+            text, reply_markup=keyboards.seminar(tr, offer.seminar.id, signed_up=offer.signed_up)
+        )
 
 
 async def staff_only(message: Message, tr: Tr) -> None:
@@ -99,33 +91,19 @@ async def staff_only(message: Message, tr: Tr) -> None:
 
 
 async def signup_pressed(
-    callback: CallbackQuery,
-    callback_data: SeminarCb,
-    tr: Tr,
-    user: User,
-    db: Database,
-    clock: Clock,
+    callback: CallbackQuery, callback_data: SeminarCb, tr: Tr, user: User, seminars: SeminarService
 ) -> None:
-    now = clock()
-    async with db.transaction() as conn:
-        repo = SeminarRepo(conn)
-        seminar = await repo.get(callback_data.seminar)
-        if seminar is None or not seminar.upcoming(now):
-            changed = None
-        elif callback_data.action is SeminarAction.SIGN_UP:
-            changed = await repo.sign_up(seminar.id, user.id, now)
-        else:
-            changed = await repo.cancel_signup(seminar.id, user.id)
+    choice = await seminars.choose(callback_data.seminar, user.id, callback_data.action)
     message = callback.message if isinstance(callback.message, Message) else None
-    if seminar is None or changed is None:
+    if choice is Choice.GONE:
         await callback.answer(tr("seminar.gone"), show_alert=True)
         if message is not None:
             await _set_buttons(message, None)
         return
-    signed = callback_data.action is SeminarAction.SIGN_UP
+    signed = choice is Choice.SIGNED_UP
     await callback.answer(tr("seminar.signed_ok" if signed else "seminar.cancelled_ok"))
     if message is not None:
-        await _set_buttons(message, keyboards.seminar(tr, seminar.id, signed_up=signed))
+        await _set_buttons(message, keyboards.seminar(tr, callback_data.seminar, signed_up=signed))
 
 
 # ---- the deputy director ---------------------------------------------------------------------------
@@ -138,79 +116,47 @@ def _author(message: Message) -> tuple[int | None, str]:
     return who.id, " ".join(p for p in (who.first_name, who.last_name) if p)
 
 
-async def announce(
-    message: Message,
-    command: CommandObject,
-    tr: Tr,
-    db: Database,
-    clock: Clock,
-    seminars: SeminarNotifier,
-) -> None:
+async def announce(message: Message, command: CommandObject, tr: Tr, seminars: SeminarService) -> None:
     args = (command.args or "").strip()
     if not args:
         await message.answer(tr("seminar.help"))
         return
-    now = clock()
-    try:
-        draft = parse_announcement(args, now, seminars.tz)
-    except SeminarFormatError as exc:
+    author_id, author_name = _author(message)
+    outcome = await seminars.announce(args, author_id=author_id, author_name=author_name)
+    if isinstance(outcome, Unreadable):
         await message.answer(
-            tr(f"seminar.error.{exc.code}", value=escape(exc.value)) + "\n\n" + tr("seminar.help")
+            tr(f"seminar.error.{outcome.code}", value=escape(outcome.value)) + "\n\n" + tr("seminar.help")
         )
         return
-    author_id, author_name = _author(message)
-    async with db.transaction() as conn:
-        seminar = await SeminarRepo(conn).create(
-            title=draft.title,
-            starts_at=draft.starts_at,
-            place=draft.place,
-            roles=draft.roles,
-            created_by_id=author_id,
-            created_by_name=author_name,
-            now=now,
-        )
-    count = await SeminarRepo(db.conn).audience_size(seminar.roles)
     await message.answer(
-        tr("seminar.preview", card=seminar_card(tr, seminar, seminars.tz), count=count),
-        reply_markup=keyboards.seminar_draft(tr, seminar.id),
+        tr("seminar.preview", card=seminars.card(tr, outcome.seminar), count=outcome.audience),
+        reply_markup=keyboards.seminar_draft(tr, outcome.seminar.id),
     )
 
 
 async def draft_published(
-    callback: CallbackQuery,
-    callback_data: SeminarAdminCb,
-    tr: Tr,
-    db: Database,
-    clock: Clock,
-    seminars: SeminarNotifier,
+    callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, seminars: SeminarService
 ) -> None:
-    now = clock()
-    async with db.transaction() as conn:
-        repo = SeminarRepo(conn)
-        published = await repo.mark_announced(callback_data.seminar, now)
-        seminar = await repo.get(callback_data.seminar)
-    if not published or seminar is None or not seminar.upcoming(now):
+    seminar = await seminars.publish(callback_data.seminar)
+    if seminar is None:
         await callback.answer(tr("seminar.not_draft"), show_alert=True)
         return
     await callback.answer()
     assert isinstance(callback.message, Message)
     who = escape(callback.from_user.first_name)
     await callback.message.edit_text(
-        tr("seminar.published", card=seminar_card(tr, seminar, seminars.tz), name=who),
+        tr("seminar.published", card=seminars.card(tr, seminar), name=who),
         reply_markup=keyboards.seminar_published(tr, seminar.id),
     )
-    sent = await seminars.announce(seminar, now)
+    # The broadcast is its own use case (the scheduler's check finishes it if this one is cut short).
+    sent = await seminars.broadcast(seminar)
     await callback.message.answer(tr("seminar.sent", title=escape(seminar.title), count=sent))
 
 
 async def draft_discarded(
-    callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, db: Database, clock: Clock
+    callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, seminars: SeminarService
 ) -> None:
-    async with db.transaction() as conn:
-        repo = SeminarRepo(conn)
-        seminar = await repo.get(callback_data.seminar)
-        ok = seminar is not None and seminar.announced_at is None and await repo.cancel(seminar.id, clock())
-    if not ok:
+    if not await seminars.discard(callback_data.seminar):
         await callback.answer(tr("seminar.not_draft"), show_alert=True)
         return
     await callback.answer()
@@ -218,17 +164,13 @@ async def draft_discarded(
     await callback.message.edit_text(tr("seminar.discarded"), reply_markup=None)
 
 
-async def _send_list(
-    message: Message, tr: Tr, db: Database, seminars: SeminarNotifier, chosen: list[Seminar]
-) -> None:
-    repo = SeminarRepo(db.conn)
-    for seminar in chosen:
-        signups = await repo.signups(seminar.id)
+async def _send_rosters(message: Message, tr: Tr, seminars: SeminarService, rosters: list[Roster]) -> None:
+    for roster in rosters:
         header = tr(
             "seminar.list_title",
-            title=escape(seminar.title),
-            when=format_when(seminar.starts_at, seminars.tz, tr),
-            count=len(signups),
+            title=escape(roster.seminar.title),
+            when=seminars.when(tr, roster.seminar),
+            count=len(roster.signups),
         )
         lines = [
             tr(
@@ -237,7 +179,7 @@ async def _send_list(
                 user=user_link(s.user.external_id, s.user.display_name),
                 role=tr(f"role.{s.user.role.value}") if s.user.role else "—",
             )
-            for i, s in enumerate(signups, 1)
+            for i, s in enumerate(roster.signups, 1)
         ] or [tr("seminar.list_empty")]
         # One message per seminar; a very long list continues in the next message.
         chunk = header
@@ -249,36 +191,32 @@ async def _send_list(
         await message.answer(chunk)
 
 
-async def show_signups(
-    message: Message, tr: Tr, db: Database, clock: Clock, seminars: SeminarNotifier
-) -> None:
-    upcoming = await SeminarRepo(db.conn).upcoming(clock())
-    if not upcoming:
+async def show_signups(message: Message, tr: Tr, seminars: SeminarService) -> None:
+    rosters = await seminars.rosters()
+    if not rosters:
         await message.answer(tr("seminar.list_none"))
         return
-    await _send_list(message, tr, db, seminars, upcoming[:MAX_LISTED])
+    await _send_rosters(message, tr, seminars, rosters)
 
 
 async def list_pressed(
-    callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, db: Database, seminars: SeminarNotifier
+    callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, seminars: SeminarService
 ) -> None:
-    seminar = await SeminarRepo(db.conn).get(callback_data.seminar)
-    if seminar is None or not isinstance(callback.message, Message):
+    roster = await seminars.roster(callback_data.seminar)
+    if roster is None or not isinstance(callback.message, Message):
         await callback.answer(tr("seminar.not_draft"), show_alert=True)
         return
     await callback.answer()
-    await _send_list(callback.message, tr, db, seminars, [seminar])
+    await _send_rosters(callback.message, tr, seminars, [roster])
 
 
-async def kb_stats(message: Message, tr: Tr, db: Database, kb: KnowledgeBase) -> None:
-    stats = await KbFeedbackRepo(db.conn).stats()
-    if not stats:
+async def kb_stats(message: Message, tr: Tr, kb_feedback: KbFeedback, kb: KnowledgeBase) -> None:
+    summary = await kb_feedback.summary()
+    if summary is None:
         await message.answer(tr("kb.stats_empty"))
         return
-    helped = sum(s.helped for s in stats)
-    not_helped = sum(s.not_helped for s in stats)
-    lines = [tr("kb.stats_title", helped=helped, not_helped=not_helped)]
-    for s in stats[:30]:
+    lines = [tr("kb.stats_title", helped=summary.helped, not_helped=summary.not_helped)]
+    for s in summary.articles:
         article = kb.article(s.article_id, tr.locale)
         title = escape(article.title if article else s.article_id)
         lines.append(tr("kb.stats_line", title=title, helped=s.helped, not_helped=s.not_helped))

@@ -55,7 +55,7 @@ class DutySettings:
     summary_at: time | None
 
 
-class Roster:
+class Specialists:
     """The school's specialists and the accounts they linked: who they are, how they are named and how
     their answers are signed.
 
@@ -125,7 +125,7 @@ class Duty:
         self,
         *,
         store: Store,
-        roster: Roster,
+        specialists: Specialists,
         staff: StaffSide,
         notices: Notices,
         texts: Texts,
@@ -133,21 +133,21 @@ class Duty:
     ) -> None:
         self.texts = texts
         self.store = store
-        self.roster = roster
-        self.school = roster.school
+        self.specialists = specialists
+        self.school = specialists.school
         self.staff = staff
         self.notices = notices
         self.settings = settings
 
     @property
     def tr(self) -> Tr:
-        return self.roster.tr
+        return self.specialists.tr
 
     def now(self) -> datetime:
-        return self.roster.now()
+        return self.specialists.now()
 
     def label(self, spec: Specialist, *, mention: bool = True) -> str:
-        return self.roster.label(spec, mention=mention)
+        return self.specialists.label(spec, mention=mention)
 
     def card_link(self, ticket: Ticket) -> str:
         """An HTML link to the ticket's card, or nothing when there is no card (yet) or no link form."""
@@ -181,7 +181,7 @@ class Duty:
             await self._private_notice(spec, ticket, "duty.notice_new")
 
     async def _private_notice(self, spec: Specialist, ticket: Ticket, key: str) -> None:
-        link = self.roster.links.get(spec.key)
+        link = self.specialists.links.get(spec.key)
         if link is None:
             return
         text = self.tr(
@@ -453,11 +453,11 @@ class Duty:
             if spec is None:
                 return None
             await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
-        await self.roster.load()
+        await self.specialists.load()
         return spec
 
     async def unlink(self, key: str) -> bool:
         async with self.store.transaction():
             removed = await self.store.duty.unlink(key)
-        await self.roster.load()
+        await self.specialists.load()
         return removed

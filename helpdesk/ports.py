@@ -9,8 +9,10 @@ before it stays stored, and the adapter's recovery delivers it later.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from storage.tickets import Ticket, TicketMessage
@@ -127,3 +129,28 @@ class Notices(Protocol):
     report (:meth:`helpdesk.store.Unit.notice`): the sender is asked to send what is queued."""
 
     def kick(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Button:
+    """A callback button: the label shown and the payload a press sends back.
+
+    Payloads are compact ASCII (Telegram allows 64 bytes) and carry ids, never text.
+    """
+
+    label: str
+    payload: str
+
+
+class Delivery(StrEnum):
+    SENT = "sent"
+    REFUSED = "refused"  # this user cannot get it (blocked the bot, chat gone): do not try again
+    DEFERRED = "deferred"  # the channel failed, not the user: try again later
+
+
+class UserChannel(Protocol):
+    """Broadcasts: sends a message to a user in the user's own channel, paced for many recipients."""
+
+    async def send(self, user: User, html: str, buttons: Sequence[Button] = ()) -> Delivery:
+        """Send ``html`` (the small HTML subset, known to fit) with ``buttons`` (one per row)."""
+        ...

@@ -21,15 +21,13 @@ from bot.callbacks import FaqAction, FaqCb, KbAction, KbCb
 from bot.filters import HasText
 from bot.states import AskQuestion, FaqSearch
 from handlers.private.question import draft_from, show_summary
-from helpdesk.clock import Clock
 from helpdesk.domain import Topic, default_topic
 from helpdesk.formatting import escape, shorten
+from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.kb import KnowledgeBase
 from helpdesk.rules.schedule import format_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.texts import Tr
-from storage.db import Database
-from storage.kb_feedback import KbFeedbackRepo
 from storage.users import User
 
 SEARCH_LIMIT = 5
@@ -50,11 +48,6 @@ def create_router() -> Router:
 
 def _in_dialog(state_name: str | None) -> bool:
     return state_name is not None and state_name.startswith(f"{AskQuestion.__full_group_name__}:")
-
-
-async def _record(db: Database, clock: Clock, user: User, article_id: str, helped: bool) -> None:
-    async with db.transaction() as conn:
-        await KbFeedbackRepo(conn).record(user_id=user.id, article_id=article_id, helped=helped, now=clock())
 
 
 async def _set_buttons(message: Message, markup: InlineKeyboardMarkup | None) -> None:
@@ -86,10 +79,9 @@ async def article_helped(
     state: FSMContext,
     tr: Tr,
     user: User,
-    db: Database,
-    clock: Clock,
+    kb_feedback: KbFeedback,
 ) -> None:
-    await _record(db, clock, user, callback_data.article, helped=True)
+    await kb_feedback.record(user_id=user.id, article_id=callback_data.article, helped=True)
     await callback.answer()
     if _in_dialog(await state.get_state()):
         # Solved without a ticket: the dialog ends, and an old "Отправить" must not send it later.
@@ -115,10 +107,9 @@ async def article_not_helped(
     state: FSMContext,
     tr: Tr,
     user: User,
-    db: Database,
-    clock: Clock,
+    kb_feedback: KbFeedback,
 ) -> None:
-    await _record(db, clock, user, callback_data.article, helped=False)
+    await kb_feedback.record(user_id=user.id, article_id=callback_data.article, helped=False)
     await callback.answer()
     message = callback.message
     if not isinstance(message, Message):

@@ -1,4 +1,5 @@
-"""The seminar notifier: paced sending, each notice once, and resuming after Telegram trouble."""
+"""Seminar notices through the Telegram channel: paced sending, each notice once, and resuming after
+Telegram trouble (the use cases with their fake channel are in ``test_seminar_service.py``)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError
 from aiogram.methods import SendMessage
 
 import bot.seminar_notifier as notifier_module
-from bot.seminar_notifier import SeminarNotifier
+from bot import keyboards
+from bot.callbacks import SeminarCb
+from bot.seminar_notifier import BroadcastChannel
+from helpdesk.clock import ManualClock
 from helpdesk.domain import Role
 from helpdesk.ports import Destination
+from helpdesk.seminars import SeminarAction, SeminarService, signup_button
 from helpdesk.texts import Texts
 from storage.db import Database
 from storage.seminars import Seminar, SeminarRepo
@@ -79,13 +84,13 @@ async def _setup(db: Database, teachers: int) -> Seminar:
     return got
 
 
-def _notifier(db: Database, gateway: FakeGateway) -> SeminarNotifier:
-    return SeminarNotifier(
+def _notifier(db: Database, gateway: FakeGateway) -> SeminarService:
+    return SeminarService(
         db=db,
-        gateway=gateway,  # type: ignore[arg-type]
+        clock=ManualClock(NOW),
+        channel=BroadcastChannel(gateway, messages_per_second=20),  # type: ignore[arg-type]
         texts=Texts(),
         tz=ZoneInfo("Europe/Moscow"),
-        messages_per_second=20,
     )
 
 
@@ -100,11 +105,11 @@ async def test_broadcast_is_paced_and_sent_once(db: Database, monkeypatch: pytes
     gateway = FakeGateway()
     notifier = _notifier(db, gateway)
 
-    assert await notifier.announce(seminar, NOW) == 5
+    assert await notifier.broadcast(seminar) == 5
     assert sorted(chat for chat, _ in gateway.sent) == [1, 2, 3, 4, 5]
     assert "Итоговые оценки" in gateway.sent[0][1]
     assert pauses == [0.05] * 5  # at most 20 messages a second
-    assert await notifier.announce(seminar, NOW) == 0
+    assert await notifier.broadcast(seminar) == 0
     await notifier.check(NOW)
     assert len(gateway.sent) == 5
 
@@ -123,7 +128,7 @@ async def test_a_blocked_user_is_skipped_and_a_network_failure_resumes_later(
     notifier = _notifier(db, gateway)
 
     # User 2 refused (recorded, not retried); user 3 hit a network error: the broadcast pauses there.
-    assert await notifier.announce(seminar, NOW) == 1
+    assert await notifier.broadcast(seminar) == 1
     assert [chat for chat, _ in gateway.sent] == [1]
     # The next tick goes on from where it stopped, without repeating anyone.
     await notifier.check(NOW + timedelta(seconds=30))
@@ -139,7 +144,7 @@ async def test_reminders_once_each_for_those_signed_up(db: Database, monkeypatch
     seminar = await _setup(db, teachers=3)
     gateway = FakeGateway()
     notifier = _notifier(db, gateway)
-    await notifier.announce(seminar, NOW)
+    await notifier.broadcast(seminar)
     repo = SeminarRepo(db.conn)
     await repo.sign_up(seminar.id, 1, NOW)
     await repo.sign_up(seminar.id, 3, NOW)
@@ -157,3 +162,12 @@ async def test_reminders_once_each_for_those_signed_up(db: Database, monkeypatch
     gateway.sent.clear()
     await notifier.check(START + timedelta(minutes=1))
     assert gateway.sent == []
+
+
+@pytest.mark.parametrize("signed_up", [False, True])
+def test_the_core_button_is_todays_callback_data(signed_up: bool) -> None:
+    tr = Texts()("ru")
+    action = SeminarAction.CANCEL if signed_up else SeminarAction.SIGN_UP
+    assert signup_button(tr, 42, signed_up).payload == SeminarCb(action=action, seminar=42).pack()
+    button = keyboards.seminar(tr, 42, signed_up).inline_keyboard[0][0]
+    assert button.callback_data == SeminarCb(action=action, seminar=42).pack()

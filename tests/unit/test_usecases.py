@@ -17,7 +17,7 @@ import pytest
 
 from helpdesk.clock import ManualClock
 from helpdesk.domain import Category, Role, TicketStatus, Topic
-from helpdesk.duty import Duty, DutySettings, Roster
+from helpdesk.duty import Duty, DutySettings, Specialists
 from helpdesk.ports import DeliveryError, Destination, Inbound
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.school import SchoolProfile, load_profile
@@ -159,10 +159,10 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
     school = load_profile(ROOT / "school.example.toml")
     staff = FakeStaff(store=store)
     users = FakeUsers()
-    roster = Roster(school=school, store=store, clock=clock, tr=texts("ru"))
+    specialists = Specialists(school=school, store=store, clock=clock, tr=texts("ru"))
     duty = Duty(
         store=store,
-        roster=roster,
+        specialists=specialists,
         staff=staff,
         notices=staff,
         texts=texts,
