@@ -16,16 +16,27 @@ from bot.inflight import InFlight
 from bot.keyboards import staff_card
 from bot.staff_chat import StaffChat
 from helpdesk.domain import TicketStatus
-from helpdesk.duty import Specialists, message_link
 from helpdesk.formatting import TEXT_LIMIT, compose, escape, user_link
 from helpdesk.ports import Destination
 from helpdesk.rules.kb import KnowledgeBase
+from helpdesk.specialists import Specialists
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
 from storage.tickets import Ticket
 from storage.users import User
 
 log = logging.getLogger(__name__)
+
+
+def message_link(chat_id: int, message_id: int | None, thread_id: int | None = None) -> str | None:
+    """A t.me link to a message in a supergroup (``-100...`` ids), for the deputy director's alerts."""
+    text = str(chat_id)
+    if message_id is None or not text.startswith("-100"):
+        return None
+    internal = text[4:]
+    if thread_id:
+        return f"https://t.me/c/{internal}/{thread_id}/{message_id}"
+    return f"https://t.me/c/{internal}/{message_id}"
 
 
 class Cards:

@@ -48,15 +48,19 @@ from bot.updates import Polling, UpdateProcessor, webhook_app
 from helpdesk.clock import Clock, system_clock
 from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
-from helpdesk.duty import Duty, DutySettings, Specialists
+from helpdesk.duty import Duty
+from helpdesk.escalations import Escalations
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
 from helpdesk.seminars import SeminarService
+from helpdesk.specialists import Specialists
 from helpdesk.store import Store
+from helpdesk.summary import DailySummary
 from helpdesk.texts import Texts
 from helpdesk.tickets import Tickets
+from helpdesk.vendor import Vendor
 from storage.db import Database
 from storage.flood import FloodJournal
 from storage.users import TELEGRAM
@@ -117,6 +121,7 @@ def create_dispatcher(
     store: Store,
     tickets: Tickets,
     duty: Duty,
+    specialists: Specialists,
     conduct: ConductDesk,
     gateway: Gateway,
     staff: TelegramStaff,
@@ -142,6 +147,7 @@ def create_dispatcher(
         store=store,
         tickets=tickets,
         duty=duty,
+        specialists=specialists,
         conduct=conduct,
         gateway=gateway,
         staff_chat=staff_chat,
@@ -177,7 +183,7 @@ def create_dispatcher(
 
     async def on_startup(bot: Bot) -> None:
         await staff_moves.detect_mode(bot)
-        await duty.specialists.load()
+        await specialists.load()
         staff.start()
         scope = BotCommandScopeAllPrivateChats()
         for locale in texts.locales:
@@ -264,17 +270,30 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         staff=staff,
         notices=staff,
         texts=texts,
-        settings=DutySettings(
-            escalation=EscalationSettings(
-                remind_after=settings.remind_after_minutes,
-                alert_unclaimed_after=settings.alert_unclaimed_minutes,
-                alert_unanswered_after=settings.alert_unanswered_minutes,
-            ),
-            manager_chat_id=settings.manager_chat_id,
-            summary_at=settings.daily_summary_at,
+        manager_chat_id=settings.manager_chat_id,
+    )
+    escalations = Escalations(
+        store=store,
+        duty=duty,
+        notices=staff,
+        settings=EscalationSettings(
+            remind_after=settings.remind_after_minutes,
+            alert_unclaimed_after=settings.alert_unclaimed_minutes,
+            alert_unanswered_after=settings.alert_unanswered_minutes,
         ),
     )
-    tickets = Tickets(store=store, duty=duty, staff=staff, users=users, notices=staff, texts=texts)
+    vendor = Vendor(store=store, duty=duty, staff=staff, notices=staff, texts=texts)
+    summary = DailySummary(store=store, duty=duty, notices=staff, at=settings.daily_summary_at)
+    tickets = Tickets(
+        store=store,
+        duty=duty,
+        escalations=escalations,
+        vendor=vendor,
+        staff=staff,
+        users=users,
+        notices=staff,
+        texts=texts,
+    )
     conduct = ConductDesk(
         chats=ConductChats(
             manager=settings.manager_chat_id,
@@ -305,9 +324,9 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     kb_feedback = KbFeedback(db, clock)
 
     runner.add("queue", duty.release_queue)
-    runner.add("escalation", duty.escalate_due)
-    runner.add("vendor", duty.vendor_reminders)
-    runner.add("summary", duty.daily_summary)
+    runner.add("escalation", escalations.escalate_due)
+    runner.add("vendor", vendor.vendor_reminders)
+    runner.add("summary", summary.daily_summary)
     runner.add("seminars", seminars.check)
 
     async def resume(now: object) -> None:
@@ -321,6 +340,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         store=store,
         tickets=tickets,
         duty=duty,
+        specialists=specialists,
         conduct=conduct,
         gateway=gateway,
         staff=staff,

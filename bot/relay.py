@@ -11,9 +11,9 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, Teleg
 from bot.cards import Cards
 from bot.delivery import Gateway
 from bot.keyboards import complaint
-from helpdesk.duty import Specialists
 from helpdesk.formatting import TEXT_LIMIT, escape, utf16_len, visible_len
 from helpdesk.ports import Destination
+from helpdesk.specialists import Specialists
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
 from storage.tickets import Ticket, TicketMessage

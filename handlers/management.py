@@ -9,10 +9,10 @@ from aiogram.types import Message
 
 from bot.filters import InStaffChat, IsCommand
 from bot.staff_chat import StaffChat
-from helpdesk.duty import Duty
 from helpdesk.formatting import escape
 from helpdesk.rules.schedule import describe_duty, format_schedule
 from helpdesk.school import SchoolProfile
+from helpdesk.specialists import Specialists
 from helpdesk.texts import Tr
 from helpdesk.tickets import Tickets
 
@@ -25,7 +25,7 @@ def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
     router.message.register(duty_now, Command("duty"))
     router.message.register(schedule, Command("schedule"))
     router.message.register(invite, Command("invite"))
-    router.message.register(specialists, Command("specialists"))
+    router.message.register(list_specialists, Command("specialists"))
     router.message.register(unlink, Command("unlink"))
     router.message.register(vendor_ref, Command("vendor"))
     return router
@@ -43,53 +43,53 @@ async def refuse(message: Message, tr: Tr) -> None:
     await message.answer(tr("duty.staff_only"))
 
 
-async def duty_now(message: Message, duty: Duty, tr: Tr) -> None:
-    await message.answer(describe_duty(duty.school, duty.now(), tr))
+async def duty_now(message: Message, specialists: Specialists, tr: Tr) -> None:
+    await message.answer(describe_duty(specialists.school, specialists.now(), tr))
 
 
-async def schedule(message: Message, school: SchoolProfile, duty: Duty, tr: Tr) -> None:
-    await message.answer(format_schedule(school, duty.now().date(), tr))
+async def schedule(message: Message, school: SchoolProfile, specialists: Specialists, tr: Tr) -> None:
+    await message.answer(format_schedule(school, specialists.now().date(), tr))
 
 
 def _keys(school: SchoolProfile) -> str:
     return ", ".join(s.key for s in school.specialists)
 
 
-async def invite(message: Message, command: CommandObject, bot: Bot, duty: Duty, tr: Tr) -> None:
+async def invite(message: Message, command: CommandObject, bot: Bot, specialists: Specialists, tr: Tr) -> None:
     key = (command.args or "").strip()
     if not key:
-        await message.answer(tr("duty.invite_usage", keys=_keys(duty.school)))
+        await message.answer(tr("duty.invite_usage", keys=_keys(specialists.school)))
         return
-    spec = duty.school.find_specialist(key)
+    spec = specialists.school.find_specialist(key)
     if spec is None:
-        await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(duty.school)))
+        await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(specialists.school)))
         return
     me = await bot.me()
-    link = await duty.invite(spec.key, message.from_user.id if message.from_user else None, me.username)
-    await message.answer(tr("duty.invite_link", name=duty.label(spec, mention=False), link=link))
+    link = await specialists.invite(spec.key, message.from_user.id if message.from_user else None, me.username)
+    await message.answer(tr("duty.invite_link", name=specialists.label(spec, mention=False), link=link))
 
 
-async def specialists(message: Message, duty: Duty, tr: Tr) -> None:
+async def list_specialists(message: Message, specialists: Specialists, tr: Tr) -> None:
     lines = []
-    for spec in duty.school.specialists:
-        name = duty.label(spec, mention=False)
-        if spec.key in duty.specialists.links:
+    for spec in specialists.school.specialists:
+        name = specialists.label(spec, mention=False)
+        if spec.key in specialists.links:
             lines.append(tr("duty.specialist_linked", name=name))
         else:
             lines.append(tr("duty.specialist_unlinked", name=name, key=spec.key))
     await message.answer(tr("duty.specialists_list", items="\n".join(lines)))
 
 
-async def unlink(message: Message, command: CommandObject, duty: Duty, tr: Tr) -> None:
+async def unlink(message: Message, command: CommandObject, specialists: Specialists, tr: Tr) -> None:
     key = (command.args or "").strip()
     if not key:
         await message.answer(tr("duty.unlink_usage"))
         return
-    spec = duty.school.find_specialist(key)
-    if spec is None or not await duty.unlink(spec.key):
+    spec = specialists.school.find_specialist(key)
+    if spec is None or not await specialists.unlink(spec.key):
         await message.answer(tr("duty.unlink_unknown", key=escape(key)))
         return
-    await message.answer(tr("duty.unlinked", name=duty.label(spec, mention=False)))
+    await message.answer(tr("duty.unlinked", name=specialists.label(spec, mention=False)))
 
 
 async def vendor_ref(message: Message, command: CommandObject, tickets: Tickets, tr: Tr) -> None:

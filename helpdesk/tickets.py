@@ -17,11 +17,13 @@ from typing import TypeVar
 
 from helpdesk.domain import Category, Role, Topic
 from helpdesk.duty import Duty
+from helpdesk.escalations import Escalations
 from helpdesk.formatting import escape
 from helpdesk.ports import RELAYABLE_KINDS, DeliveryError, Destination, Inbound, Notices, StaffSide, UserSide
 from helpdesk.rules.routing import RouteDecision
 from helpdesk.store import ClaimOutcome, Draft, Store
 from helpdesk.texts import Texts, Tr
+from helpdesk.vendor import Vendor
 from storage.tickets import Ticket
 from storage.users import User
 
@@ -85,6 +87,8 @@ class Tickets:
         *,
         store: Store,
         duty: Duty,
+        escalations: Escalations,
+        vendor: Vendor,
         staff: StaffSide,
         users: UserSide,
         notices: Notices,
@@ -92,6 +96,8 @@ class Tickets:
     ) -> None:
         self.store = store
         self.duty = duty
+        self.escalations = escalations
+        self.vendor = vendor
         self.staff = staff
         self.users = users
         self.notices = notices
@@ -289,7 +295,7 @@ class Tickets:
         """A specialist asks the deputy director to step in (with a comment, or none)."""
         ticket = await self.store.tickets.get(ticket_id)
         if ticket is not None:
-            await self.duty.escalate_by_specialist(ticket, who, comment)
+            await self.escalations.escalate_by_specialist(ticket, who, comment)
         return ticket
 
     async def hand_to_vendor(
@@ -305,13 +311,13 @@ class Tickets:
             await ack(outcome, ticket)
         if outcome is not VendorOutcome.HANDED or ticket is None:
             return outcome, ticket
-        return outcome, await self.duty.hand_to_vendor(ticket)
+        return outcome, await self.vendor.hand_to_vendor(ticket)
 
     async def set_vendor_ref(self, ticket_id: int, ref: str) -> Ticket | None:
         ticket = await self.store.tickets.get(ticket_id)
         if ticket is None:
             return None
-        return await self.duty.set_vendor_ref(ticket, ref)
+        return await self.vendor.set_vendor_ref(ticket, ref)
 
     async def _tell_user(self, ticket: Ticket, key: str, **params: str) -> None:
         """A notice to the ticket's user, through the outbox (survives a crash)."""

@@ -8,9 +8,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.filters import IsCommand
-from helpdesk.duty import Duty
 from helpdesk.rules.schedule import format_schedule
 from helpdesk.school import SchoolProfile
+from helpdesk.specialists import Specialists
 from helpdesk.texts import Tr
 
 
@@ -22,19 +22,19 @@ def create_router() -> Router:
     return router
 
 
-async def schedule(message: Message, school: SchoolProfile, duty: Duty, tr: Tr) -> None:
-    await message.answer(format_schedule(school, duty.now().date(), tr))
+async def schedule(message: Message, school: SchoolProfile, specialists: Specialists, tr: Tr) -> None:
+    await message.answer(format_schedule(school, specialists.now().date(), tr))
 
 
 async def invite_opened(
-    message: Message, command: CommandObject, duty: Duty, state: FSMContext, tr: Tr
+    message: Message, command: CommandObject, specialists: Specialists, state: FSMContext, tr: Tr
 ) -> None:
     token = (command.args or "")[4:]
     who = message.from_user
     assert who is not None
-    spec = await duty.accept_invite(token, who.id, who.full_name)
+    spec = await specialists.accept_invite(token, who.id, who.full_name)
     if spec is None:
         await message.answer(tr("duty.invite_invalid"))
         return
     await state.clear()
-    await message.answer(tr("duty.linked", name=duty.label(spec, mention=False)))
+    await message.answer(tr("duty.linked", name=specialists.label(spec, mention=False)))

@@ -17,13 +17,16 @@ import pytest
 
 from helpdesk.clock import ManualClock
 from helpdesk.domain import Category, Role, TicketStatus, Topic
-from helpdesk.duty import Duty, DutySettings, Specialists
+from helpdesk.duty import Duty
+from helpdesk.escalations import Escalations
 from helpdesk.ports import DeliveryError, Destination, Inbound
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.school import SchoolProfile, load_profile
+from helpdesk.specialists import Specialists
 from helpdesk.store import Attachment, ClaimOutcome, Draft, Store
 from helpdesk.texts import Texts
 from helpdesk.tickets import AnswerOutcome, CloseOutcome, FollowUp, Tickets, VendorOutcome
+from helpdesk.vendor import Vendor
 from storage.db import Database
 from storage.tickets import Ticket, TicketMessage, TicketRepo
 from storage.users import TELEGRAM, User
@@ -166,9 +169,18 @@ async def desk(tmp_path: Path) -> AsyncIterator[Desk]:
         staff=staff,
         notices=staff,
         texts=texts,
-        settings=DutySettings(escalation=EscalationSettings(), manager_chat_id=-42, summary_at=None),
+        manager_chat_id=-42,
     )
-    tickets = Tickets(store=store, duty=duty, staff=staff, users=users, notices=staff, texts=texts)
+    tickets = Tickets(
+        store=store,
+        duty=duty,
+        escalations=Escalations(store=store, duty=duty, notices=staff, settings=EscalationSettings()),
+        vendor=Vendor(store=store, duty=duty, staff=staff, notices=staff, texts=texts),
+        staff=staff,
+        users=users,
+        notices=staff,
+        texts=texts,
+    )
     try:
         yield Desk(store, tickets, staff, users, clock, school)
     finally:

@@ -1,0 +1,104 @@
+"""The school's specialists and the accounts they linked: who they are, how they are named on cards and
+how their answers are signed; linking an account with a one-time invite, and unlinking it. No aiogram."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from helpdesk.clock import Clock
+from helpdesk.formatting import escape, user_link
+from helpdesk.rules.schedule import promise
+from helpdesk.school import SchoolProfile, Specialist
+from helpdesk.store import Store
+from helpdesk.texts import Tr
+from storage.duty import SpecialistLink
+from storage.tickets import Ticket
+
+
+class Specialists:
+    """The school's specialists and the accounts they linked: who they are, how they are named and how
+    their answers are signed.
+
+    One object shared by the duty (which links and unlinks accounts) and the staff side (which names the
+    specialists on cards and signs their answers), so that a new link shows everywhere at once.
+    """
+
+    def __init__(self, *, school: SchoolProfile, store: Store, clock: Clock, tr: Tr) -> None:
+        self.school = school
+        self.store = store
+        self.clock = clock
+        self.tr = tr
+        self.links: dict[str, SpecialistLink] = {}
+
+    async def load(self) -> None:
+        self.links = {link.specialist_key: link for link in await self.store.duty.links()}
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(self.school.tz)
+
+    def label(self, spec: Specialist, *, mention: bool = True) -> str:
+        """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
+        text = self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
+        link = self.links.get(spec.key)
+        if mention and link is not None:
+            return user_link(link.tg_user_id, text)
+        return escape(text)
+
+    def specialist_of(self, tg_user_id: int) -> Specialist | None:
+        for key, link in self.links.items():
+            if link.tg_user_id == tg_user_id:
+                return self.school.find_specialist(key)
+        return None
+
+    def signature(self, tg_user_id: int, first_name: str, tr: Tr) -> str:
+        """How an answer is signed: the specialist's name and kind of helper when linked."""
+        spec = self.specialist_of(tg_user_id)
+        if spec is None:
+            return tr("answer.header", name=escape(first_name))
+        return tr("duty.answer_header", name=escape(spec.short_name), kind=tr(f"duty.kind.{spec.kind.value}"))
+
+    def card_lines(self, ticket: Ticket) -> list[str]:
+        """What the card says of the schedule: who should take the ticket and when; the vendor."""
+        tr = self.tr
+        lines: list[str] = []
+        specs = [s for s in (self.school.find_specialist(k) for k in ticket.routed_to) if s is not None]
+        if ticket.queued and ticket.take_up_at is not None:
+            when = promise(self.now(), ticket.take_up_at.astimezone(self.school.tz), tr)
+            who = self.label(specs[0]) if specs else "—"
+            lines.append(tr("duty.card_queued", when=when, name=who))
+        elif specs:
+            lines.append(tr("duty.card_assigned", names=", ".join(self.label(s) for s in specs[:3])))
+        if ticket.vendor_at is not None:
+            ref = escape(ticket.vendor_ref) if ticket.vendor_ref else "—"
+            lines.append(
+                tr(
+                    "duty.card_vendor",
+                    date=ticket.vendor_at.astimezone(self.school.tz).strftime("%d.%m"),
+                    ref=ref,
+                )
+            )
+        return lines
+
+    async def invite(self, key: str, created_by: int | None, bot_username: str | None) -> str:
+        token = secrets.token_urlsafe(12)
+        async with self.store.transaction():
+            await self.store.duty.create_invite(token, key, created_by, self.now())
+        return f"https://t.me/{bot_username}?start=inv_{token}"
+
+    async def accept_invite(self, token: str, tg_user_id: int, tg_name: str) -> Specialist | None:
+        now = self.now()
+        async with self.store.transaction():
+            key = await self.store.duty.use_invite(token, tg_user_id, now)
+            spec = self.school.find_specialist(key) if key else None
+            if spec is None:
+                return None
+            await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
+        await self.load()
+        return spec
+
+    async def unlink(self, key: str) -> bool:
+        async with self.store.transaction():
+            removed = await self.store.duty.unlink(key)
+        await self.load()
+        return removed
