@@ -67,7 +67,7 @@ class Cards:
 
     @property
     def tr(self) -> Tr:
-        return self.texts(self.texts.default_locale)
+        return self.texts.staff
 
     # ---- the card -------------------------------------------------------------------------------
 

@@ -209,7 +209,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     runner = JobRunner(clock, settings.timezone, settings.tick_seconds)
     db = await Database.open(settings.database_path)
     texts = Texts(default_locale=settings.default_locale)
-    staff_tr = texts(texts.default_locale)
+    staff_tr = texts.staff
     store = Store(db, clock)
 
     # The staff group may have moved to a new id (became a supergroup): before, or while running.

@@ -103,7 +103,7 @@ class Outbox:
                         # Staff see what did not reach whom, and why. (A blocked user is reported by the
                         # gateway; a refusal in the staff group itself can only be logged.)
                         preview = shorten(plain_text(item.text).replace("\n", " "), 200)
-                        notice = self.texts(self.texts.default_locale)(
+                        notice = self.texts.staff(
                             "staff.notice_failed",
                             chat=item.chat_id,
                             reason=escape(exc.message),

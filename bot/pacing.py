@@ -74,7 +74,7 @@ class Pacing:
             self.deferred = True  # listed at the next one (the digest task comes back)
             return
         self.digest_at = self.monotonic()
-        tr = self.texts(self.texts.default_locale)
+        tr = self.texts.staff
         lines = []
         for ticket in new:
             first = (ticket.question.splitlines() or [""])[0][:70]

@@ -30,10 +30,10 @@ class Relay:
 
     @property
     def staff_tr(self) -> Tr:
-        return self.texts(self.texts.default_locale)
+        return self.texts.staff
 
     def user_tr(self, user: User) -> Tr:
-        return self.texts(user.effective_locale(self.texts.default_locale))
+        return self.texts.of(user)
 
     async def attachments(self, ticket: Ticket, rows: list[TicketMessage]) -> None:
         """The question's photos and documents under its card."""

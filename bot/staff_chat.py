@@ -128,7 +128,7 @@ class StaffChatMoves:
                 await self.store.chat_moves.record(old_id, new_id, self.store.now())
                 await self.store.notice(
                     Destination(new_id),
-                    self.texts(self.texts.default_locale)("staff.group_moved"),
+                    self.texts.staff("staff.group_moved"),
                     dedupe=f"moved:{old_id}:{new_id}",
                 )
             try:

@@ -143,7 +143,7 @@ class TelegramUsers:
         await self.relay.to_user(row, ticket, user, body_html=body_html)
 
     async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
-        tr = self.texts(user.effective_locale(self.texts.default_locale))
+        tr = self.texts.of(user)
         await self.gateway.send(
             Destination(user.chat_id), html_text, markup=keyboards.user_ticket(tr, ticket.id)
         )

@@ -86,10 +86,10 @@ class ConductDesk:
 
     @property
     def staff_tr(self) -> Tr:
-        return self.texts(self.texts.default_locale)
+        return self.texts.staff
 
     def user_tr(self, user: User) -> Tr:
-        return self.texts(user.effective_locale(self.texts.default_locale))
+        return self.texts.of(user)
 
     @property
     def manager_chat(self) -> int:

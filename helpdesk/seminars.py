@@ -243,7 +243,7 @@ class SeminarService:
                 await self._remind(seminar, now)
 
     def _tr(self, user: User) -> Tr:
-        return self.texts(user.effective_locale(self.texts.default_locale))
+        return self.texts.of(user)
 
     async def _announce(self, seminar: Seminar, now: datetime) -> int:
         if not seminar.upcoming(now):

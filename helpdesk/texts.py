@@ -12,7 +12,7 @@ from __future__ import annotations
 import gettext
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
@@ -66,6 +66,10 @@ class Tr:
         return text.format(**params) if params else text
 
 
+class HasLocale(Protocol):
+    def effective_locale(self, default: str) -> str: ...
+
+
 class Texts:
     def __init__(self, path: Path = LOCALES_DIR, default_locale: str = "ru") -> None:
         compile_catalogs(path)
@@ -80,6 +84,15 @@ class Texts:
     @property
     def locales(self) -> tuple[str, ...]:
         return tuple(sorted(self._bound))
+
+    @property
+    def staff(self) -> Tr:
+        """The staff's texts: the default locale (the staff group's language)."""
+        return self(self.default_locale)
+
+    def of(self, user: HasLocale) -> Tr:
+        """A user's texts: their chosen language, else their client's, else the default."""
+        return self(user.effective_locale(self.default_locale))
 
     def __call__(self, locale: str | None = None) -> Tr:
         bound = self._bound.get(locale or self.default_locale)

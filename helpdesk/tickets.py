@@ -105,10 +105,10 @@ class Tickets:
 
     @property
     def staff_tr(self) -> Tr:
-        return self.texts(self.texts.default_locale)
+        return self.texts.staff
 
     def user_tr(self, user: User) -> Tr:
-        return self.texts(user.effective_locale(self.texts.default_locale))
+        return self.texts.of(user)
 
     # ---- reading ----------------------------------------------------------------------------------
 

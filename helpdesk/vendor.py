@@ -28,7 +28,7 @@ class Vendor:
         (the mark and the notice are one transaction)."""
         user = await self.store.users.get(ticket.user_id)
         assert user is not None
-        utr = self.texts(user.effective_locale(self.texts.default_locale))
+        utr = self.texts.of(user)
         vendor = self.school.vendor
         contacts = "\n".join(escape(c) for c in (vendor.phone, vendor.email, vendor.url) if c) or escape(
             self.school.phone

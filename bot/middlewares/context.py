@@ -41,7 +41,7 @@ class UserContextMiddleware(BaseMiddleware):
                 client_language=who.language_code,
             )
             data["user"] = user
-            data["tr"] = self.texts(user.effective_locale(self.texts.default_locale))
+            data["tr"] = self.texts.of(user)
         else:
-            data["tr"] = self.texts(self.texts.default_locale)
+            data["tr"] = self.texts.staff
         return await handler(event, data)
