@@ -194,6 +194,8 @@ class FakeTelegram:
             if method is None:
                 raise ApiError(404, "Not Found")
             call.method = method
+            w.arrivals[method] += 1
+            w.bump()
             raw, uploads = await self._read_request(request)
             call.params = self._loggable(raw)
             fate = self.faults.decide(method) if self.faults is not None else None
@@ -449,6 +451,15 @@ class FakeTelegram:
     @property
     def chats(self) -> dict[int, FakeChat]:
         return self.world.chats
+
+    def arrived(self, method: str) -> int:
+        """How many ``method`` requests have reached the server so far, finished or not: a bot is polling
+        as soon as its long poll arrives, a second or more before that poll is recorded as a call."""
+        return self.world.arrivals[spec.resolve_method(method) or method]
+
+    async def wait_arrival(self, method: str, after: int, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
+        """Wait until more than ``after`` ``method`` requests have arrived; False on timeout."""
+        return await self.world.wait_for(lambda: self.arrived(method) > after, timeout)
 
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.world.calls if c.method.lower() == method.lower()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import hashlib
 import itertools
@@ -105,6 +106,8 @@ class World:
         self.in_flight = 0
         self.last_activity = time.monotonic()
         self.poll_generation = 0
+        self.arrivals: collections.Counter[str] = collections.Counter()
+        """Requests per method counted when they reach the server (a long poll is a call only when it ends)."""
         self._event: asyncio.Event | None = None
         self._listeners: list[Callable[[], None]] = []
         self._user_ids = itertools.count(5000000001)

@@ -61,20 +61,23 @@ class Harness:
 
     async def start(self, wait_for: str = "getUpdates") -> App:
         assert self.task is None, "already running"
-        calls_before = len(self.server.calls)
+        arrived_before = self.server.arrived(wait_for)
         self.app = await create_app(load_settings(self.env), clock=self.clock)
         app = self.app
         self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(serve(app, self.stop_event, polling_timeout=1))
+        task = self.task = asyncio.create_task(serve(app, self.stop_event, polling_timeout=1))
         self.starts += 1
-        # Started means: start-up done and the first getUpdates (or setWebhook) is out.
-        for _ in range(300):
-            if any(c.method == wait_for for c in self.server.calls[calls_before:]):
-                return app
-            if self.task.done():
-                self.task.result()
-            await asyncio.sleep(0.02)
-        raise AssertionError("the bot did not start polling")
+        # Started means: start-up done and the first getUpdates (or setWebhook) has reached the server. A long
+        # poll is signalled when it arrives, not when it ends a second later.
+        arrived = await self.server.world.wait_for(
+            lambda: task.done() or self.server.arrived(wait_for) > arrived_before, 10
+        )
+        if task.done():
+            task.result()
+            raise AssertionError("the bot stopped during start-up")
+        if not arrived:
+            raise AssertionError("the bot did not start polling")
+        return app
 
     async def stop(self) -> None:
         if self.task is None or self.app is None:
