@@ -316,8 +316,13 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         max_backoff: float = 30.0,
         max_retry_after: float = 120.0,
         limiter: FloodLimiter | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limiter = limiter or FloodLimiter()
+        # Time as a dependency (retry backoff, 429 pauses), so that tests need not wait for real.
+        self.sleep = sleep
+        self.monotonic = monotonic
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -376,7 +381,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 self.stats["retry_after"] += 1
                 pause = min(float(exc.retry_after), self.max_retry_after)
                 self._not_before[chat_key] = max(
-                    self._not_before.get(chat_key, 0.0), time.monotonic() + pause
+                    self._not_before.get(chat_key, 0.0), self.monotonic() + pause
                 )
                 log.warning("429 for chat %s on %s: waiting %.0f s", chat_key, method.__api_method__, pause)
                 if attempt >= self.max_attempts:
@@ -391,7 +396,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 log.warning(
                     "%s on %s (attempt %d): retry in %.1f s", exc, method.__api_method__, attempt, delay
                 )
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
             except TelegramForbiddenError:
                 self.stats["forbidden"] += 1
                 if isinstance(chat_key, int) and chat_key > 0 and self.on_blocked is not None:
@@ -424,9 +429,9 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         until = self._not_before.get(chat_key)
         if until is None:
             return
-        delay = until - time.monotonic()
+        delay = until - self.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
         else:
             self._not_before.pop(chat_key, None)
 

@@ -14,6 +14,7 @@ from bot.config import load_settings
 from bot.factory import App, create_app, serve
 from fakegram import Actor, FakeTelegram
 from helpdesk.clock import ManualClock
+from tests.timing import VirtualTime
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
@@ -26,6 +27,8 @@ class Harness:
     tmp_path: Path
     forum: bool
     clock: ManualClock = field(default_factory=lambda: ManualClock(datetime(2026, 9, 1, 11, 0, tzinfo=UTC)))
+    time: VirtualTime = field(default_factory=VirtualTime)
+    """The delivery's waits (retry backoff, 429 pauses): they cost nothing unless a test holds them."""
     app: App | None = None
     task: asyncio.Task[None] | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
@@ -64,6 +67,9 @@ class Harness:
         arrived_before = self.server.arrived(wait_for)
         self.app = await create_app(load_settings(self.env), clock=self.clock)
         app = self.app
+        # create_app takes no sleep yet: the delivery's time is swapped before anything is sent.
+        app.delivery.sleep = self.time.sleep
+        app.delivery.monotonic = self.time.monotonic
         self.stop_event = asyncio.Event()
         task = self.task = asyncio.create_task(serve(app, self.stop_event, polling_timeout=1))
         self.starts += 1

@@ -184,12 +184,17 @@ async def test_429_in_one_chat_does_not_hold_others(plain_desk: Harness) -> None
     fast = h.user("Вторая")
     _, card_slow = await ask(h, slow)
     _, card_fast = await ask(h, fast, first_time=True)
+    h.time.auto = False  # the bot's waits last until the test moves the time on
     h.server.fail_next(method="sendMessage", chat_id=slow.chat.id, status=429, retry_after=3)
     await answer(h, card_slow, "Медленный ответ")
+    assert await h.server.world.wait_for(lambda: h.time.sleeping == 1, 5), "the slow chat waits its 3 s"
     # Another specialist answers another user meanwhile: the pause of one chat must not hold it.
     await h.server.actor(h.deputy, chat=h.group).reply_to(card_fast, "Быстрый ответ")
-    await fast.expect("Быстрый ответ", timeout=1.5)
-    await slow.expect("Медленный ответ", timeout=8)
+    await fast.expect("Быстрый ответ")
+    assert h.time.sleeping == 1
+    await slow.expect_nothing(timeout=0.1)
+    h.time.advance(3)
+    await slow.expect("Медленный ответ")
 
 
 async def test_user_who_blocked_the_bot(desk: Harness) -> None:
