@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.sandbox.conftest import ARTIFACTS, PHONE, Browser, Site
+
+# One Chromium for all of them (see conftest.py): they share the session's event loop, and under
+# pytest-xdist they stay on one worker.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("browser")]
 
 Page = Any
 Locator = Any
