@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +14,7 @@ from bot.config import load_settings
 from bot.factory import App, create_app, serve
 from fakegram import Actor, FakeTelegram
 from helpdesk.clock import ManualClock
+from helpdesk.rules.kb import KnowledgeBase
 from tests.timing import VirtualTime
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
@@ -108,6 +109,29 @@ class Harness:
     def staff_in(self, thread_id: int | None) -> Actor:
         actor = self.staff()
         return actor.in_thread(thread_id) if thread_id else actor
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _knowledge_base_built_once() -> Iterator[None]:
+    """Every harness builds the app as production does, except that the knowledge base is built once per
+    directory and session (parsing and stemming it takes a third of a second, and a test session starts
+    the bot hundreds of times); it is read-only once built. An edited file is a new key."""
+    import bot.factory
+
+    build = bot.factory.load_knowledge_base
+    built: dict[tuple[object, ...], KnowledgeBase] = {}
+
+    def load(root: Path, default_locale: str = "ru") -> KnowledgeBase:
+        base = Path(root).resolve()
+        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+        key = (base, default_locale, *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+        if key not in built:
+            built[key] = build(root, default_locale)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bot.factory, "load_knowledge_base", load)
+        yield
 
 
 @pytest.fixture
