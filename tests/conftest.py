@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.factory import App, create_app, serve
+from bot.updates import UpdateProcessor
 from fakegram import Actor, FakeTelegram
 from helpdesk.clock import ManualClock
 from helpdesk.rules.kb import KnowledgeBase
@@ -35,6 +36,7 @@ class Harness:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    _unwatch: Callable[[], None] = lambda: None
 
     def __post_init__(self) -> None:
         self.specialist = self.server.add_user(first_name="Ирина", last_name="Соколова", language_code="ru")
@@ -84,11 +86,17 @@ class Harness:
             raise AssertionError("the bot stopped during start-up")
         if not arrived:
             raise AssertionError("the bot did not start polling")
+        # The bot tells the fake server when it is done with what it fetched: a press waits for that, not
+        # for a fixed quiet period.
+        processor = app.extras["processor"]
+        assert isinstance(processor, UpdateProcessor)
+        self._unwatch = self.server.watch_bot(lambda: bool(processor.tasks))
         return app
 
     async def stop(self) -> None:
         if self.task is None or self.app is None:
             return
+        self._unwatch()
         self.stop_event.set()
         await asyncio.wait_for(self.task, 20)
         self.task = None
