@@ -7,16 +7,20 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import load_settings
-from bot.factory import App, create_app, serve
-from bot.updates import UpdateProcessor
 from fakegram import Actor, FakeTelegram
 from helpdesk.clock import ManualClock
 from helpdesk.rules.kb import KnowledgeBase
 from tests.timing import VirtualTime
+
+if TYPE_CHECKING:
+    from bot.factory import App
+
+# The bot's modules (aiogram: seconds to import) are imported where they are used, not here: under
+# pytest-xdist the controlling process loads this file too, and runs no test.
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
@@ -67,6 +71,10 @@ class Harness:
 
     async def start(self, wait_for: str = "getUpdates") -> App:
         assert self.task is None, "already running"
+        from bot.config import load_settings
+        from bot.factory import create_app, serve
+        from bot.updates import UpdateProcessor
+
         arrived_before = self.server.arrived(wait_for)
         self.app = await create_app(load_settings(self.env), clock=self.clock)
         app = self.app
@@ -117,6 +125,24 @@ class Harness:
     def staff_in(self, thread_id: int | None) -> Actor:
         actor = self.staff()
         return actor.in_thread(thread_id) if thread_id else actor
+
+
+# The longest tests first: under pytest-xdist, one of them started last would keep a worker busy while the
+# others have nothing left to do. (The order within each part stays as collected.)
+LONGEST_FIRST = (
+    "tests/fuzz/test_fuzz_updates.py::test_dispatcher_survives_random_updates",
+    "tests/sandbox/test_browser.py",
+    "tests/fuzz/",
+    "tests/e2e/test_burst.py",
+    "tests/e2e/test_main_process.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, p in enumerate(LONGEST_FIRST) if item.nodeid.startswith(p)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session", autouse=True)
