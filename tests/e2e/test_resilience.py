@@ -65,7 +65,9 @@ async def test_unexpected_input_keeps_the_dialog(desk: Harness) -> None:
     await parent.expect("не могу передать")
 
 
-async def test_text_typed_where_a_button_is_expected_is_kept(desk: Harness) -> None:
+async def test_text_typed_where_a_button_is_expected_is_kept(plain_desk: Harness) -> None:
+    """Private-chat dialog only: the staff group's mode plays no part (run once)."""
+    desk = plain_desk
     parent = desk.user("Роза")
     await parent.send("/start")
     await parent.expect("кто Вы")
@@ -112,7 +114,9 @@ async def test_long_text_is_relayed_in_parts(desk: Harness) -> None:
     assert (first.text + rest.text).count("проверки") == long_answer[:4096].count("проверки")
 
 
-async def test_outdated_and_forged_buttons(desk: Harness) -> None:
+async def test_outdated_and_forged_buttons(plain_desk: Harness) -> None:
+    """Private-chat dialog only: the staff group's mode plays no part (run once)."""
+    desk = plain_desk
     parent = desk.user("Инна")
     await parent.send("/start")
     roles = await parent.expect("кто Вы")
@@ -131,7 +135,9 @@ async def test_outdated_and_forged_buttons(desk: Harness) -> None:
     await parent.expect("Проверьте")
 
 
-async def test_cancel_in_every_state(desk: Harness) -> None:
+async def test_cancel_in_every_state(plain_desk: Harness) -> None:
+    """Private-chat dialog only: the staff group's mode plays no part (run once)."""
+    desk = plain_desk
     parent = desk.user("Отмена")
     await parent.send("/cancel")
     await parent.expect("нечего отменять")
