@@ -37,8 +37,9 @@ unit: install locales
 browser:
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium is missing (install the chromium package): browser tests will be skipped, or fail in CI"
 
+# One pytest worker per core; tests marked xdist_group (the browser tests: one Chromium) share a worker.
 test: install locales lint typecheck browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadgroup
 
 # Proof of delivery under faults and load (README, "Performance and reliability").
 chaos: install locales

@@ -319,11 +319,16 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         limiter: FloodLimiter | None = None,
         on_blocked: BlockedCallback | None = None,
         on_migrated: MigratedCallback | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``on_blocked(chat_id)``: a private chat answered 403 (the user blocked the bot).
         ``on_migrated(bot, chat_ids, new_id)``: a call naming ``chat_ids`` was refused because one of them
         became supergroup ``new_id``; it returns once the bot has moved, so the caller can retry at once."""
         self.limiter = limiter or FloodLimiter()
+        # Time as a dependency (retry backoff, 429 pauses), so that tests need not wait for real.
+        self.sleep = sleep
+        self.monotonic = monotonic
         self.max_attempts = max_attempts
         self.base_backoff = base_backoff
         self.max_backoff = max_backoff
@@ -382,7 +387,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 self.stats["retry_after"] += 1
                 pause = min(float(exc.retry_after), self.max_retry_after)
                 self._not_before[chat_key] = max(
-                    self._not_before.get(chat_key, 0.0), time.monotonic() + pause
+                    self._not_before.get(chat_key, 0.0), self.monotonic() + pause
                 )
                 log.warning("429 for chat %s on %s: waiting %.0f s", chat_key, method.__api_method__, pause)
                 if attempt >= self.max_attempts:
@@ -397,7 +402,7 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 log.warning(
                     "%s on %s (attempt %d): retry in %.1f s", exc, method.__api_method__, attempt, delay
                 )
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
             except TelegramForbiddenError:
                 self.stats["forbidden"] += 1
                 if isinstance(chat_key, int) and chat_key > 0 and self.on_blocked is not None:
@@ -430,9 +435,9 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         until = self._not_before.get(chat_key)
         if until is None:
             return
-        delay = until - time.monotonic()
+        delay = until - self.monotonic()
         if delay > 0:
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
         else:
             self._not_before.pop(chat_key, None)
 

@@ -8,6 +8,8 @@ import functools
 import gc
 import logging
 import signal
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -200,7 +202,13 @@ def create_dispatcher(
     return dp
 
 
-async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
+async def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> App:
     """Build the whole application, every collaborator through its constructor: the core
     (:mod:`helpdesk`) inside, the Telegram adapter around it. Raises ProfileError / KnowledgeBaseError for
     a bad school file."""
@@ -224,6 +232,9 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         limiter=limiter,
         on_blocked=functools.partial(store.mark_unreachable, TELEGRAM),
         on_migrated=staff_moves.call_failed,
+        # Time of the retries and 429 pauses (tests run it virtually).
+        sleep=sleep,
+        monotonic=monotonic,
     )
     bot = create_bot(settings, delivery)
     gateway = Gateway(bot)
@@ -392,14 +403,6 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
         if backlog:
             log.info("handling %d update(s) received before the last stop", backlog)
         await app.staff.resume()
-        # What exists now (modules, models, the knowledge base, texts) lives as long as the process: the
-        # cyclic garbage collector need not walk it again at every collection while updates are handled.
-        # Every update allocates thousands of short-lived objects (pydantic models); with the default
-        # threshold (700) the young generation is collected several times per update. A higher one cut
-        # the CPU time per update by about a tenth in `make bench`, at a few MiB of memory.
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 100)
         if app.settings.uses_webhook:
             web_app = webhook_app(
                 processor, path=app.settings.webhook_path, secret=app.settings.webhook_secret.value
@@ -438,6 +441,15 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
 
 async def run(app: App) -> None:
     """Production entry: ``serve`` with SIGINT/SIGTERM as the stop signal."""
+    # What exists now (modules, models, the knowledge base, texts) lives as long as the process: the
+    # cyclic garbage collector need not walk it again at every collection while updates are handled.
+    # Every update allocates thousands of short-lived objects (pydantic models); with the default
+    # threshold (700) the young generation is collected several times per update. A higher one cut
+    # the CPU time per update by about a tenth in `make bench`, at a few MiB of memory. (Here, not in
+    # `serve`: a test process starts the bot many times and must not freeze its own objects each time.)
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
@@ -66,6 +66,8 @@ class FakeTelegram:
         self._site: web.TCPSite | None = None
         self.host = "127.0.0.1"
         self.port = 0
+        self.settle = 0.02
+        """How long a watched bot (see :meth:`watch_bot`) must be quiet after handling, for wait_idle."""
         self.app = self._make_app()
 
     # ==== lifecycle ===================================================================================
@@ -194,6 +196,8 @@ class FakeTelegram:
             if method is None:
                 raise ApiError(404, "Not Found")
             call.method = method
+            w.arrivals[method] += 1
+            w.bump()
             raw, uploads = await self._read_request(request)
             call.params = self._loggable(raw)
             fate = self.faults.decide(method) if self.faults is not None else None
@@ -215,6 +219,11 @@ class FakeTelegram:
             parsed = spec.parse_params(method, raw, uploads)
             call.params = self._loggable(parsed.params)
             w.warnings.extend(parsed.warnings)
+            if method == "getUpdates":
+                offset = parsed.params.get("offset")
+                if isinstance(offset, int) and offset > 0:
+                    # A poll confirms every update before its offset: the bot has taken them in.
+                    w.confirmed_upto = max(w.confirmed_upto, offset - 1)
             self._check_flood(method, parsed.params)
             result = await self.api.call(Request(method, parsed.params, uploads))
             call.result = result
@@ -450,6 +459,15 @@ class FakeTelegram:
     def chats(self) -> dict[int, FakeChat]:
         return self.world.chats
 
+    def arrived(self, method: str) -> int:
+        """How many ``method`` requests have reached the server so far, finished or not: a bot is polling
+        as soon as its long poll arrives, a second or more before that poll is recorded as a call."""
+        return self.world.arrivals[spec.resolve_method(method) or method]
+
+    async def wait_arrival(self, method: str, after: int, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
+        """Wait until more than ``after`` ``method`` requests have arrived; False on timeout."""
+        return await self.world.wait_for(lambda: self.arrived(method) > after, timeout)
+
     def calls_of(self, method: str) -> list[Call]:
         return [c for c in self.world.calls if c.method.lower() == method.lower()]
 
@@ -477,18 +495,47 @@ class FakeTelegram:
     def updates_pending(self) -> int:
         return self.world.updates_pending()
 
-    async def wait_idle(self, timeout: float = 5.0, quiet: float = 0.1) -> None:  # noqa: ASYNC109
-        """Wait until every injected update was fetched and no bot request has been in flight for
-        ``quiet`` seconds. Raises AssertionError on timeout."""
+    def watch_bot(self, busy: Callable[[], bool]) -> Callable[[], None]:
+        """Let an in-process bot say whether it is still handling what it has fetched (``busy()``, cheap and
+        synchronous). :meth:`wait_idle` (and so :meth:`Actor.press`) then knows when the bot is done instead
+        of guessing from a quiet period. Returns the function that stops watching (call it when the bot
+        stops)."""
         w = self.world
+        w.busy_probes.append(busy)
+
+        def unwatch() -> None:
+            if busy in w.busy_probes:
+                w.busy_probes.remove(busy)
+
+        return unwatch
+
+    async def wait_idle(self, timeout: float = 5.0, quiet: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait until every injected update was fetched and no bot request has been in flight for
+        ``quiet`` seconds. Raises AssertionError on timeout.
+
+        A bot watched with :meth:`watch_bot` must also have confirmed what it fetched (its next getUpdates
+        came, or the webhook was answered) and be done handling it; then ``quiet`` defaults to
+        :attr:`settle` (for work the handlers leave to background tasks), else to 0.1 s."""
+        w = self.world
+        watched = bool(w.busy_probes)
+        if quiet is None:
+            quiet = self.settle if watched else 0.1
 
         def idle() -> bool:
-            return w.all_fetched() and w.in_flight == 0 and time.monotonic() - w.last_activity >= quiet
+            if not w.all_fetched() or w.in_flight:
+                return False
+            if w.busy_probes:
+                if not w.webhook.active and w.confirmed_upto < w.fetched_upto:
+                    return False  # fetched, not yet stored and handed to the handlers
+                if any(busy() for busy in w.busy_probes):
+                    return False
+            return time.monotonic() - w.last_activity >= quiet
 
-        if not await w.wait_for(idle, timeout):
+        if not await w.wait_for(idle, timeout, interval=0.01 if watched else 0.05):
             raise AssertionError(
                 f"fakegram: not idle after {timeout}s (pending updates={w.updates_pending()}, "
-                f"unfetched={not w.all_fetched()}, requests in flight={w.in_flight}); is the bot polling?"
+                f"unfetched={not w.all_fetched()}, requests in flight={w.in_flight}, "
+                f"bot busy={any(busy() for busy in w.busy_probes)}); is the bot polling?"
             )
 
     def assert_no_rejections(self) -> None:

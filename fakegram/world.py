@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import copy
 import hashlib
 import itertools
@@ -93,6 +94,9 @@ class World:
         self.webhook = WebhookPusher(self)
         self.next_update_id = 700000001
         self.fetched_upto = 0
+        self.confirmed_upto = 0
+        """The last update id a getUpdates has confirmed (its offset minus one)."""
+        self.busy_probes: list[Callable[[], bool]] = []
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self.callbacks: dict[str, CallAnswer | None] = {}
         self.calls: list[Call] = []
@@ -105,6 +109,8 @@ class World:
         self.in_flight = 0
         self.last_activity = time.monotonic()
         self.poll_generation = 0
+        self.arrivals: collections.Counter[str] = collections.Counter()
+        """Requests per method counted when they reach the server (a long poll is a call only when it ends)."""
         self._event: asyncio.Event | None = None
         self._listeners: list[Callable[[], None]] = []
         self._user_ids = itertools.count(5000000001)
@@ -132,8 +138,14 @@ class World:
 
         return unsubscribe
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float) -> bool:  # noqa: ASYNC109
-        """Wait until predicate() is true (re-checked on every change); False on timeout."""
+    async def wait_for(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,  # noqa: ASYNC109
+        interval: float = 0.05,
+    ) -> bool:
+        """Wait until predicate() is true (re-checked on every change, and every ``interval`` seconds for
+        what is not a change of the world); False on timeout."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not predicate():
@@ -143,7 +155,7 @@ class World:
             if self._event is None:
                 self._event = asyncio.Event()
             try:
-                await asyncio.wait_for(self._event.wait(), min(remaining, 0.05))
+                await asyncio.wait_for(self._event.wait(), min(remaining, interval))
             except TimeoutError:
                 pass
         return True

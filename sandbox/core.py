@@ -236,12 +236,13 @@ class Sandbox:
             log.exception("the bot did not start")
             self._set_status("error", str(exc))
             return
-        calls_before = len(server.calls)
+        polls_before = server.arrived("getUpdates")
         self._stop_event = asyncio.Event()
         task = asyncio.create_task(serve(app, self._stop_event, polling_timeout=2))
         self.app, self.task = app, task
+        # Running once its first long poll reaches the server (not when that poll ends, seconds later).
         for _ in range(500):
-            if any(c.method == "getUpdates" for c in server.calls[calls_before:]):
+            if server.arrived("getUpdates") > polls_before:
                 self._set_status("running")
                 break
             if task.done():

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from bot.config import load_settings
-from bot.factory import App, create_app, serve
 from fakegram import Actor, FakeTelegram
 from helpdesk.clock import ManualClock
+from helpdesk.rules.kb import KnowledgeBase
+from tests.timing import VirtualTime
+
+if TYPE_CHECKING:
+    from bot.factory import App
+
+# The bot's modules (aiogram: seconds to import) are imported where they are used, not here: under
+# pytest-xdist the controlling process loads this file too, and runs no test.
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
@@ -26,11 +33,14 @@ class Harness:
     tmp_path: Path
     forum: bool
     clock: ManualClock = field(default_factory=lambda: ManualClock(datetime(2026, 9, 1, 11, 0, tzinfo=UTC)))
+    time: VirtualTime = field(default_factory=VirtualTime)
+    """The delivery's waits (retry backoff, 429 pauses): they cost nothing unless a test holds them."""
     app: App | None = None
     task: asyncio.Task[None] | None = None
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    _unwatch: Callable[[], None] = lambda: None
 
     def __post_init__(self) -> None:
         self.specialist = self.server.add_user(first_name="Ирина", last_name="Соколова", language_code="ru")
@@ -61,24 +71,39 @@ class Harness:
 
     async def start(self, wait_for: str = "getUpdates") -> App:
         assert self.task is None, "already running"
-        calls_before = len(self.server.calls)
-        self.app = await create_app(load_settings(self.env), clock=self.clock)
+        from bot.config import load_settings
+        from bot.factory import create_app, serve
+        from bot.updates import UpdateProcessor
+
+        arrived_before = self.server.arrived(wait_for)
+        self.app = await create_app(
+            load_settings(self.env), clock=self.clock, sleep=self.time.sleep, monotonic=self.time.monotonic
+        )
         app = self.app
         self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(serve(app, self.stop_event, polling_timeout=1))
+        task = self.task = asyncio.create_task(serve(app, self.stop_event, polling_timeout=1))
         self.starts += 1
-        # Started means: start-up done and the first getUpdates (or setWebhook) is out.
-        for _ in range(300):
-            if any(c.method == wait_for for c in self.server.calls[calls_before:]):
-                return app
-            if self.task.done():
-                self.task.result()
-            await asyncio.sleep(0.02)
-        raise AssertionError("the bot did not start polling")
+        # Started means: start-up done and the first getUpdates (or setWebhook) has reached the server. A long
+        # poll is signalled when it arrives, not when it ends a second later.
+        arrived = await self.server.world.wait_for(
+            lambda: task.done() or self.server.arrived(wait_for) > arrived_before, 10
+        )
+        if task.done():
+            task.result()
+            raise AssertionError("the bot stopped during start-up")
+        if not arrived:
+            raise AssertionError("the bot did not start polling")
+        # The bot tells the fake server when it is done with what it fetched: a press waits for that, not
+        # for a fixed quiet period.
+        processor = app.extras["processor"]
+        assert isinstance(processor, UpdateProcessor)
+        self._unwatch = self.server.watch_bot(lambda: bool(processor.tasks))
+        return app
 
     async def stop(self) -> None:
         if self.task is None or self.app is None:
             return
+        self._unwatch()
         self.stop_event.set()
         await asyncio.wait_for(self.task, 20)
         self.task = None
@@ -99,6 +124,47 @@ class Harness:
     def staff_in(self, thread_id: int | None) -> Actor:
         actor = self.staff()
         return actor.in_thread(thread_id) if thread_id else actor
+
+
+# The longest tests first: under pytest-xdist, one of them started last would keep a worker busy while the
+# others have nothing left to do. (The order within each part stays as collected.)
+LONGEST_FIRST = (
+    "tests/fuzz/test_fuzz_updates.py::test_dispatcher_survives_random_updates",
+    "tests/sandbox/test_browser.py",
+    "tests/fuzz/",
+    "tests/e2e/test_burst.py",
+    "tests/e2e/test_main_process.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, p in enumerate(LONGEST_FIRST) if item.nodeid.startswith(p)), len(LONGEST_FIRST))
+
+    items.sort(key=rank)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _knowledge_base_built_once() -> Iterator[None]:
+    """Every harness builds the app as production does, except that the knowledge base is built once per
+    directory and session (parsing and stemming it takes a third of a second, and a test session starts
+    the bot hundreds of times); it is read-only once built. An edited file is a new key."""
+    import bot.factory
+
+    build = bot.factory.load_knowledge_base
+    built: dict[tuple[object, ...], KnowledgeBase] = {}
+
+    def load(root: Path, default_locale: str = "ru") -> KnowledgeBase:
+        base = Path(root).resolve()
+        files = sorted(p for p in base.rglob("*") if p.is_file()) if base.is_dir() else []
+        key = (base, default_locale, *((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files))
+        if key not in built:
+            built[key] = build(root, default_locale)
+        return built[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bot.factory, "load_knowledge_base", load)
+        yield
 
 
 @pytest.fixture

@@ -89,11 +89,12 @@ async def test_main_process_serves_a_round_trip(fake_telegram: FakeTelegram, tmp
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
+        # Polling means the first long poll has reached the server (it would end only 25 s later).
         for _ in range(300):
-            if fake_telegram.calls_of("getUpdates"):
+            if fake_telegram.arrived("getUpdates"):
                 break
             assert proc.returncode is None, "the bot exited early"
-            await asyncio.sleep(0.1)
+            await fake_telegram.wait_arrival("getUpdates", 0, timeout=0.1)
         parent = fake_telegram.actor(fake_telegram.add_user(first_name="Анна"))
         await parent.send("/start")
         await parent.press("Родитель", timeout=10)

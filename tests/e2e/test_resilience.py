@@ -65,7 +65,9 @@ async def test_unexpected_input_keeps_the_dialog(desk: Harness) -> None:
     await parent.expect("не могу передать")
 
 
-async def test_text_typed_where_a_button_is_expected_is_kept(desk: Harness) -> None:
+async def test_text_typed_where_a_button_is_expected_is_kept(plain_desk: Harness) -> None:
+    """Private-chat dialog only: the staff group's mode plays no part (run once)."""
+    desk = plain_desk
     parent = desk.user("Роза")
     await parent.send("/start")
     await parent.expect("кто Вы")
@@ -112,7 +114,9 @@ async def test_long_text_is_relayed_in_parts(desk: Harness) -> None:
     assert (first.text + rest.text).count("проверки") == long_answer[:4096].count("проверки")
 
 
-async def test_outdated_and_forged_buttons(desk: Harness) -> None:
+async def test_outdated_and_forged_buttons(plain_desk: Harness) -> None:
+    """Private-chat dialog only: the staff group's mode plays no part (run once)."""
+    desk = plain_desk
     parent = desk.user("Инна")
     await parent.send("/start")
     roles = await parent.expect("кто Вы")
@@ -131,7 +135,9 @@ async def test_outdated_and_forged_buttons(desk: Harness) -> None:
     await parent.expect("Проверьте")
 
 
-async def test_cancel_in_every_state(desk: Harness) -> None:
+async def test_cancel_in_every_state(plain_desk: Harness) -> None:
+    """Private-chat dialog only: the staff group's mode plays no part (run once)."""
+    desk = plain_desk
     parent = desk.user("Отмена")
     await parent.send("/cancel")
     await parent.expect("нечего отменять")
@@ -184,12 +190,17 @@ async def test_429_in_one_chat_does_not_hold_others(plain_desk: Harness) -> None
     fast = h.user("Вторая")
     _, card_slow = await ask(h, slow)
     _, card_fast = await ask(h, fast, first_time=True)
+    h.time.auto = False  # the bot's waits last until the test moves the time on
     h.server.fail_next(method="sendMessage", chat_id=slow.chat.id, status=429, retry_after=3)
     await answer(h, card_slow, "Медленный ответ")
+    assert await h.server.world.wait_for(lambda: h.time.sleeping == 1, 5), "the slow chat waits its 3 s"
     # Another specialist answers another user meanwhile: the pause of one chat must not hold it.
     await h.server.actor(h.deputy, chat=h.group).reply_to(card_fast, "Быстрый ответ")
-    await fast.expect("Быстрый ответ", timeout=1.5)
-    await slow.expect("Медленный ответ", timeout=8)
+    await fast.expect("Быстрый ответ")
+    assert h.time.sleeping == 1
+    await slow.expect_nothing(timeout=0.1)
+    h.time.advance(3)
+    await slow.expect("Медленный ответ")
 
 
 async def test_user_who_blocked_the_bot(desk: Harness) -> None:

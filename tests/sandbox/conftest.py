@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from aiohttp import web
 
 from sandbox.core import Sandbox
@@ -83,8 +84,16 @@ class Browser:
         return page
 
 
+class UnpacedSandbox(Sandbox):
+    """The sandbox without the bot's own flood pacing (about a message a second per chat): the page is
+    under test here, not the pacing, and the fake server enforces no limits (as in the e2e harness)."""
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), "FLOOD_CONTROL": "off"}
+
+
 async def _site(tmp_path: Path, forum: bool) -> AsyncIterator[Site]:
-    sandbox = Sandbox(database_path=tmp_path / "sandbox.sqlite3", forum=forum)
+    sandbox = UnpacedSandbox(database_path=tmp_path / "sandbox.sqlite3", forum=forum)
     await sandbox.start()
     runner = web.AppRunner(create_web_app(sandbox), access_log=None, shutdown_timeout=1)
     await runner.setup()
@@ -104,34 +113,43 @@ async def _site(tmp_path: Path, forum: bool) -> AsyncIterator[Site]:
     assert not rejected, rejected
 
 
-@pytest.fixture
+# The browser tests run in the session's event loop, so that one Chromium serves them all: launching it
+# costs seconds, a fresh context per test (its own storage, like a fresh profile) costs milliseconds.
+@pytest_asyncio.fixture(loop_scope="session")
 async def forum_site(tmp_path: Path) -> AsyncIterator[Site]:
     async for s in _site(tmp_path, forum=True):
         yield s
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def plain_site(tmp_path: Path) -> AsyncIterator[Site]:
     async for s in _site(tmp_path, forum=False):
         yield s
 
 
-@pytest.fixture
-async def chromium(tmp_path: Path) -> AsyncIterator[Browser]:
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium_session() -> AsyncIterator[Any]:
+    """Debian's Chromium, launched once per test session (per xdist worker that runs browser tests)."""
     async_playwright = _need_browser()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    from playwright.async_api import expect
+
+    # A page waits as long for an expectation as for an action: a loaded machine is slow, not broken.
+    expect.set_options(timeout=15_000)
     async with async_playwright() as pw:
-        context = await pw.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-            headless=True,
-            locale="ru-RU",
-            timezone_id="Europe/Moscow",
-        )
-        browser = Browser(context)
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:
-            await context.close()
+            await browser.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def chromium(chromium_session: Any) -> AsyncIterator[Browser]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = await chromium_session.new_context(locale="ru-RU", timezone_id="Europe/Moscow")
+    browser = Browser(context)
+    try:
+        yield browser
+    finally:
+        await context.close()
     assert not browser.errors, browser.errors

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tests.sandbox.conftest import ARTIFACTS, PHONE, Browser, Site
+
+# One Chromium for all of them (see conftest.py): they share the session's event loop, and under
+# pytest-xdist they stay on one worker.
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("browser")]
 
 Page = Any
 Locator = Any
@@ -138,7 +144,11 @@ async def test_a_photo_from_disk_reaches_the_staff(
     await _expect()(user.locator(".msg.out img.photo")).to_be_visible()
 
     staff = page.locator("#pane-staff")
-    await staff.locator("#topics .topic", has_text="№1").click()
+    # The topic list is drawn again when the photo arrives: a click during that would be lost, so the click
+    # comes once the list shows it.
+    topic = staff.locator("#topics .topic", has_text="№1")
+    await _expect()(topic).to_contain_text("вот снимок экрана")
+    await topic.click()
     photo = staff.locator(".msg", has_text="вот снимок экрана").locator("img.photo")
     await _expect()(photo).to_be_visible()
     await page.wait_for_function(

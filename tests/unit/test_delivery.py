@@ -16,7 +16,8 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetUpdates, SendMessage
 
-from bot.delivery import DeliveryMiddleware
+from bot.delivery import DeliveryMiddleware, FloodLimiter
+from tests.timing import VirtualTime
 
 
 class Script:
@@ -39,23 +40,36 @@ def send(chat: int) -> SendMessage:
     return SendMessage(chat_id=chat, text="x")
 
 
+async def settle(rounds: int = 20) -> None:
+    """Let the other tasks run until they wait on something."""
+    for _ in range(rounds):
+        await asyncio.sleep(0)
+
+
 async def test_retry_after_pauses_only_that_chat() -> None:
-    m = DeliveryMiddleware()
+    clock = VirtualTime(auto=False)
+    m = DeliveryMiddleware(sleep=clock.sleep, monotonic=clock.monotonic)
     method = send(1)
     script = Script({1: [TelegramRetryAfter(method=method, message="Too Many Requests", retry_after=1)]})
-    started = time.monotonic()
     slow = asyncio.create_task(m(script, None, method))  # type: ignore[arg-type]
-    await asyncio.sleep(0.05)
+    await settle()
+    assert clock.sleeping == 1, "chat 1 waits for its retry_after"
+    # Meanwhile another chat is not held: its call goes through while chat 1 still waits.
     assert await m(script, None, send(2)) == "ok"  # type: ignore[arg-type]
-    fast_done = time.monotonic() - started
+    clock.advance(0.9)
+    await settle()
+    assert not slow.done(), "chat 1 waits the whole retry_after"
+    clock.advance(0.1)
     assert await slow == "ok"
-    slow_done = time.monotonic() - started
-    assert fast_done < 0.5 <= 0.9 <= slow_done
     assert m.stats["retry_after"] == 1
 
 
 async def test_server_and_network_errors_are_retried_with_a_bound() -> None:
-    m = DeliveryMiddleware(base_backoff=0.01, max_attempts=3)
+    clock = VirtualTime()
+    # Retries only: pacing (the limiter's one message a second per chat) is tested on its own.
+    m = DeliveryMiddleware(
+        base_backoff=0.5, max_attempts=3, limiter=FloodLimiter.off(), sleep=clock.sleep, monotonic=clock.monotonic
+    )
     method = send(1)
     script = Script(
         {1: [TelegramServerError(method=method, message="Bad Gateway"), TelegramNetworkError(method=method, message="x")]}
@@ -65,6 +79,8 @@ async def test_server_and_network_errors_are_retried_with_a_bound() -> None:
     with pytest.raises(TelegramServerError):
         await m(failing, None, method)  # type: ignore[arg-type]
     assert len(failing.calls) == 3
+    # Two backoffs per run (0.5 s, then 1 s, each with +-25% jitter), no wait after the last attempt.
+    assert 2 * 0.75 * 1.5 <= clock.slept <= 2 * 1.25 * 1.5
 
 
 async def test_bad_request_is_not_retried() -> None:
