@@ -22,11 +22,16 @@ from helpdesk.clock import Clock
 log = logging.getLogger(__name__)
 
 DueCheck = Callable[[datetime], Awaitable[None]]
+ErrorSink = Callable[[BaseException], object]
 
 
 class JobRunner:
-    def __init__(self, clock: Clock, tz: ZoneInfo, tick_seconds: float) -> None:
+    def __init__(
+        self, clock: Clock, tz: ZoneInfo, tick_seconds: float, *, on_error: ErrorSink | None = None
+    ) -> None:
+        """``on_error(exc)`` sees what a check raised (the database's health: see ``Database.note``)."""
         self.clock = clock
+        self.on_error = on_error
         self.tz = tz
         self.tick_seconds = tick_seconds
         self.checks: list[tuple[str, DueCheck]] = []
@@ -42,9 +47,11 @@ class JobRunner:
         for name, check in self.checks:
             try:
                 await check(now)
-            except Exception:
+            except Exception as exc:
                 # One failing check must not starve the others; it is tried again next tick.
                 log.exception("scheduled check %s failed", name)
+                if self.on_error is not None:
+                    self.on_error(exc)
 
     def start(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.tz)
