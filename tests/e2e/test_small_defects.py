@@ -10,9 +10,9 @@ from pathlib import Path
 import aiohttp
 
 from fakegram import FakeTelegram
+from storage.db import fetch_one
 from tests.conftest import Harness
 from tests.e2e.helpers import ask, press_on
-from storage.db import fetch_one
 
 
 async def test_a_long_caption_reaches_staff_once(plain_desk: Harness) -> None:
