@@ -1,6 +1,7 @@
 """Entry point: ``python main.py`` runs the bot, ``python main.py doctor`` checks the set-up,
 ``python main.py sandbox`` starts the local sandbox (also what ``run`` does when no token is set),
-``python main.py backup PATH`` writes a consistent copy of the database.
+``python main.py backup PATH`` writes a consistent copy of the database, ``python main.py health`` says
+whether the running bot ticks (Docker's health check).
 
 Exit status: 0 after a stop signal, 1 when the bot stopped on a failure (one line says which and how to fix
 it), 2 for a configuration error."""
@@ -19,7 +20,7 @@ from dotenv import load_dotenv
 from bot.config import MISSING_TOKEN_HELP, ConfigError, MissingTokenError, Settings, load_settings
 
 HERE = Path(__file__).resolve().parent
-USAGE = "usage: python main.py [run|doctor|sandbox|backup PATH]"
+USAGE = "usage: python main.py [run|doctor|sandbox|backup PATH|health]"
 
 
 def setup_logging(settings: Settings) -> None:
@@ -81,7 +82,7 @@ def cli(argv: list[str] | None = None) -> int:
     if command in {"-h", "--help", "help"}:
         print(USAGE)
         return 0
-    if command not in {"run", "doctor", "sandbox", "backup"}:
+    if command not in {"run", "doctor", "sandbox", "backup", "health"}:
         print(f"unknown command {command!r}; {USAGE}", file=sys.stderr)
         return 2
     if command == "sandbox":
@@ -89,6 +90,8 @@ def cli(argv: list[str] | None = None) -> int:
     load_dotenv(HERE / ".env")
     if command == "backup":
         return _backup(args[1:])
+    if command == "health":
+        return _health()
     if command == "run" and not os.environ.get("BOT_TOKEN", "").strip():
         # A fresh clone has no token: show the help desk working locally instead of stopping.
         print(f"Hint: {MISSING_TOKEN_HELP}", file=sys.stderr)
@@ -135,6 +138,31 @@ def _backup(argv: list[str]) -> int:
         print(f"backup failed: {exc} (DATABASE_PATH and the target folder must be readable/writable)", file=sys.stderr)
         return 1
     print(f"backup written: {target} (schema version {version}); restore: stop the bot, copy it to DATABASE_PATH")
+    return 0
+
+
+def _health() -> int:
+    """``python main.py health`` (Docker's HEALTHCHECK): 0 when the running bot's scheduler ticked lately."""
+    import time
+
+    from bot.config import database_path_from
+    from bot.jobs import heartbeat_file, heartbeat_limit
+
+    try:
+        tick = float(os.environ.get("TICK_SECONDS", "").strip() or "30")
+        path = heartbeat_file(database_path_from())
+    except (ConfigError, ValueError) as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        print(f"unhealthy: no heartbeat at {path} (the bot has not ticked yet)", file=sys.stderr)
+        return 1
+    if age > heartbeat_limit(tick):
+        print(f"unhealthy: the last tick was {age:.0f} s ago (the bot is hung)", file=sys.stderr)
+        return 1
+    print(f"healthy: the last tick was {age:.0f} s ago")
     return 0
 
 

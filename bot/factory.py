@@ -35,7 +35,7 @@ from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
 from bot.filters import StaffMembership
 from bot.fsm_storage import SQLiteStorage
 from bot.inflight import InFlight
-from bot.jobs import JobRunner
+from bot.jobs import JobRunner, heartbeat, heartbeat_file
 from bot.middlewares.conduct import StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.outbox import Outbox
@@ -348,6 +348,7 @@ async def _build(
         await staff.resume()
 
     runner.add("resume", resume)
+    runner.add("heartbeat", heartbeat(heartbeat_file(settings.database_path)))
     dp = create_dispatcher(
         settings=settings,
         db=db,
