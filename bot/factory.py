@@ -437,8 +437,10 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
         waiters += [stopper, failed]  # type: ignore[list-item]
         done, _ = await asyncio.wait(set(waiters), return_when=asyncio.FIRST_COMPLETED)
         if poll_task in done:
-            poll_task.result()  # polling ended on its own: raise what ended it
-        if failed in done:
+            ended = poll_task.exception()
+            if ended is None or not app.db.note(ended):  # the inbox's write failing is the database's
+                poll_task.result()  # polling ended on its own: raise what ended it
+        if app.db.failed.is_set():
             raise Fatal(
                 f"the database failed: {app.db.failure}; free disk space or restore the file from a backup "
                 "(python main.py backup), then restart"
