@@ -227,3 +227,26 @@ async def test_the_database_gone_stops_a_running_bot(fake_telegram: FakeTelegram
     assert proc.returncode == 1, log[-3000:]
     assert "the database failed" in last_line(log) and "is gone" in last_line(log)
     assert_no_secret(log)
+
+
+async def test_the_doctor_explains_a_bad_api_address_without_the_token(
+    proxy: tuple[str, dict[str, int]], tmp_path: Path
+) -> None:
+    base, _calls = proxy
+    for kind, said in (("loop", "redirects in a loop"), ("html", "HTTP 502")):
+        env = bot_env(f"{base}/{kind}", tmp_path)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "main.py",
+            "doctor",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out, _ = await asyncio.wait_for(proc.communicate(), 60)
+        text = out.decode()
+        assert proc.returncode == 1, text[-3000:]
+        assert said in text and "how to fix" in text, text[-3000:]
+        assert "Traceback" not in text
+        assert_no_secret(text)
