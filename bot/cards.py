@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram.exceptions import TelegramBadRequest, TelegramMigrateToChat
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramMigrateToChat
 
 from bot.delivery import Gateway
 from bot.inflight import InFlight
@@ -59,6 +59,10 @@ class Cards:
         self.texts = texts
         self.in_flight = in_flight
         self._move_lock = asyncio.Lock()
+        # Tickets whose card edit failed on Telegram's side (5xx, network, an HTML page from a proxy, after
+        # the gateway's retries): the card shows an old status, so it is edited again on the next tick
+        # (TelegramStaff.resume). Kept in memory: a restart shows the card's status at the next change.
+        self.stale: set[int] = set()
 
     @property
     def chat_id(self) -> int:
@@ -126,7 +130,25 @@ class Cards:
                 markup=staff_card(self.tr, ticket.id, ticket.status, vendor=ticket.vendor_at is not None),
             )
         except (TelegramBadRequest, TelegramMigrateToChat) as exc:
+            self.stale.discard(ticket.id)
             log.warning("card of ticket %s not updated: %s", ticket.id, exc.message)
+        except TelegramAPIError as exc:
+            self.stale.add(ticket.id)
+            log.warning("card of ticket %s not updated yet (%s): tried again on the next tick", ticket.id, exc)
+        else:
+            self.stale.discard(ticket.id)
+
+    async def refresh_stale(self) -> None:
+        """Edit again the cards whose last edit failed on Telegram's side; stop at the first that still fails
+        (Telegram is still out: the next tick tries again)."""
+        for ticket_id in sorted(self.stale):
+            ticket = await self.store.tickets.get(ticket_id)
+            if ticket is None:
+                self.stale.discard(ticket_id)
+                continue
+            await self.refresh(ticket)
+            if ticket_id in self.stale:
+                return
 
     # ---- threads --------------------------------------------------------------------------------
 

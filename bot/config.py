@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,9 @@ class Settings:
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
     webhook_path: str = "/telegram/webhook"
+    # The start-up check of Telegram (bot/startup.py): attempts, and the first pause (doubled each time).
+    startup_attempts: int = 6
+    startup_backoff: float = 2.0
 
     @property
     def uses_webhook(self) -> bool:
@@ -121,6 +125,30 @@ def _whole(env: Mapping[str, str], name: str, default: int, low: int, high: int,
     return int(raw)
 
 
+def database_path_from(env: Mapping[str, str] | None = None) -> Path:
+    """``DATABASE_PATH`` (default ``data/helpdesk.sqlite3``). Raises :class:`ConfigError` for a folder."""
+    env = os.environ if env is None else env
+    db_raw = env.get("DATABASE_PATH", "").strip() or "data/helpdesk.sqlite3"
+    path = Path(db_raw)
+    if path.exists() and path.is_dir():
+        raise ConfigError(f"DATABASE_PATH must be a file path, but {db_raw!r} is a directory.")
+    return path
+
+
+def _valid_base(url: str) -> bool:
+    """An http(s) URL that aiohttp can call: a host, a port in range, no spaces, no user info, no query."""
+    if not re.match(r"^https?://[^\s/]+(:\d+)?(/\S*)?$", url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when out of range
+    except ValueError:
+        return False
+    if port == 0 or not parts.hostname or "@" in parts.netloc or parts.query or parts.fragment:
+        return False
+    return not any(c in parts.hostname for c in "[]<>%\\")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build settings from ``env`` (default: ``os.environ``). Raises :class:`ConfigError`."""
     env = os.environ if env is None else env
@@ -135,7 +163,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
 
     api_base = env.get("TELEGRAM_API_BASE", "").strip().rstrip("/")
-    if api_base and not re.match(r"^https?://[^\s/]+(:\d+)?(/.*)?$", api_base):
+    if api_base and not _valid_base(api_base):
         raise ConfigError(
             f"TELEGRAM_API_BASE must be an http(s) URL such as http://127.0.0.1:8081, got {api_base!r}; "
             "leave it empty to use Telegram."
@@ -146,10 +174,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     manager = _chat_id(env, "MANAGER_CHAT_ID", required=False)
     director = _chat_id(env, "DIRECTOR_CHAT_ID", required=False)
 
-    db_raw = env.get("DATABASE_PATH", "").strip() or "data/helpdesk.sqlite3"
-    database_path = Path(db_raw)
-    if database_path.exists() and database_path.is_dir():
-        raise ConfigError(f"DATABASE_PATH must be a file path, but {db_raw!r} is a directory.")
+    database_path = database_path_from(env)
 
     tz_name = env.get("TIMEZONE", "").strip() or "Europe/Moscow"
     try:
@@ -255,6 +280,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not port_raw.isdigit() or not 1 <= int(port_raw) <= 65535:
         raise ConfigError(f"WEBHOOK_PORT must be a TCP port number 1-65535, got {port_raw!r}.")
 
+    attempts = _whole(env, "STARTUP_ATTEMPTS", 6, 1, 100, "attempts")
+    backoff_raw = env.get("STARTUP_BACKOFF_SECONDS", "").strip() or "2"
+    try:
+        backoff = float(backoff_raw)
+    except ValueError:
+        backoff = -1.0
+    if not 0.01 <= backoff <= 60:
+        raise ConfigError(
+            f"STARTUP_BACKOFF_SECONDS must be a number of seconds between 0.01 and 60, got {backoff_raw!r}."
+        )
+
     return Settings(
         bot_token=Secret(token),
         telegram_api_base=api_base,
@@ -281,4 +317,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         webhook_host=webhook_host,
         webhook_port=int(port_raw),
         webhook_path=webhook_path,
+        startup_attempts=attempts,
+        startup_backoff=backoff,
     )

@@ -26,6 +26,7 @@ from typing import Any, cast
 from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramMigrateToChat,
@@ -33,7 +34,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates, Response, SendMessage, TelegramMethod
+from aiogram.methods import GetMe, GetUpdates, Response, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from pydantic import BaseModel, ConfigDict
@@ -362,8 +363,9 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if method.__api_method__ == GetUpdates.__api_method__:
-            # The polling loop has its own backoff; holding it here would only delay updates.
+        if method.__api_method__ in (GetUpdates.__api_method__, GetMe.__api_method__):
+            # The polling loop and the start-up check (bot/startup.py) have their own backoff; holding them
+            # here would only delay updates, or the start-up's verdict.
             return await make_request(bot, method)
         self._keep_response_model(method)
         chat_key: int | str | None = getattr(method, "chat_id", None)
@@ -392,15 +394,25 @@ class DeliveryMiddleware(BaseRequestMiddleware):
                 log.warning("429 for chat %s on %s: waiting %.0f s", chat_key, method.__api_method__, pause)
                 if attempt >= self.max_attempts:
                     raise
-            except (TelegramServerError, TelegramNetworkError) as exc:
-                kind = "server_errors" if isinstance(exc, TelegramServerError) else "network_errors"
+            except (TelegramServerError, TelegramNetworkError, ClientDecodeError) as exc:
+                # ClientDecodeError: an answer that is not the Bot API's JSON, a proxy's HTML error page.
+                kind = "network_errors" if isinstance(exc, TelegramNetworkError) else "server_errors"
                 self.stats[kind] += 1
                 if attempt >= self.max_attempts:
+                    if isinstance(exc, ClientDecodeError):
+                        # Callers handle Telegram's refusals (TelegramAPIError): this is one of them.
+                        raise TelegramServerError(
+                            method=method, message="an answer that is not the Bot API's JSON (a proxy's page?)"
+                        ) from None
                     raise
                 delay = min(self.max_backoff, self.base_backoff * 2 ** (attempt - 1))
                 delay *= 0.75 + random.random() / 2
                 log.warning(
-                    "%s on %s (attempt %d): retry in %.1f s", exc, method.__api_method__, attempt, delay
+                    "%s on %s (attempt %d): retry in %.1f s",
+                    "an answer that is not JSON" if isinstance(exc, ClientDecodeError) else exc,
+                    method.__api_method__,
+                    attempt,
+                    delay,
                 )
                 await self.sleep(delay)
             except TelegramForbiddenError:
@@ -427,7 +439,9 @@ class DeliveryMiddleware(BaseRequestMiddleware):
         answered already) must not stop the handler that does the real work."""
         try:
             return await make_request(bot, method)
-        except (TelegramBadRequest, TelegramServerError, TelegramNetworkError, TelegramRetryAfter) as exc:
+        except (
+            TelegramBadRequest, TelegramServerError, TelegramNetworkError, TelegramRetryAfter, ClientDecodeError
+        ) as exc:
             log.info("callback answer skipped: %s", exc)
             return Response[TelegramType](ok=True, result=True)  # type: ignore[arg-type]
 

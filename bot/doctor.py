@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramMigrateToChat,
     TelegramNetworkError,
@@ -14,6 +15,8 @@ from aiogram.types import ChatMemberAdministrator, ChatMemberOwner
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware
 from bot.factory import create_bot
+from bot.session import RedirectLoop
+from bot.startup import describe
 from storage.chat_moves import ChatMovesRepo
 from storage.db import Database, fetch_one, migrations
 
@@ -135,8 +138,18 @@ async def run_doctor(settings: Settings) -> int:
                 )
     except TelegramUnauthorizedError:
         report.bad("Telegram refused the token", "copy the token again from @BotFather (/mybots → API Token)")
+    except RedirectLoop:
+        report.bad(
+            "the Bot API address redirects in a loop",
+            "check TELEGRAM_API_BASE (leave it empty for Telegram) and the proxy in front of it",
+        )
     except TelegramNetworkError as exc:
         report.info(f"Telegram is not reachable from here ({exc.message}); the online checks were skipped")
+    except (TelegramAPIError, ClientDecodeError) as exc:
+        report.bad(
+            f"the Bot API answered with an error: {describe(exc)}",
+            "check TELEGRAM_API_BASE and the proxy in front of it; try again later for a 5xx",
+        )
     finally:
         await bot.session.close()
 

@@ -8,6 +8,7 @@ import functools
 import gc
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
 from bot.filters import StaffMembership
 from bot.fsm_storage import SQLiteStorage
 from bot.inflight import InFlight
-from bot.jobs import JobRunner
+from bot.jobs import JobRunner, heartbeat, heartbeat_file
 from bot.middlewares.conduct import StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
 from bot.outbox import Outbox
@@ -46,6 +47,7 @@ from bot.seminar_notifier import BroadcastChannel
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.staff_side import TelegramStaff, TelegramUsers
+from bot.startup import Fatal, Stopped, check_telegram, unless_stopped
 from bot.updates import Polling, UpdateProcessor, webhook_app
 from helpdesk.clock import Clock, system_clock
 from helpdesk.conduct import ConductService, Policy
@@ -214,8 +216,26 @@ async def create_app(
     a bad school file."""
     school = load_profile(settings.school_profile)
     kb = load_knowledge_base(settings.knowledge_dir, default_locale=settings.default_locale)
-    runner = JobRunner(clock, settings.timezone, settings.tick_seconds)
     db = await Database.open(settings.database_path)
+    try:
+        return await _build(settings, clock, school, kb, db, sleep=sleep, monotonic=monotonic)
+    except BaseException:
+        # Half an app is no app: its database thread would keep the process alive (stopped or failed).
+        await db.close()
+        raise
+
+
+async def _build(
+    settings: Settings,
+    clock: Clock,
+    school: SchoolProfile,
+    kb: KnowledgeBase,
+    db: Database,
+    *,
+    sleep: Callable[[float], Awaitable[None]],
+    monotonic: Callable[[], float],
+) -> App:
+    runner = JobRunner(clock, settings.timezone, settings.tick_seconds, on_error=db.note)
     texts = Texts(default_locale=settings.default_locale)
     staff_tr = texts.staff
     store = Store(db, clock)
@@ -334,6 +354,7 @@ async def create_app(
     )
     kb_feedback = KbFeedback(db, clock)
 
+    runner.add("database", db.check)
     runner.add("queue", duty.release_queue)
     runner.add("escalation", escalations.escalate_due)
     runner.add("vendor", vendor.vendor_reminders)
@@ -344,6 +365,7 @@ async def create_app(
         await staff.resume()
 
     runner.add("resume", resume)
+    runner.add("heartbeat", heartbeat(heartbeat_file(settings.database_path)))
     dp = create_dispatcher(
         settings=settings,
         db=db,
@@ -388,21 +410,27 @@ async def create_app(
 
 async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> None:
     """Run the bot until ``stop`` is set: polling or webhook, with the durable inbox; then shut down
-    gracefully (finish the updates being handled, stop the scheduler, close the database)."""
+    gracefully (finish the updates being handled, stop the scheduler, close the database).
+
+    Whatever happens (a failed start-up, ``stop`` during it, the database failing later) the app is closed
+    before this returns or raises, so no database thread keeps a dead process alive. The database failing
+    (the disk full, the file gone) raises :class:`bot.startup.Fatal`.
+    """
     bot, dp = app.bot, app.dp
     processor = UpdateProcessor(bot, dp, app.db)
     app.extras["processor"] = processor
     app.runner.add("inbox", processor.prune)
     workflow = {"dispatcher": dp, "bots": [bot], "bot": bot, **dp.workflow_data}
-    await dp.emit_startup(**workflow)
     site_runner: web.AppRunner | None = None
     polling: Polling | None = None
     poll_task: asyncio.Task[None] | None = None
+    waiters: list[asyncio.Task[object]] = []
     try:
-        backlog = await processor.backlog()
-        if backlog:
-            log.info("handling %d update(s) received before the last stop", backlog)
-        await app.staff.resume()
+        try:
+            await unless_stopped(_start(app, processor, workflow), stop)
+        except Stopped:
+            log.info("stopped during start-up")
+            return
         if app.settings.uses_webhook:
             web_app = webhook_app(
                 processor, path=app.settings.webhook_path, secret=app.settings.webhook_secret.value
@@ -416,43 +444,102 @@ async def serve(app: App, stop: asyncio.Event, *, polling_timeout: int = 25) -> 
                 allowed_updates=dp.resolve_used_update_types(),
             )
             log.info("webhook mode: listening on %s:%s", app.settings.webhook_host, app.settings.webhook_port)
-            await stop.wait()
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             polling = Polling(bot, dp, processor, timeout=polling_timeout)
             poll_task = asyncio.create_task(polling.run())
-            stopper = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({poll_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            stopper.cancel()
-            if poll_task in done:
+            waiters.append(poll_task)  # type: ignore[arg-type]
+        stopper = asyncio.create_task(stop.wait())
+        failed = asyncio.create_task(app.db.failed.wait())
+        waiters += [stopper, failed]  # type: ignore[list-item]
+        done, _ = await asyncio.wait(set(waiters), return_when=asyncio.FIRST_COMPLETED)
+        if poll_task in done:
+            ended = poll_task.exception()
+            if ended is None or not app.db.note(ended):  # the inbox's write failing is the database's
                 poll_task.result()  # polling ended on its own: raise what ended it
+        if app.db.failed.is_set():
+            raise Fatal(
+                f"the database failed: {app.db.failure}; free disk space or restore the file from a backup "
+                "(python main.py backup), then restart"
+            )
     finally:
+        for waiter in waiters:
+            if waiter is not poll_task:
+                waiter.cancel()
         if polling is not None:
             polling.stop()
         if poll_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await poll_task
         if site_runner is not None:
-            await site_runner.cleanup()
-        await processor.drain()
-        await dp.emit_shutdown(**workflow)
-        await app.close()
+            await _quietly(site_runner.cleanup(), "the webhook server")
+        await _quietly(processor.drain(), "the updates being handled")
+        await _quietly(dp.emit_shutdown(**workflow), "the shutdown handlers")
+        await _quietly(app.close(), "closing")
 
 
-async def run(app: App) -> None:
-    """Production entry: ``serve`` with SIGINT/SIGTERM as the stop signal."""
-    # What exists now (modules, models, the knowledge base, texts) lives as long as the process: the
-    # cyclic garbage collector need not walk it again at every collection while updates are handled.
-    # Every update allocates thousands of short-lived objects (pydantic models); with the default
-    # threshold (700) the young generation is collected several times per update. A higher one cut
-    # the CPU time per update by about a tenth in `make bench`, at a few MiB of memory. (Here, not in
-    # `serve`: a test process starts the bot many times and must not freeze its own objects each time.)
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+async def _start(app: App, processor: UpdateProcessor, workflow: dict[str, object]) -> None:
+    await app.dp.emit_startup(**workflow)
+    backlog = await processor.backlog()
+    if backlog:
+        log.info("handling %d update(s) received before the last stop", backlog)
+    await app.staff.resume()
+
+
+async def _quietly(work: Awaitable[object], what: str) -> None:
+    """A step of the shutdown: its failure is logged and the next step still runs (the database closes)."""
+    try:
+        await work
+    except Exception as exc:
+        log.warning("shutdown: %s failed: %s", what, exc)
+
+
+async def run(settings: Settings, *, clock: Clock = system_clock) -> None:
+    """Production entry: build, check Telegram, ``serve`` until SIGINT/SIGTERM.
+
+    Signals are honoured from the first moment: building, the start-up check and the start-up handlers
+    are cancelled and the app closed. What stops the bot for good raises :class:`bot.startup.Fatal` (one
+    line: what failed, how to fix it); the caller exits non-zero.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await serve(app, stop)
+    try:
+        try:
+            app = await unless_stopped(create_app(settings, clock=clock), stop)
+        except sqlite3.Error as exc:
+            raise Fatal(
+                f"cannot open the database {settings.database_path}: {exc}; check DATABASE_PATH, that its "
+                "folder is writable and the disk has room"
+            ) from None
+        try:
+            await unless_stopped(
+                check_telegram(
+                    app.bot,
+                    where=settings.telegram_api_base or "api.telegram.org",
+                    attempts=settings.startup_attempts,
+                    backoff=settings.startup_backoff,
+                ),
+                stop,
+            )
+        except BaseException:
+            await _quietly(app.close(), "closing")
+            raise
+        # What exists now (modules, models, the knowledge base, texts) lives as long as the process: the
+        # cyclic garbage collector need not walk it again at every collection while updates are handled.
+        # Every update allocates thousands of short-lived objects (pydantic models); with the default
+        # threshold (700) the young generation is collected several times per update. A higher one cut
+        # the CPU time per update by about a tenth in `make bench`, at a few MiB of memory. (Here, not in
+        # `serve`: a test process starts the bot many times and must not freeze its objects each time.)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
+        await serve(app, stop)
+    except Stopped:
+        log.info("stopped during start-up")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)

@@ -9,9 +9,11 @@ injected clock, tests and the sandbox can move it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -22,11 +24,16 @@ from helpdesk.clock import Clock
 log = logging.getLogger(__name__)
 
 DueCheck = Callable[[datetime], Awaitable[None]]
+ErrorSink = Callable[[BaseException], object]
 
 
 class JobRunner:
-    def __init__(self, clock: Clock, tz: ZoneInfo, tick_seconds: float) -> None:
+    def __init__(
+        self, clock: Clock, tz: ZoneInfo, tick_seconds: float, *, on_error: ErrorSink | None = None
+    ) -> None:
+        """``on_error(exc)`` sees what a check raised (the database's health: see ``Database.note``)."""
         self.clock = clock
+        self.on_error = on_error
         self.tz = tz
         self.tick_seconds = tick_seconds
         self.checks: list[tuple[str, DueCheck]] = []
@@ -42,9 +49,11 @@ class JobRunner:
         for name, check in self.checks:
             try:
                 await check(now)
-            except Exception:
+            except Exception as exc:
                 # One failing check must not starve the others; it is tried again next tick.
                 log.exception("scheduled check %s failed", name)
+                if self.on_error is not None:
+                    self.on_error(exc)
 
     def start(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler(timezone=self.tz)
@@ -66,3 +75,27 @@ class JobRunner:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.scheduler = None
+
+
+def heartbeat_file(database_path: Path) -> Path:
+    """The file every tick touches (beside the database): ``python main.py health`` reads its age."""
+    return database_path.with_name(f"{database_path.name}.alive")
+
+
+def heartbeat_limit(tick_seconds: float) -> float:
+    """How old the heartbeat may be before the bot counts as hung: ten ticks, at least five minutes (a tick
+    that delivers a backlog under the group's budget may take minutes)."""
+    return max(300.0, 10 * tick_seconds)
+
+
+def heartbeat(path: Path) -> DueCheck:
+    """A check for the runner, registered last: a touch after every other check of the tick has run."""
+
+    def touch() -> None:
+        if path.parent.is_dir():
+            path.touch()
+
+    async def beat(now: datetime) -> None:
+        await asyncio.to_thread(touch)
+
+    return beat

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aiogram.client.default import Default
 from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramNetworkError, TelegramServerError
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
-from aiohttp import ClientError, ClientTimeout
+from aiohttp import ClientError, ClientTimeout, InvalidURL, TooManyRedirects
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -29,6 +29,24 @@ if TYPE_CHECKING:
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 PREPARED_CACHE = 4096
+# Sent even when empty: an empty caption is how ``copyMessage`` is told to drop the original one.
+EMPTY_MEANS_SOMETHING = frozenset({"caption"})
+
+
+class RedirectLoop(TelegramNetworkError):
+    """The Bot API's address (or a proxy before it) redirects in a loop: a set-up error, not an outage."""
+
+
+def _network_error(method: TelegramMethod[Any], exc: BaseException, token: str) -> TelegramNetworkError:
+    """aiohttp's errors quote the URL, and the URL carries the token: say what happened without it."""
+    if isinstance(exc, TooManyRedirects):
+        return RedirectLoop(method=method, message="the Bot API address redirects in a loop")
+    if isinstance(exc, InvalidURL):
+        return TelegramNetworkError(method=method, message="the Bot API address is not a valid URL")
+    text = f"{type(exc).__name__}: {exc}"
+    if token:
+        text = text.replace(token, "***")
+    return TelegramNetworkError(method=method, message=text)
 
 
 class JsonSession(AiohttpSession):
@@ -54,7 +72,7 @@ class JsonSession(AiohttpSession):
             if value is None:
                 continue
             if isinstance(value, str):
-                if value:
+                if value or (key in EMPTY_MEANS_SOMETHING and key in method.model_fields_set):
                     payload[key] = value
                 continue
             if isinstance(value, bool | int | float):
@@ -96,7 +114,13 @@ class JsonSession(AiohttpSession):
     ) -> TelegramType:
         body = self.build_json(bot, method)
         if body is None:
-            return await super().make_request(bot, method, timeout)
+            try:
+                return await super().make_request(bot, method, timeout)
+            except TelegramNetworkError as e:
+                # aiogram's own message quotes aiohttp's error, and with it the URL with the token.
+                if not isinstance(e.__cause__, ClientError):
+                    raise
+                raise _network_error(method, e.__cause__, bot.token) from None
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)
         try:
@@ -107,10 +131,15 @@ class JsonSession(AiohttpSession):
                 timeout=ClientTimeout(total=self.timeout if timeout is None else timeout),
             ) as resp:
                 raw_result = await resp.text()
-        except TimeoutError as e:
-            raise TelegramNetworkError(method=method, message="Request timeout error") from e
+        except TimeoutError:
+            raise TelegramNetworkError(method=method, message="Request timeout error") from None
         except ClientError as e:
-            raise TelegramNetworkError(method=method, message=f"{type(e).__name__}: {e}") from e
+            raise _network_error(method, e, bot.token) from None
+        if resp.status >= 500 and not raw_result.lstrip().startswith("{"):
+            # A proxy's error page (nginx's "502 Bad Gateway" in HTML): a server error like Telegram's own.
+            raise TelegramServerError(
+                method=method, message=f"HTTP {resp.status} with a page that is not the Bot API's JSON"
+            )
         response = self.check_response(bot=bot, method=method, status_code=resp.status, content=raw_result)
         return cast(TelegramType, response.result)
 

@@ -101,8 +101,10 @@ class TelegramStaff:
     # ---- running ----------------------------------------------------------------------------------
 
     async def resume(self) -> None:
-        """At start and on every tick: deliver what waits, send what is queued."""
+        """At start and on every tick: deliver what waits, edit the cards whose edit failed, send what is
+        queued."""
         await self.recovery.resume()
+        await self.cards.refresh_stale()
         self.outbox.kick()
 
     def start(self) -> None:

@@ -22,9 +22,18 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.startup import REFUSED_TOKEN, Fatal
 from storage.db import Database, fetch_all, fetch_one
 
 log = logging.getLogger(__name__)
+
+
+INT64_MAX = 2**63 - 1
+
+
+def valid_update_id(value: object) -> bool:
+    """Telegram's update ids are positive integers that fit SQLite's 64 bits (a bool is no id)."""
+    return type(value) is int and 0 <= value <= INT64_MAX
 
 
 class UpdateProcessor:
@@ -45,9 +54,10 @@ class UpdateProcessor:
         batch: dict[int, dict[str, Any]] = {}
         for payload in payloads:
             update_id = payload.get("update_id")
-            if not isinstance(update_id, int):
-                log.warning("update without an update_id ignored")
+            if not valid_update_id(update_id):
+                log.warning("update without a valid update_id ignored")
                 continue
+            assert isinstance(update_id, int)
             batch.setdefault(update_id, payload)
         if not batch:
             return
@@ -83,8 +93,9 @@ class UpdateProcessor:
         else:
             try:
                 await self.dp.feed_update(self.bot, update)
-            except Exception:
+            except Exception as exc:
                 log.exception("update %s failed", update_id)
+                self.db.note(exc)
         self.handled += 1
         # Marks are written in small batches: one write per burst instead of one per update. An update
         # handled again after a crash is harmless: what it stores is recognised by its message id.
@@ -181,7 +192,7 @@ class Polling:
                 if not data.get("ok"):
                     code = data.get("error_code")
                     if code == 401:
-                        raise RuntimeError("Telegram refused the token (401): check BOT_TOKEN")
+                        raise Fatal(REFUSED_TOKEN)
                     log.warning("getUpdates: %s %s; retrying in %.0f s", code, data.get("description"), delay)
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self.stopped.wait(), delay)
@@ -192,7 +203,7 @@ class Polling:
                 if not updates:
                     continue
                 await self.processor.accept(updates)
-                ids = [u["update_id"] for u in updates if isinstance(u.get("update_id"), int)]
+                ids = [u["update_id"] for u in updates if valid_update_id(u.get("update_id"))]
                 if ids:
                     offset = max(ids) + 1
 
@@ -219,9 +230,11 @@ def webhook_app(processor: UpdateProcessor, *, path: str, secret: str) -> web.Ap
             return web.json_response({"ok": False, "description": "wrong secret token"}, status=401)
         try:
             payload = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            # RecursionError: JSON nested deeper than the parser goes (a crafted body, never Telegram's).
             return web.json_response({"ok": False, "description": "not JSON"}, status=400)
-        if not isinstance(payload, dict):
+        if not isinstance(payload, dict) or not valid_update_id(payload.get("update_id")):
+            # Answered 400 and not stored: Telegram never sends it, and a stored one could not be marked.
             return web.json_response({"ok": False, "description": "not an update"}, status=400)
         # Stored before we answer: once Telegram hears 200, the update is ours to keep.
         await processor.accept([payload])

@@ -357,6 +357,11 @@ class _Validator:
         return out
 
 
+# Parameters whose empty string Telegram reads as a value: copyMessage's caption "" drops the original
+# caption (the Bot API server asks whether the argument is present, not whether it is empty).
+EMPTY_IS_A_VALUE = frozenset({("copyMessage", "caption")})
+
+
 def parse_params(
     method: str, raw: Mapping[str, Any], uploads: Mapping[str, Upload] | None = None
 ) -> ParseResult:
@@ -364,7 +369,7 @@ def parse_params(
 
     ``raw`` values are strings (form / query), JSON values (JSON body) or :class:`Upload`
     (file part sent directly under the parameter name).  Empty strings count as absent, as
-    in Telegram.  Unknown parameters are kept and reported in the warnings.
+    in Telegram, except :data:`EMPTY_IS_A_VALUE`.  Unknown parameters are kept and reported in the warnings.
     """
     uploads = dict(uploads or {})
     v = _Validator(uploads)
@@ -373,6 +378,9 @@ def parse_params(
     known = {f.name for f in fields}
     for f in fields:
         value = raw.get(f.name)
+        if value == "" and (method, f.name) in EMPTY_IS_A_VALUE:
+            out[f.name] = ""
+            continue
         if value is None or value == "":
             if f.required:
                 raise bad_request(MISSING_PARAM.get(f.name, f"{f.name} is empty"))

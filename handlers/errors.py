@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, ErrorEvent
 
 from helpdesk.ports import DeliveryError
 from helpdesk.texts import Tr
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +26,12 @@ async def outdated_button(callback: CallbackQuery, tr: Tr) -> None:
     await callback.answer(tr("menu.outdated"), show_alert=True)
 
 
-async def unhandled_error(event: ErrorEvent) -> bool:
+async def unhandled_error(event: ErrorEvent, db: Database) -> bool:
     error: BaseException = event.exception
     if isinstance(error, DeliveryError) and error.__cause__ is not None:
         error = error.__cause__  # what Telegram said, as the core's port reported it
     log.exception("error while handling update %s", event.update.update_id, exc_info=error)
+    db.note(error)  # the disk full, the file gone: the bot stops and says why (see bot/factory.py::serve)
     callback = event.update.callback_query
     if callback is not None:
         try:

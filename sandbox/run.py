@@ -70,7 +70,7 @@ async def _start_site(runner: web.AppRunner, host: str, port: int) -> int:
 async def serve(args: argparse.Namespace) -> int:
     sandbox = Sandbox(database_path=args.database, forum=not args.plain)
     await sandbox.start()
-    runner = web.AppRunner(create_web_app(sandbox), access_log=None, shutdown_timeout=2)
+    runner = web.AppRunner(create_web_app(sandbox, hosts=[args.host]), access_log=None, shutdown_timeout=2)
     await runner.setup()
     try:
         port = await _start_site(runner, args.host, args.port)

@@ -11,12 +11,18 @@ POST /api/users         JSON: first_name, last_name?
 POST /api/clock         JSON: preset | moment | advance_minutes | real
 POST /api/restart       restart the bot (same world, same database)
 POST /api/reset         JSON: forum? - start over with an empty desk
+
+The sandbox is a local page, and a web page elsewhere must not drive it: a request whose ``Host`` is not the
+sandbox's own (DNS rebinding) is refused, and so is a state-changing one whose ``Origin`` is another site
+(cross-site POSTs: a page could reset the desk or post as staff). Uploaded files are served as attachments,
+never rendered by the browser as pages (an SVG carries scripts).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,11 @@ MAX_UPLOAD = 20 * 1024 * 1024
 KEEPALIVE_SECONDS = 15.0
 
 JsonDict = dict[str, Any]
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+WILDCARD = frozenset({"", "0.0.0.0", "::"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Shown by the browser as they are; anything else (SVG and HTML included) is a download.
+INLINE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
 def _dump(data: Any) -> str:
@@ -68,6 +79,31 @@ async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return _json({"ok": False, "error": str(exc)}, status=400)
 
 
+def _same_site_guard(hosts: Iterable[str]) -> Any:
+    """A middleware refusing requests that are not the sandbox's own page talking to it."""
+    allowed = {h.strip("[]").lower() for h in hosts} | LOOPBACK
+    any_host = bool(allowed & WILDCARD)
+
+    @web.middleware
+    async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
+        host = request.host
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if not any_host and name.strip("[]").lower() not in allowed:
+            return _json({"ok": False, "error": "not this sandbox's address"}, status=403)
+        if request.method not in SAFE_METHODS:
+            origin = request.headers.get("Origin")
+            fetch_site = request.headers.get("Sec-Fetch-Site", "same-origin")
+            if (origin is not None and origin != f"{request.scheme}://{host}") or fetch_site not in {
+                "same-origin",
+                "none",
+            }:
+                return _json({"ok": False, "error": "requests from other sites are refused"}, status=403)
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    return guard
+
+
 def _diff(previous: dict[str, str], items: list[JsonDict], key: Any) -> list[JsonDict]:
     changed = []
     for item in items:
@@ -79,8 +115,10 @@ def _diff(previous: dict[str, str], items: list[JsonDict], key: Any) -> list[Jso
     return changed
 
 
-def create_web_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application(middlewares=[_errors], client_max_size=MAX_UPLOAD)
+def create_web_app(sandbox: Sandbox, *, hosts: Iterable[str] = ()) -> web.Application:
+    """The sandbox's web app; ``hosts``: the names it is reached by besides the loopback ones (the address
+    it listens on; a wildcard address accepts any ``Host``, the ``Origin`` check stays)."""
+    app = web.Application(middlewares=[_same_site_guard(hosts), _errors], client_max_size=MAX_UPLOAD)
     app[SANDBOX_KEY] = sandbox
 
     async def index(request: web.Request) -> web.FileResponse:
@@ -145,9 +183,16 @@ def create_web_app(sandbox: Sandbox) -> web.Application:
 
     async def media(request: web.Request) -> web.Response:
         data, mime = sandbox.file(request.match_info["file_id"])
-        headers = {"Cache-Control": "max-age=3600"}
-        if not mime.startswith("image/"):
-            headers["Content-Disposition"] = "attachment"
+        # An attachment, not a page: opened directly it is downloaded, never rendered (an <img> still shows
+        # a photo); no sniffing, no scripts even if a browser did render it.
+        headers = {
+            "Cache-Control": "max-age=3600",
+            "Content-Disposition": "attachment",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        }
+        if mime not in INLINE_TYPES:
+            mime = "application/octet-stream"
         return web.Response(body=data, content_type=mime, headers=headers)
 
     async def send(request: web.Request) -> web.Response:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,28 @@ from typing import Any
 import aiosqlite
 
 MIGRATION_RE = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+log = logging.getLogger(__name__)
+
+# SQLite's primary result codes after which the database takes no more writes until someone acts: the bot
+# stops (and says why) instead of dropping every message it is given.
+FATAL_CODES = {
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_IOERR: "disk I/O error",
+    sqlite3.SQLITE_CORRUPT: "the database file is corrupt",
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_NOTADB: "the file is not a database",
+}
+
+
+def fatal_reason(exc: BaseException) -> str | None:
+    """What an error says about the database, when it means the database is unusable (else None)."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    return FATAL_CODES.get(code & 0xFF)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -73,6 +98,56 @@ class Database:
         self.path = path
         self.writer = writer
         self._write_lock = asyncio.Lock()
+        self.failure: str | None = None
+        """Why the database became unusable (see :meth:`note`); ``failed`` is set then."""
+        self.failed = asyncio.Event()
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        if str(self.path) == ":memory:":
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def fail(self, reason: str) -> None:
+        if self.failure is None:
+            self.failure = reason
+            log.error("the database failed: %s", reason)
+        self.failed.set()
+
+    def note(self, exc: BaseException) -> bool:
+        """Look at an error that escaped a handler or a job: True (and :attr:`failed` set) when it means the
+        database is unusable (the disk is full, the file is gone or corrupt)."""
+        reason = fatal_reason(exc)
+        if reason is None:
+            return False
+        self.fail(f"{reason} ({self.path}: {exc})")
+        return True
+
+    async def check(self, now: datetime | None = None) -> None:
+        """The scheduler's check: is the file we write still the one at ``path``? A file deleted or replaced
+        under a running bot takes every later write with it into an unlinked inode."""
+        if self._identity is None:
+            return
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self.fail(f"the database file {self.path} is gone (deleted or its disk unmounted)")
+            return
+        except OSError as exc:
+            self.fail(f"the database file {self.path} cannot be reached: {exc}")
+            return
+        if (st.st_dev, st.st_ino) != self._identity:
+            self.fail(f"the database file {self.path} was replaced while the bot ran")
+            return
+        try:
+            await fetch_one(self.conn, "SELECT 1")
+        except sqlite3.Error as exc:
+            if not self.note(exc):
+                raise
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -152,3 +227,31 @@ def _split_sql(sql: str) -> list[str]:
     ):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer.strip()[:80]!r}")
     return statements
+
+
+def backup(source: Path, target: Path) -> int:
+    """Write a consistent copy of the database at ``source`` to ``target`` with SQLite's online backup API
+    (the bot may keep writing meanwhile: the copy is one moment's state, WAL included). The copy is checked
+    (``PRAGMA quick_check``) and moved into place only when whole. Returns its schema version."""
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source}")
+    partial = target.with_name(f".{target.name}.partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(source, timeout=30)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst, pages=1024)
+            check = dst.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                raise sqlite3.DatabaseError(f"the copy failed its check: {check}")
+            version = int(dst.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            dst.close()
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+    os.replace(partial, target)
+    return version

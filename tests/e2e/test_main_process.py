@@ -115,6 +115,10 @@ async def test_main_process_serves_a_round_trip(fake_telegram: FakeTelegram, tmp
     assert proc.returncode == 0, log[-3000:]
     assert TOKEN not in log
     assert "Traceback" not in log
+    # LOG_LEVEL=DEBUG: still no word of what the parent and the specialist wrote (aiosqlite's debug log
+    # of SQL parameters is silenced).
+    assert " DEBUG " in log
+    assert "Не вижу оценку" not in log and "Оценка появится" not in log
 
 
 async def test_doctor_reports_a_healthy_forum_group(

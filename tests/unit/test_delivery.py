@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates, SendMessage
+from aiogram.methods import GetMe, GetUpdates, SendMessage
 
 from bot.delivery import DeliveryMiddleware, FloodLimiter
 from tests.timing import VirtualTime
@@ -149,3 +150,29 @@ async def test_an_edit_to_what_the_message_already_shows_is_not_an_error() -> No
     script = Script({1: [TelegramBadRequest(method=sending, message=not_modified)]})
     with pytest.raises(TelegramBadRequest):
         await m(script, None, sending)  # type: ignore[arg-type]
+
+
+async def test_an_html_error_page_is_a_transient_server_error() -> None:
+    """aiogram's ClientDecodeError (a proxy's HTML page instead of JSON) is retried like a 5xx, and after
+    the last attempt reaches callers as a TelegramServerError they handle (issue 13)."""
+    m = DeliveryMiddleware(base_backoff=0.01, max_attempts=3)
+    method = send(1)
+    page = "<html><title>502 Bad Gateway</title></html>"
+    script = Script({1: [ClientDecodeError("Failed to decode object", ValueError("x"), page)]})
+    assert await m(script, None, method) == "ok"  # type: ignore[arg-type]
+    assert len(script.calls) == 2
+    failing = Script({1: [ClientDecodeError("Failed to decode object", ValueError("x"), page) for _ in range(5)]})
+    with pytest.raises(TelegramServerError):
+        await m(failing, None, method)  # type: ignore[arg-type]
+    assert len(failing.calls) == 3
+    assert m.stats["server_errors"] == 4
+
+
+async def test_the_start_up_check_passes_straight_through() -> None:
+    """getMe has its own backoff (bot/startup.py): the middleware does not multiply it."""
+    m = DeliveryMiddleware(base_backoff=0.01)
+    method = GetMe()
+    script = Script({0: [TelegramServerError(method=method, message="Bad Gateway")]})
+    with pytest.raises(TelegramServerError):
+        await m(script, None, method)  # type: ignore[arg-type]
+    assert len(script.calls) == 1

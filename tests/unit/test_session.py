@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter, TelegramServerError
 from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
@@ -23,7 +24,7 @@ from aiogram.types import (
 )
 from aiohttp import BodyPartReader, web
 
-from bot.session import JsonSession
+from bot.session import JsonSession, RedirectLoop
 
 TOKEN = "123456:SESSION-TEST"
 MESSAGE = {"message_id": 7, "date": 1, "chat": {"id": 5, "type": "private"}, "text": "x"}
@@ -128,14 +129,17 @@ async def test_calls_go_as_json_with_defaults_resolved(server: tuple[Recorder, s
         "reply_markup": {"inline_keyboard": [[{"text": "Пожаловаться директору", "callback_data": "c:1"}]]},
     }
     assert rec.requests[1][2]["disable_notification"] is False  # a False is sent, not dropped
-    assert "caption" not in rec.requests[2][2]  # as in aiogram's form: an empty text is left out
+    # An explicit empty caption is sent (aiogram's form leaves it out): it is how copyMessage drops the
+    # original caption; without it a long caption reached the other side twice (issue 13).
+    assert rec.requests[2][2]["caption"] == ""
     assert "reply_markup" not in rec.requests[3][2]
     until = int(datetime(2026, 9, 1, 9, 0, tzinfo=UTC).timestamp())
     assert rec.requests[4][2]["until_date"] == until  # Unix time, an integer
 
 
 async def test_same_fields_as_aiogram_form(server: tuple[Recorder, str]) -> None:
-    """Each JSON call carries exactly the fields of aiogram's own form, with the same values."""
+    """Each JSON call carries exactly the fields of aiogram's own form, with the same values; and the
+    explicit empty caption that the form drops."""
     rec, base = server
     for json_session in (False, True):
         bot = make_bot(base, json_session=json_session)
@@ -147,9 +151,10 @@ async def test_same_fields_as_aiogram_form(server: tuple[Recorder, str]) -> None
     assert all(c == "application/x-www-form-urlencoded" for _, c, _ in form)
     for (fm, _, fb), (jm, _, jb) in zip(form, as_json, strict=True):
         assert fm == jm
-        assert set(fb) == set(jb), fm
+        assert set(fb) | ({"caption"} if fm == "copyMessage" else set()) == set(jb), fm
         for key, value in jb.items():
-            assert (fb[key] if isinstance(value, str) else json.loads(fb[key])) == value, (fm, key)
+            if key in fb:
+                assert (fb[key] if isinstance(value, str) else json.loads(fb[key])) == value, (fm, key)
 
 
 async def test_file_upload_keeps_multipart(server: tuple[Recorder, str]) -> None:
@@ -211,3 +216,40 @@ async def test_a_changed_keyboard_is_sent_as_it_is_now(server: tuple[Recorder, s
             "quote_parse_mode": "HTML",
         }
     )
+
+
+async def test_failures_say_what_happened_without_the_token() -> None:
+    """A redirect loop (aiohttp quotes the URL, and the URL carries the token) and a proxy's HTML 502
+    page: the errors are specific and neither they nor their tracebacks carry the token (issue 13)."""
+
+    async def loop(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(location=str(request.url))
+
+    async def html(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="<html><h1>502 Bad Gateway</h1></html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_post("/loop/bot{token}/{method}", loop)
+    app.router.add_post("/html/bot{token}/{method}", html)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        for kind, expected in (("loop", RedirectLoop), ("html", TelegramServerError)):
+            bot = make_bot(f"http://127.0.0.1:{port}/{kind}")
+            try:
+                with pytest.raises(expected) as caught:
+                    await bot.send_message(chat_id=5, text="x")
+                # Multipart calls go through aiogram's own request.
+                with pytest.raises(Exception) as multipart:
+                    await bot.send_document(chat_id=5, document=BufferedInputFile(b"x", "a.txt"))
+            finally:
+                await bot.session.close()
+            for error in (caught.value, multipart.value):
+                shown = "".join(traceback.format_exception(error))
+                assert TOKEN not in shown and TOKEN.split(":")[1] not in shown, shown
+        assert "HTTP 502" in caught.value.message
+    finally:
+        await runner.cleanup()
