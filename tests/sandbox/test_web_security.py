@@ -4,8 +4,12 @@ uploads are served as attachments (an SVG is never rendered as a page). Issue 13
 from __future__ import annotations
 
 import aiohttp
+import pytest
 
 from tests.sandbox.conftest import Site
+
+# The site fixture lives on the session's event loop (shared with the browser tests).
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.xdist_group("browser")]
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.cookie)</script></svg>'
 
