@@ -302,8 +302,13 @@ async def test_a_document_from_disk_reaches_the_staff(
     user = page.locator("#pane-user")
     await user.locator("input[type=file]").set_input_files(str(document))
     await user.locator("textarea").press("Enter")
+    await _expect()(user.locator(".msg.out a.doc", has_text="задание.txt")).to_be_visible()
     staff = page.locator("#pane-staff")
-    await staff.locator("#topics .topic", has_text="№1").click()
+    # The topic list is drawn again when the document arrives there: a click during that would be lost,
+    # so the click waits until the list shows it (as for the photo above).
+    topic = staff.locator("#topics .topic", has_text="№1")
+    await _expect()(topic).to_contain_text("(вопрос №1)")
+    await topic.click()
     link = staff.locator("a.doc", has_text="задание.txt")
     await _expect()(link).to_be_visible()
     href = await link.get_attribute("href")
