@@ -12,7 +12,10 @@ def html_of(message: Message) -> str:
     """A message's text or caption as HTML, its formatting kept (aiogram's ``html_text``, which takes a
     while to find out that a plain message has no formatting)."""
     if message.entities or message.caption_entities:
-        return message.html_text
+        try:
+            return message.html_text
+        except UnicodeDecodeError:
+            pass  # entities that cut a character in half (never from Telegram): the text without formatting
     return html_decoration.quote(message.text or message.caption or "")
 
 
