@@ -40,6 +40,7 @@ from bot.outbox import Outbox
 from bot.pacing import Pacing
 from bot.recovery import Recovery
 from bot.relay import Relay
+from bot.roles import Roles
 from bot.seminar_notifier import BroadcastChannel
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
@@ -168,15 +169,16 @@ def create_dispatcher(
     dp.message.outer_middleware(StaffConductMiddleware(conduct, staff_chat))
     # The staff group's id changes when it becomes a supergroup: routers read it from `staff_chat`.
     membership = StaffMembership(staff_chat)
+    roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
-        handlers.management.create_router(staff_chat, settings.manager_chat_id),
+        handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
-        handlers.seminars.create_router(staff_chat, settings.manager_chat_id),
-        handlers.conduct.create_router(settings, membership),
+        handlers.seminars.create_router(staff_chat, settings.manager_chat_id, roles),
+        handlers.conduct.create_router(settings, membership, roles),
         handlers.private.create_router(),
         handlers.errors.create_router(),
     )

@@ -1,5 +1,6 @@
-"""Staff commands in the staff group and the deputy director's chat: duty, schedule, linking specialists,
-the vendor's ticket numbers. The same commands from anyone else are refused politely."""
+"""Staff commands in the staff group and the manager chat: duty, schedule, the vendor's ticket numbers
+(any member of the staff group); inviting, unlinking and relinking specialists (management only, see
+:mod:`helpdesk.rules.roles`). The same commands from anyone else are refused politely."""
 
 from __future__ import annotations
 
@@ -8,27 +9,37 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.filters import InStaffChat, IsCommand
+from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from helpdesk.formatting import escape
+from helpdesk.rules.roles import Action
 from helpdesk.rules.schedule import describe_duty, format_schedule
 from helpdesk.school import SchoolProfile
-from helpdesk.specialists import Specialists
+from helpdesk.specialists import RelinkOutcome, Specialists
 from helpdesk.texts import Tr
 from helpdesk.tickets import Tickets
 
-STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
+MANAGEMENT_COMMANDS = ("invite", "unlink", "relink")
+STAFF_COMMANDS = ("duty", "specialists", "vendor", *MANAGEMENT_COMMANDS)
 
 
-def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
+def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -> Router:
     router = Router(name=__name__)
     router.message.filter(IsCommand(), InStaffChat(staff, manager_chat_id))  # commands only: others skip
     router.message.register(duty_now, Command("duty"))
     router.message.register(schedule, Command("schedule"))
-    router.message.register(invite, Command("invite"))
+    router.message.register(invite, Command("invite"), Allowed(roles, Action.INVITE))
     router.message.register(list_specialists, Command("specialists"))
-    router.message.register(unlink, Command("unlink"))
+    router.message.register(unlink, Command("unlink"), Allowed(roles, Action.UNLINK))
+    router.message.register(relink, Command("relink"), Allowed(roles, Action.CONFIRM_LINK))
     router.message.register(vendor_ref, Command("vendor"))
+    router.message.register(management_only, Command(*MANAGEMENT_COMMANDS))
     return router
+
+
+async def management_only(message: Message, tr: Tr) -> None:
+    """A management command from someone the profile does not name as management."""
+    await message.reply(tr("roles.management_only"))
 
 
 def create_refusal_router() -> Router:
@@ -66,7 +77,11 @@ async def invite(message: Message, command: CommandObject, bot: Bot, specialists
         return
     me = await bot.me()
     link = await specialists.invite(spec.key, message.from_user.id if message.from_user else None, me.username)
-    await message.answer(tr("duty.invite_link", name=specialists.label(spec, mention=False), link=link))
+    await message.answer(
+        tr("duty.invite_link", name=specialists.label(spec, mention=False), link=link)
+        + "\n"
+        + tr("duty.invite_expires", hours=specialists.school.management.invite_hours)
+    )
 
 
 async def list_specialists(message: Message, specialists: Specialists, tr: Tr) -> None:
@@ -90,6 +105,20 @@ async def unlink(message: Message, command: CommandObject, specialists: Speciali
         await message.answer(tr("duty.unlink_unknown", key=escape(key)))
         return
     await message.answer(tr("duty.unlinked", name=specialists.label(spec, mention=False)))
+
+
+async def relink(message: Message, command: CommandObject, specialists: Specialists, tr: Tr) -> None:
+    arg = (command.args or "").strip().lstrip("№#")
+    if not arg.isdigit():
+        await message.answer(tr("duty.relink_usage"))
+        return
+    result = await specialists.relink(int(arg), message.from_user.id if message.from_user else None)
+    if result.outcome is RelinkOutcome.UNKNOWN or result.specialist is None:
+        await message.answer(tr("duty.relink_unknown", number=arg))
+        return
+    await message.answer(
+        tr("duty.relinked", name=specialists.label(result.specialist, mention=False), who=escape(result.tg_name))
+    )
 
 
 async def vendor_ref(message: Message, command: CommandObject, tickets: Tickets, tr: Tr) -> None:

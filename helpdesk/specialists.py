@@ -4,16 +4,44 @@ how their answers are signed; linking an account with a one-time invite, and unl
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from helpdesk.clock import Clock
 from helpdesk.formatting import escape, user_link
+from helpdesk.ports import Destination
 from helpdesk.rules.schedule import promise
 from helpdesk.school import SchoolProfile, Specialist
 from helpdesk.store import Store
 from helpdesk.texts import Tr
 from storage.duty import SpecialistLink
 from storage.tickets import Ticket
+
+
+class InviteOutcome(StrEnum):
+    LINKED = "linked"
+    INVALID = "invalid"  # unknown, or used already (one time only)
+    EXPIRED = "expired"
+    PENDING = "pending"  # the specialist is linked to another account: management confirms the change
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    outcome: InviteOutcome
+    specialist: Specialist | None = None
+
+
+class RelinkOutcome(StrEnum):
+    LINKED = "linked"
+    UNKNOWN = "unknown"  # no such request, or decided already
+
+
+@dataclass(frozen=True)
+class RelinkResult:
+    outcome: RelinkOutcome
+    specialist: Specialist | None = None
+    tg_name: str = ""
 
 
 class Specialists:
@@ -86,16 +114,53 @@ class Specialists:
             await self.store.duty.create_invite(token, key, created_by, self.now())
         return f"https://t.me/{bot_username}?start=inv_{token}"
 
-    async def accept_invite(self, token: str, tg_user_id: int, tg_name: str) -> Specialist | None:
+    async def accept_invite(
+        self, token: str, tg_user_id: int, tg_name: str, *, management: Destination | None = None
+    ) -> InviteResult:
+        """Open a one-time invite. An expired one is refused; one that would replace the account already
+        linked to the specialist waits for management's ``/relink`` in their chat (``management``: where
+        the request is queued as a notice; the caller kicks the outbox)."""
         now = self.now()
+        valid_for = timedelta(hours=self.school.management.invite_hours)
         async with self.store.transaction():
-            key = await self.store.duty.use_invite(token, tg_user_id, now)
-            spec = self.school.find_specialist(key) if key else None
-            if spec is None:
-                return None
+            invite = await self.store.duty.invite(token)
+            spec = self.school.find_specialist(invite.specialist_key) if invite else None
+            if invite is None or spec is None or invite.used_at is not None:
+                return InviteResult(InviteOutcome.INVALID)
+            if now - invite.created_at > valid_for:
+                return InviteResult(InviteOutcome.EXPIRED, spec)
+            if await self.store.duty.use_invite(token, tg_user_id, now) is None:
+                return InviteResult(InviteOutcome.INVALID)  # opened twice at once: the other one won
+            current = await self.store.duty.link_of(spec.key)
+            if current is not None and current.tg_user_id != tg_user_id:
+                request = await self.store.duty.request_link(spec.key, tg_user_id, tg_name, now)
+                if management is not None:
+                    await self.store.notice(
+                        management,
+                        self.tr(
+                            "duty.relink_ask",
+                            name=self.label(spec, mention=False),
+                            current=user_link(current.tg_user_id, current.tg_name or "—"),
+                            new=user_link(tg_user_id, tg_name or "—"),
+                            number=request.id,
+                        ),
+                    )
+                return InviteResult(InviteOutcome.PENDING, spec)
             await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
         await self.load()
-        return spec
+        return InviteResult(InviteOutcome.LINKED, spec)
+
+    async def relink(self, request_id: int, decided_by: int | None) -> RelinkResult:
+        """Management confirms a pending link: the new account replaces the old one."""
+        now = self.now()
+        async with self.store.transaction():
+            request = await self.store.duty.decide_link(request_id, decided_by, now)
+            spec = self.school.find_specialist(request.specialist_key) if request else None
+            if request is None or spec is None:
+                return RelinkResult(RelinkOutcome.UNKNOWN)
+            await self.store.duty.link(spec.key, request.tg_user_id, request.tg_name, now)
+        await self.load()
+        return RelinkResult(RelinkOutcome.LINKED, spec, request.tg_name)
 
     async def unlink(self, key: str) -> bool:
         async with self.store.transaction():
