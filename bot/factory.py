@@ -46,6 +46,7 @@ from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.staff_side import TelegramStaff, TelegramUsers
 from bot.updates import Polling, UpdateProcessor, webhook_app
+from helpdesk.audit import AuditTrail
 from helpdesk.clock import Clock, system_clock
 from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
@@ -134,6 +135,7 @@ def create_dispatcher(
     clock: Clock,
     seminars: SeminarService,
     kb_feedback: KbFeedback,
+    audit_trail: AuditTrail,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -160,6 +162,7 @@ def create_dispatcher(
         db=db,
         seminars=seminars,
         kb_feedback=kb_feedback,
+        audit_trail=audit_trail,
     )
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
@@ -324,6 +327,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         db=db, clock=clock, channel=BroadcastChannel(gateway), texts=texts, tz=school.tz
     )
     kb_feedback = KbFeedback(db, clock)
+    audit_trail = AuditTrail(store=store, school=school)
 
     runner.add("queue", duty.release_queue)
     runner.add("escalation", escalations.escalate_due)
@@ -354,6 +358,7 @@ async def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         clock=clock,
         seminars=seminars,
         kb_feedback=kb_feedback,
+        audit_trail=audit_trail,
     )
     return App(
         settings=settings,

@@ -11,6 +11,7 @@ from aiogram.types import Message
 from bot.filters import InStaffChat, IsCommand
 from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
+from helpdesk.audit import AuditTrail
 from helpdesk.formatting import escape
 from helpdesk.rules.roles import Action
 from helpdesk.rules.schedule import describe_duty, format_schedule
@@ -19,8 +20,8 @@ from helpdesk.specialists import RelinkOutcome, Specialists
 from helpdesk.texts import Tr
 from helpdesk.tickets import Tickets
 
-MANAGEMENT_COMMANDS = ("invite", "unlink", "relink")
-STAFF_COMMANDS = ("duty", "specialists", "vendor", *MANAGEMENT_COMMANDS)
+MANAGEMENT_COMMANDS = ("invite", "unlink", "relink", "audit")
+STAFF_COMMANDS = ("duty", "specialists", "vendor", "ticket", *MANAGEMENT_COMMANDS)
 
 
 def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -> Router:
@@ -33,7 +34,10 @@ def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -
     router.message.register(unlink, Command("unlink"), Allowed(roles, Action.UNLINK))
     router.message.register(relink, Command("relink"), Allowed(roles, Action.CONFIRM_LINK))
     router.message.register(vendor_ref, Command("vendor"))
+    router.message.register(audit, Command("audit"), Allowed(roles, Action.AUDIT))
+    router.message.register(ticket_history, Command("ticket"), Allowed(roles, Action.TICKET_HISTORY))
     router.message.register(management_only, Command(*MANAGEMENT_COMMANDS))
+    router.message.register(refuse, Command("ticket"))
     return router
 
 
@@ -76,7 +80,10 @@ async def invite(message: Message, command: CommandObject, bot: Bot, specialists
         await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(specialists.school)))
         return
     me = await bot.me()
-    link = await specialists.invite(spec.key, message.from_user.id if message.from_user else None, me.username)
+    who = message.from_user
+    link = await specialists.invite(
+        spec.key, who.id if who else None, me.username, created_by_name=who.full_name if who else ""
+    )
     await message.answer(
         tr("duty.invite_link", name=specialists.label(spec, mention=False), link=link)
         + "\n"
@@ -101,7 +108,10 @@ async def unlink(message: Message, command: CommandObject, specialists: Speciali
         await message.answer(tr("duty.unlink_usage"))
         return
     spec = specialists.school.find_specialist(key)
-    if spec is None or not await specialists.unlink(spec.key):
+    who = message.from_user
+    if spec is None or not await specialists.unlink(
+        spec.key, actor_id=who.id if who else None, actor_name=who.full_name if who else ""
+    ):
         await message.answer(tr("duty.unlink_unknown", key=escape(key)))
         return
     await message.answer(tr("duty.unlinked", name=specialists.label(spec, mention=False)))
@@ -112,13 +122,43 @@ async def relink(message: Message, command: CommandObject, specialists: Speciali
     if not arg.isdigit():
         await message.answer(tr("duty.relink_usage"))
         return
-    result = await specialists.relink(int(arg), message.from_user.id if message.from_user else None)
+    who = message.from_user
+    result = await specialists.relink(int(arg), who.id if who else None, who.full_name if who else "")
     if result.outcome is RelinkOutcome.UNKNOWN or result.specialist is None:
         await message.answer(tr("duty.relink_unknown", number=arg))
         return
     await message.answer(
         tr("duty.relinked", name=specialists.label(result.specialist, mention=False), who=escape(result.tg_name))
     )
+
+
+async def audit(message: Message, audit_trail: AuditTrail, tr: Tr) -> None:
+    entries = await audit_trail.recent()
+    if not entries:
+        await message.answer(tr("audit.empty"))
+        return
+    lines = [audit_trail.line(tr, e) for e in entries]
+    await message.answer(tr("audit.title", count=len(entries)) + "\n" + "\n".join(lines))
+
+
+async def ticket_history(message: Message, command: CommandObject, audit_trail: AuditTrail, tr: Tr) -> None:
+    arg = (command.args or "").strip().lstrip("№#")
+    if not arg.isdigit():
+        await message.answer(tr("audit.ticket_usage"))
+        return
+    history = await audit_trail.ticket_history(int(arg))
+    if history is None:
+        await message.answer(tr("staff.not_found"))
+        return
+    ticket = history.ticket
+    lines = [audit_trail.line(tr, e) for e in history.entries] or [tr("audit.ticket_nothing")]
+    head = tr(
+        "audit.ticket_title",
+        number=ticket.id,
+        status=tr(f"audit.status.{ticket.status.value}"),
+        opened=ticket.created_at.astimezone(audit_trail.school.tz).strftime("%d.%m %H:%M"),
+    )
+    await message.answer(head + "\n" + "\n".join(lines))
 
 
 async def vendor_ref(message: Message, command: CommandObject, tickets: Tickets, tr: Tr) -> None:

@@ -163,7 +163,9 @@ async def announce(message: Message, command: CommandObject, tr: Tr, seminars: S
 async def draft_published(
     callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, seminars: SeminarService
 ) -> None:
-    seminar = await seminars.publish(callback_data.seminar)
+    seminar = await seminars.publish(
+        callback_data.seminar, actor_id=callback.from_user.id, actor_name=callback.from_user.full_name
+    )
     if seminar is None:
         await callback.answer(tr("seminar.not_draft"), show_alert=True)
         return

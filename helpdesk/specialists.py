@@ -108,10 +108,13 @@ class Specialists:
             )
         return lines
 
-    async def invite(self, key: str, created_by: int | None, bot_username: str | None) -> str:
+    async def invite(
+        self, key: str, created_by: int | None, bot_username: str | None, *, created_by_name: str = ""
+    ) -> str:
         token = secrets.token_urlsafe(12)
         async with self.store.transaction():
             await self.store.duty.create_invite(token, key, created_by, self.now())
+            await self.store.audit_action("invite", created_by, created_by_name, detail=key)
         return f"https://t.me/{bot_username}?start=inv_{token}"
 
     async def accept_invite(
@@ -134,6 +137,9 @@ class Specialists:
             current = await self.store.duty.link_of(spec.key)
             if current is not None and current.tg_user_id != tg_user_id:
                 request = await self.store.duty.request_link(spec.key, tg_user_id, tg_name, now)
+                await self.store.audit_action(
+                    "link_request", tg_user_id, tg_name, detail=f"{spec.key} №{request.id}"
+                )
                 if management is not None:
                     await self.store.notice(
                         management,
@@ -147,10 +153,11 @@ class Specialists:
                     )
                 return InviteResult(InviteOutcome.PENDING, spec)
             await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
+            await self.store.audit_action("link", tg_user_id, tg_name, detail=spec.key)
         await self.load()
         return InviteResult(InviteOutcome.LINKED, spec)
 
-    async def relink(self, request_id: int, decided_by: int | None) -> RelinkResult:
+    async def relink(self, request_id: int, decided_by: int | None, decided_by_name: str = "") -> RelinkResult:
         """Management confirms a pending link: the new account replaces the old one."""
         now = self.now()
         async with self.store.transaction():
@@ -159,11 +166,16 @@ class Specialists:
             if request is None or spec is None:
                 return RelinkResult(RelinkOutcome.UNKNOWN)
             await self.store.duty.link(spec.key, request.tg_user_id, request.tg_name, now)
+            await self.store.audit_action(
+                "relink", decided_by, decided_by_name, detail=f"{spec.key}: {request.tg_name} ({request.tg_user_id})"
+            )
         await self.load()
         return RelinkResult(RelinkOutcome.LINKED, spec, request.tg_name)
 
-    async def unlink(self, key: str) -> bool:
+    async def unlink(self, key: str, *, actor_id: int | None = None, actor_name: str = "") -> bool:
         async with self.store.transaction():
             removed = await self.store.duty.unlink(key)
+            if removed:
+                await self.store.audit_action("unlink", actor_id, actor_name, detail=key)
         await self.load()
         return removed

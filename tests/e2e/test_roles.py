@@ -7,6 +7,7 @@ from __future__ import annotations
 from fakegram import Actor
 from fakegram.state import full_rights
 from tests.conftest import Harness
+from tests.e2e.helpers import ask, press_on
 
 REFUSED = "только руководству школы"
 MANAGEMENT_COMMANDS = (
@@ -103,3 +104,30 @@ async def test_invites_expire_are_one_time_and_do_not_replace_a_link_without_man
     await deputy.expect("теперь подключён как Чужой")
     await deputy.send(f"/relink {number}")
     await deputy.expect("нет или он уже рассмотрен")
+
+
+async def test_audit_for_management_and_ticket_history_for_staff(desk: Harness) -> None:
+    h = desk
+    deputy = _deputy(h)
+    staff = h.staff()
+    parent = h.user("Анна")
+    number, card = await ask(h, parent)
+    await press_on(staff, card, "Взять")
+    await parent.expect("взял в работу")
+    await press_on(staff, card, "Закрыть")
+    await parent.expect("Специалист закрыл")
+    await deputy.send("/invite tech")
+    await deputy.expect("Одноразовая ссылка")
+
+    await staff.send(f"/ticket {number}")
+    history = await staff.expect(f"Вопрос №{number}")
+    lines = history.text.splitlines()[1:]
+    assert "Соколова" not in lines[0] and "Ирина" in lines[0] and "взял(а) в работу" in lines[0], lines
+    assert "закрыл(а)" in lines[1], lines
+
+    await staff.send("/audit")
+    await staff.expect(REFUSED)
+    await deputy.send("/audit")
+    trail = await deputy.expect("Журнал действий")
+    assert trail.text.index("создал(а) приглашение") < trail.text.index("закрыл(а)")
+    assert f"id {h.deputy.id}" in trail.text and f"№{number}" in trail.text
