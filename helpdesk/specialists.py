@@ -11,6 +11,7 @@ from enum import StrEnum
 from helpdesk.clock import Clock
 from helpdesk.formatting import escape, user_link
 from helpdesk.ports import Destination
+from helpdesk.rules.roles import ANONYMOUS_ADMIN_ID
 from helpdesk.rules.schedule import promise
 from helpdesk.school import SchoolProfile, Specialist
 from helpdesk.store import Store
@@ -80,7 +81,11 @@ class Specialists:
         return None
 
     def signature(self, tg_user_id: int, first_name: str, tr: Tr) -> str:
-        """How an answer is signed: the specialist's name and kind of helper when linked."""
+        """How an answer is signed: the specialist's name and kind of helper when linked; an administrator
+        posting anonymously by their custom title, or as «специалист школы»."""
+        if tg_user_id == ANONYMOUS_ADMIN_ID:
+            title = first_name.strip() if first_name.strip() not in ("", "—") else ""
+            return tr("answer.header", name=escape(title)) if title else tr("answer.anonymous")
         spec = self.specialist_of(tg_user_id)
         if spec is None:
             return tr("answer.header", name=escape(first_name))

@@ -131,3 +131,30 @@ async def test_audit_for_management_and_ticket_history_for_staff(desk: Harness) 
     trail = await deputy.expect("Журнал действий")
     assert trail.text.index("создал(а) приглашение") < trail.text.index("закрыл(а)")
     assert f"id {h.deputy.id}" in trail.text and f"№{number}" in trail.text
+
+
+async def test_an_anonymous_administrators_answer_reaches_the_user(desk: Harness) -> None:
+    """An admin with «Remain anonymous» on: GroupAnonymousBot writes, ``sender_chat`` is the group."""
+    h = desk
+    parent = h.user("Вера")
+    number, card = await ask(h, parent)
+    titled = h.server.anonymous_admin(h.group, signature="Завуч")
+    untitled = h.server.anonymous_admin(h.group)
+    if h.forum:
+        assert card.thread_id is not None
+        await titled.in_thread(card.thread_id).send("Оценки выставят сегодня")
+    else:
+        await titled.reply_to(card, "Оценки выставят сегодня")
+    signed = await parent.expect("Оценки выставят сегодня")
+    assert signed.text.startswith("Завуч, специалист школы:"), signed.text
+    if h.forum:
+        assert card.thread_id is not None
+        await untitled.in_thread(card.thread_id).send("Проверьте ещё раз вечером")
+    else:
+        await untitled.reply_to(card, "Проверьте ещё раз вечером")
+    plain = await parent.expect("Проверьте ещё раз вечером")
+    assert plain.text.startswith("Специалист школы:"), plain.text
+    # Never management: an anonymous admin's management command is refused.
+    await untitled.send("/invite tech")
+    await untitled.expect(REFUSED)
+    assert number
