@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
 
 from bot.staff_chat import StaffChat
+from helpdesk.rules.roles import ANONYMOUS_ADMIN_ID
 
 
 class Is(Filter):
@@ -91,8 +92,8 @@ def by_person_or_anonymous_admin(message: Message) -> bool:
     """Written by a person (not a bot), or by an administrator of this very group posting anonymously:
     Telegram then names GroupAnonymousBot as the author and the group itself as ``sender_chat``."""
     author = message.from_user
-    if message.sender_chat is not None:
-        return message.sender_chat.id == message.chat.id
+    if author is not None and author.id == ANONYMOUS_ADMIN_ID:
+        return message.sender_chat is not None and message.sender_chat.id == message.chat.id
     return author is not None and not author.is_bot
 
 

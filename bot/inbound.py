@@ -46,7 +46,12 @@ def inbound(message: Message, *, forum: bool = False, with_html: bool = False) -
     text = message.text or message.caption or ""
     author = message.from_user
     reply = message.reply_to_message
-    if message.sender_chat is not None and message.sender_chat.id == message.chat.id:
+    if (
+        author is not None
+        and author.id == ANONYMOUS_ADMIN_ID
+        and message.sender_chat is not None
+        and message.sender_chat.id == message.chat.id
+    ):
         # An administrator posting anonymously: no person to name but their custom title, if any.
         author_id, author_name = ANONYMOUS_ADMIN_ID, message.author_signature or ""
     else:
