@@ -43,12 +43,14 @@ from bot.outbox import Outbox
 from bot.pacing import Pacing
 from bot.recovery import Recovery
 from bot.relay import Relay
+from bot.roles import Roles
 from bot.seminar_notifier import BroadcastChannel
 from bot.session import JsonSession
 from bot.staff_chat import StaffChat, StaffChatMoves
 from bot.staff_side import TelegramStaff, TelegramUsers
 from bot.startup import Fatal, Stopped, check_telegram, unless_stopped
 from bot.updates import Polling, UpdateProcessor, webhook_app
+from helpdesk.audit import AuditTrail
 from helpdesk.clock import Clock, system_clock
 from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
@@ -137,6 +139,7 @@ def create_dispatcher(
     clock: Clock,
     seminars: SeminarService,
     kb_feedback: KbFeedback,
+    audit_trail: AuditTrail,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -163,6 +166,7 @@ def create_dispatcher(
         db=db,
         seminars=seminars,
         kb_feedback=kb_feedback,
+        audit_trail=audit_trail,
     )
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
@@ -172,15 +176,16 @@ def create_dispatcher(
     dp.message.outer_middleware(StaffConductMiddleware(conduct, staff_chat))
     # The staff group's id changes when it becomes a supergroup: routers read it from `staff_chat`.
     membership = StaffMembership(staff_chat)
+    roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
-        handlers.management.create_router(staff_chat, settings.manager_chat_id),
+        handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
-        handlers.seminars.create_router(staff_chat, settings.manager_chat_id),
-        handlers.conduct.create_router(settings, membership),
+        handlers.seminars.create_router(staff_chat, settings.manager_chat_id, roles),
+        handlers.conduct.create_router(settings, membership, roles),
         handlers.private.create_router(),
         handlers.errors.create_router(),
     )
@@ -353,6 +358,7 @@ async def _build(
         db=db, clock=clock, channel=BroadcastChannel(gateway), texts=texts, tz=school.tz
     )
     kb_feedback = KbFeedback(db, clock)
+    audit_trail = AuditTrail(store=store, school=school)
 
     runner.add("database", db.check)
     runner.add("queue", duty.release_queue)
@@ -385,6 +391,7 @@ async def _build(
         clock=clock,
         seminars=seminars,
         kb_feedback=kb_feedback,
+        audit_trail=audit_trail,
     )
     return App(
         settings=settings,

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject
 from magic_filter import MagicFilter
 
 from bot.staff_chat import StaffChat
+from helpdesk.rules.roles import ANONYMOUS_ADMIN_ID
 
 
 class Is(Filter):
@@ -87,11 +88,20 @@ class HasText(Filter):
         return bool(message.text)
 
 
+def by_person_or_anonymous_admin(message: Message) -> bool:
+    """Written by a person (not a bot), or by an administrator of this very group posting anonymously:
+    Telegram then names GroupAnonymousBot as the author and the group itself as ``sender_chat``."""
+    author = message.from_user
+    if author is not None and author.id == ANONYMOUS_ADMIN_ID:
+        return message.sender_chat is not None and message.sender_chat.id == message.chat.id
+    return author is not None and not author.is_bot
+
+
 class FromPerson(Filter):
-    """Written by a person, not by a bot."""
+    """Written by a person, not by a bot (an anonymous administrator of the group counts as a person)."""
 
     async def __call__(self, message: Message) -> bool:
-        return message.from_user is not None and not message.from_user.is_bot
+        return by_person_or_anonymous_admin(message)
 
 
 class PlainPrivateMessage(Filter):
@@ -109,19 +119,18 @@ class PlainPrivateMessage(Filter):
 class StaffAnswer(Filter):
     """A specialist's plain message in the staff group, in no dialog: the common case, checked in one go.
 
-    Written by a person (not a bot), not a ``/command``, not the service message of the group's move to a
-    supergroup, and its author is in no dialog with the bot (``raw_state`` is None).
+    Written by a person (not a bot; an administrator posting anonymously counts), not a ``/command``, not
+    the service message of the group's move to a supergroup, and its author is in no dialog with the bot
+    (``raw_state`` is None).
     """
 
     def __init__(self, staff: StaffChat) -> None:
         self.staff = staff
 
     async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
-        author = message.from_user
         return (
             raw_state is None
-            and author is not None
-            and not author.is_bot
+            and by_person_or_anonymous_admin(message)
             and self.staff.knows(message.chat.id)
             and not (message.text or "").startswith("/")
             and message.migrate_to_chat_id is None

@@ -6,6 +6,7 @@ from aiogram.types import Message
 from aiogram.utils.text_decorations import html_decoration
 
 from helpdesk.ports import Inbound
+from helpdesk.rules.roles import ANONYMOUS_ADMIN_ID
 
 
 def html_of(message: Message) -> str:
@@ -48,13 +49,23 @@ def inbound(message: Message, *, forum: bool = False, with_html: bool = False) -
     text = message.text or message.caption or ""
     author = message.from_user
     reply = message.reply_to_message
+    if (
+        author is not None
+        and author.id == ANONYMOUS_ADMIN_ID
+        and message.sender_chat is not None
+        and message.sender_chat.id == message.chat.id
+    ):
+        # An administrator posting anonymously: no person to name but their custom title, if any.
+        author_id, author_name = ANONYMOUS_ADMIN_ID, message.author_signature or ""
+    else:
+        author_id, author_name = (author.id, author.first_name) if author else (0, "—")
     return Inbound(
         kind=message_kind(message),
         text=text,
         chat_id=message.chat.id,
         message_id=message.message_id,
-        author_id=author.id if author else 0,
-        author_name=author.first_name if author else "—",
+        author_id=author_id,
+        author_name=author_name,
         html=html_of(message) if with_html and text else None,
         file_id=file_id_of(message),
         thread_id=message.message_thread_id if forum and message.is_topic_message else None,

@@ -19,6 +19,7 @@ from bot.inflight import InFlight
 from bot.pacing import Pacing
 from bot.relay import Relay
 from bot.staff_chat import StaffChat
+from helpdesk.formatting import TEXT_LIMIT
 from helpdesk.store import Store
 from storage.tickets import Ticket, TicketMessage
 from storage.users import User
@@ -54,6 +55,30 @@ class Recovery:
         # Cards of open tickets may be in the staff group's former chat (it became a supergroup): checked
         # at start and after a move, see move_cards.
         self._cards_elsewhere = True
+        # Fairness. Tickets whose follow-ups wait (merged later, see _follow_ups): a new follow-up of such a
+        # ticket waits too, so the order is kept. And when each ticket was last given a staff message: the
+        # one served longest ago goes first, so one user's flood takes turns with everybody else.
+        self.backlog: set[int] = set()
+        self._served: dict[int, float] = {}
+
+    # ---- a user's follow-up ---------------------------------------------------------------------
+
+    # A follow-up is sent at once only while the group's minute keeps room for a new ticket's card (its
+    # topic, parts, attachments: up to 4 sends) beyond the digest's reserve.
+    card_room = 4
+    # A merged staff message holds the texts of this many characters at most (one message, not split).
+    merge_chars = TEXT_LIMIT - 500
+
+    async def follow_up(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
+        """A user's message while their ticket is open: to its thread now when the group has room, else
+        kept (it is stored) and sent merged with the ticket's next ones, in turn with other tickets."""
+        if ticket.id in self.backlog or self.pacing.busy(self.card_room):
+            self.backlog.add(ticket.id)
+            self.pacing.deferred = True
+            self.kick_digest()
+            return
+        await self.relay.to_staff(row, ticket, user)
+        self._served[ticket.id] = self.pacing.monotonic()
 
     # ---- a new ticket ---------------------------------------------------------------------------
 
@@ -187,8 +212,12 @@ class Recovery:
                 return done
             if failed:
                 return done
+            follow_ups: dict[int, list[TicketMessage]] = {}
             for row in await self.store.messages.pending():
                 if self.in_flight.busy(row_id=row.id):
+                    continue
+                if row.direction == "in":
+                    follow_ups.setdefault(row.ticket_id, []).append(row)
                     continue
                 owner = await self.store.tickets.get(row.ticket_id)
                 if (
@@ -202,11 +231,54 @@ class Recovery:
                 assert user is not None
                 try:
                     with self.in_flight.hold(row_id=row.id):
-                        if row.direction == "in":
-                            await self.relay.to_staff(row, ticket, user)
-                        else:
-                            await self.relay.to_user(row, ticket, user)
+                        await self.relay.to_user(row, ticket, user)
                     done += 1
                 except TelegramAPIError as exc:
                     log.warning("message %s still not delivered: %s", row.id, exc)
+            done += await self._follow_ups(follow_ups)
         return done
+
+    async def _follow_ups(self, follow_ups: dict[int, list[TicketMessage]]) -> int:
+        """Users' messages waiting for the staff group, one round: each ticket in turn (the one served
+        longest ago first) gets one staff message, its waiting texts merged, while the group's minute
+        keeps room for a new ticket's card. What is left goes in the next round (the digest task)."""
+        done = 0
+        order = sorted(follow_ups, key=lambda t: (self._served.get(t, 0.0), follow_ups[t][0].id))
+        for ticket_id in order:
+            rows = follow_ups[ticket_id]
+            if self.pacing.busy(self.card_room):
+                self.pacing.deferred = True  # the budget is spent for now: the next round
+                break
+            owner = await self.store.tickets.get(ticket_id)
+            if owner is None or owner.card_message_id is None or self.in_flight.busy(ticket_id=owner.id):
+                continue
+            user = await self.store.users.get(owner.user_id)
+            assert user is not None
+            batch = self._batch(rows)
+            try:
+                with self.in_flight.hold(ticket_id=owner.id):
+                    await self.relay.to_staff_merged(batch, owner, user)
+                done += len(batch)
+            except TelegramAPIError as exc:
+                log.warning("ticket %s: messages still not delivered: %s", ticket_id, exc)
+                continue
+            self._served[ticket_id] = self.pacing.monotonic()
+            if len(batch) < len(rows):
+                self.pacing.deferred = True
+            else:
+                self.backlog.discard(ticket_id)
+        return done
+
+    def _batch(self, rows: list[TicketMessage]) -> list[TicketMessage]:
+        """The oldest waiting rows that go as one staff message: a media message alone, or texts in a row
+        up to ``merge_chars``."""
+        if rows[0].kind != "text":
+            return rows[:1]
+        batch: list[TicketMessage] = []
+        size = 0
+        for row in rows:
+            if row.kind != "text" or (batch and size + len(row.text) + 2 > self.merge_chars):
+                break
+            batch.append(row)
+            size += len(row.text) + 2
+        return batch

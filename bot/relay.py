@@ -79,6 +79,23 @@ class Relay:
             )
         await self.store.delivered(row, staff_chat_id=self.cards.chat_id, staff_message_id=staff_id)
 
+    async def to_staff_merged(self, rows: list[TicketMessage], ticket: Ticket, user: User) -> None:
+        """Several stored text messages of one user, in order, as one staff message (a flood merged: one
+        send of the group's budget instead of many). Each row maps to it, so a reply to it finds the
+        ticket."""
+        if len(rows) == 1:
+            await self.to_staff(rows[0], ticket, user)
+            return
+        ticket = await self.cards.here(user, ticket)
+        tr = self.staff_tr
+        header = tr("staff.followups_caption", name=escape(user.first_name), number=ticket.id, count=len(rows))
+        body = "\n\n".join(row.text for row in rows)
+        ids = await self.gateway.send_long(self.cards.dest(ticket), header + "\n", body)
+        for extra in ids[1:]:
+            await self.store.map_staff_message(ticket, self.cards.chat_id, extra)
+        for row in rows:
+            await self.store.delivered(row, staff_chat_id=self.cards.chat_id, staff_message_id=ids[0])
+
     # ---- to the user ----------------------------------------------------------------------------
 
     def reply_place(self, staff_chat_id: int, staff_message_id: int, ticket: Ticket) -> Destination:

@@ -66,7 +66,8 @@ class TelegramStaff:
             raise DeliveryError(str(exc)) from exc
 
     async def relay_in(self, row: TicketMessage, ticket: Ticket, user: User) -> None:
-        await self.relay.to_staff(row, ticket, user)
+        # Through the recovery: a flood is merged and paced there, so that it cannot hold up others.
+        await self.recovery.follow_up(row, ticket, user)
 
     async def refresh_card(self, ticket: Ticket) -> None:
         await self.cards.refresh(ticket)

@@ -29,11 +29,24 @@ _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]{3,64})?")
 class Actor:
     """A user acting in one chat (their private chat with the bot, or a group, optionally a topic)."""
 
-    def __init__(self, server: FakeTelegram, user: FakeUser, chat: FakeChat, thread: int | None = None) -> None:
+    def __init__(
+        self,
+        server: FakeTelegram,
+        user: FakeUser,
+        chat: FakeChat,
+        thread: int | None = None,
+        *,
+        as_chat: bool = False,
+        signature: str | None = None,
+    ) -> None:
         self.server = server
         self.user = user
         self.chat = chat
         self.thread = thread
+        # An administrator posting anonymously: Telegram's GroupAnonymousBot is the author, the group itself
+        # is ``sender_chat``, and the admin's custom title (if any) is ``author_signature``.
+        self.as_chat = as_chat
+        self.signature = signature
 
     def __repr__(self) -> str:
         where = f"thread {self.thread} of " if self.thread else ""
@@ -45,7 +58,7 @@ class Actor:
 
     def in_thread(self, thread_id: int) -> Actor:
         """The same user in the same group, bound to a forum topic."""
-        return Actor(self.server, self.user, self.chat, thread_id)
+        return Actor(self.server, self.user, self.chat, thread_id, as_chat=self.as_chat, signature=self.signature)
 
     # ==== injecting messages ============================================================================
     def _inject(
@@ -64,6 +77,10 @@ class Actor:
         if chat.is_private:
             self.user.started = True
             self.user.blocked = False  # writing to a blocked bot = "Restart bot" in the clients
+        elif self.as_chat:
+            content = {**content, "sender_chat": chat.to_dict()}
+            if self.signature:
+                content["author_signature"] = self.signature
         elif self.user.id not in chat.members:
             chat.members[self.user.id] = self.user
         tid = thread_id if thread_id is not None else self.thread

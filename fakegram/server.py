@@ -17,6 +17,11 @@ from .spec import ApiError, Upload
 from .state import Call, CallAnswer, FakeChat, FakeUser, InjectedFailure, Msg, Topic, full_rights
 from .world import World
 
+# Telegram's placeholder author of an anonymous administrator's message in a group.
+ANONYMOUS_ADMIN = FakeUser(
+    id=1087968824, first_name="Group", username="GroupAnonymousBot", is_bot=True, started=True
+)
+
 if TYPE_CHECKING:
     from .actors import Actor
 
@@ -437,6 +442,13 @@ class FakeTelegram:
         elif not chat.is_private and user.id not in chat.members:
             chat.members[user.id] = user
         return Actor(self, user, chat, thread_id)
+
+    def anonymous_admin(self, chat: FakeChat, *, signature: str | None = None) -> Actor:
+        """An administrator of ``chat`` posting anonymously ("Remain anonymous" on): their messages come
+        from GroupAnonymousBot with ``sender_chat`` = the group, signed with their custom title if set."""
+        from .actors import Actor
+
+        return Actor(self, ANONYMOUS_ADMIN, chat, as_chat=True, signature=signature)
 
     # ==== inspection ==================================================================================
     @property

@@ -1,7 +1,8 @@
 """The conduct policy's commands and buttons.
 
 * staff group: «Завершить: нарушение регламента» on the card (with a confirmation);
-* the deputy director (manager chat, or administrators of the staff group): ``/unblock <ticket | id…>``;
+* management (in the manager chat or the staff group; see :mod:`helpdesk.rules.roles`):
+  ``/unblock <ticket | id…>``;
 * private chats: ``/complaint`` and «Пожаловаться директору» under answers — a one-message dialog.
 
 The checks themselves run in :mod:`bot.middlewares.conduct`, before any handler.
@@ -31,12 +32,14 @@ from bot.filters import (
     StaffMembership,
 )
 from bot.middlewares.conduct import COMPLAINT_STATES
+from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from bot.states import ComplaintDialog
 from helpdesk.conduct import unblock_target
 from helpdesk.conduct_desk import ConductDesk, Ended, EndOutcome
 from helpdesk.formatting import escape, user_link
 from helpdesk.ports import Destination
+from helpdesk.rules.roles import Action
 from helpdesk.texts import Tr
 from helpdesk.tickets import Tickets
 from storage.users import User
@@ -44,7 +47,7 @@ from storage.users import User
 ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
 
 
-def create_router(settings: Settings, membership: StaffMembership) -> Router:
+def create_router(settings: Settings, membership: StaffMembership, roles: Roles) -> Router:
     router = Router(name=__name__)
 
     staff = Router(name=f"{__name__}.staff")
@@ -61,7 +64,8 @@ def create_router(settings: Settings, membership: StaffMembership) -> Router:
 
     management = Router(name=f"{__name__}.management")
     management.message.filter(IsCommand(), InStaffChat(membership.staff, settings.manager_chat_id))
-    management.message.register(unblock, Command("unblock"))
+    management.message.register(unblock, Command("unblock"), Allowed(roles, Action.UNBLOCK))
+    management.message.register(unblock_refused, Command("unblock"))
 
     private = Router(name=f"{__name__}.private")
     private.message.filter(PrivateChat())
@@ -148,22 +152,14 @@ async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
 # ---- /unblock ------------------------------------------------------------------------------------------
 
 
-async def unblock(
-    message: Message, command: CommandObject, bot: Bot, conduct: ConductDesk, staff_chat: StaffChat, tr: Tr
-) -> None:
+async def unblock_refused(message: Message, tr: Tr) -> None:
+    await message.reply(tr("conduct.unblock_only_admins"))
+
+
+async def unblock(message: Message, command: CommandObject, conduct: ConductDesk, tr: Tr) -> None:
     who = message.from_user
     if who is None:
         return
-    if message.chat.id == staff_chat.id:
-        # In the staff group only the deputy director (an administrator) decides, not every specialist.
-        try:
-            member = await bot.get_chat_member(message.chat.id, who.id)
-            allowed = member.status in ADMIN_STATUSES
-        except TelegramAPIError:
-            allowed = False
-        if not allowed:
-            await message.reply(tr("conduct.unblock_only_admins"))
-            return
     target = unblock_target(command.args)
     if target is None:
         await message.reply(tr("conduct.unblock_usage"))

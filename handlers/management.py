@@ -1,5 +1,6 @@
-"""Staff commands in the staff group and the deputy director's chat: duty, schedule, linking specialists,
-the vendor's ticket numbers. The same commands from anyone else are refused politely."""
+"""Staff commands in the staff group and the manager chat: duty, schedule, the vendor's ticket numbers
+(any member of the staff group); inviting, unlinking and relinking specialists (management only, see
+:mod:`helpdesk.rules.roles`). The same commands from anyone else are refused politely."""
 
 from __future__ import annotations
 
@@ -8,27 +9,41 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.filters import InStaffChat, IsCommand
+from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
+from helpdesk.audit import AuditTrail
 from helpdesk.formatting import escape
+from helpdesk.rules.roles import Action
 from helpdesk.rules.schedule import describe_duty, format_schedule
 from helpdesk.school import SchoolProfile
-from helpdesk.specialists import Specialists
+from helpdesk.specialists import RelinkOutcome, Specialists
 from helpdesk.texts import Tr
 from helpdesk.tickets import Tickets
 
-STAFF_COMMANDS = ("duty", "invite", "specialists", "unlink", "vendor")
+MANAGEMENT_COMMANDS = ("invite", "unlink", "relink", "audit")
+STAFF_COMMANDS = ("duty", "specialists", "vendor", "ticket", *MANAGEMENT_COMMANDS)
 
 
-def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
+def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -> Router:
     router = Router(name=__name__)
     router.message.filter(IsCommand(), InStaffChat(staff, manager_chat_id))  # commands only: others skip
     router.message.register(duty_now, Command("duty"))
     router.message.register(schedule, Command("schedule"))
-    router.message.register(invite, Command("invite"))
+    router.message.register(invite, Command("invite"), Allowed(roles, Action.INVITE))
     router.message.register(list_specialists, Command("specialists"))
-    router.message.register(unlink, Command("unlink"))
+    router.message.register(unlink, Command("unlink"), Allowed(roles, Action.UNLINK))
+    router.message.register(relink, Command("relink"), Allowed(roles, Action.CONFIRM_LINK))
     router.message.register(vendor_ref, Command("vendor"))
+    router.message.register(audit, Command("audit"), Allowed(roles, Action.AUDIT))
+    router.message.register(ticket_history, Command("ticket"), Allowed(roles, Action.TICKET_HISTORY))
+    router.message.register(management_only, Command(*MANAGEMENT_COMMANDS))
+    router.message.register(refuse, Command("ticket"))
     return router
+
+
+async def management_only(message: Message, tr: Tr) -> None:
+    """A management command from someone the profile does not name as management."""
+    await message.reply(tr("roles.management_only"))
 
 
 def create_refusal_router() -> Router:
@@ -65,8 +80,15 @@ async def invite(message: Message, command: CommandObject, bot: Bot, specialists
         await message.answer(tr("duty.invite_unknown", key=escape(key), keys=_keys(specialists.school)))
         return
     me = await bot.me()
-    link = await specialists.invite(spec.key, message.from_user.id if message.from_user else None, me.username)
-    await message.answer(tr("duty.invite_link", name=specialists.label(spec, mention=False), link=link))
+    who = message.from_user
+    link = await specialists.invite(
+        spec.key, who.id if who else None, me.username, created_by_name=who.full_name if who else ""
+    )
+    await message.answer(
+        tr("duty.invite_link", name=specialists.label(spec, mention=False), link=link)
+        + "\n"
+        + tr("duty.invite_expires", hours=specialists.school.management.invite_hours)
+    )
 
 
 async def list_specialists(message: Message, specialists: Specialists, tr: Tr) -> None:
@@ -86,10 +108,57 @@ async def unlink(message: Message, command: CommandObject, specialists: Speciali
         await message.answer(tr("duty.unlink_usage"))
         return
     spec = specialists.school.find_specialist(key)
-    if spec is None or not await specialists.unlink(spec.key):
+    who = message.from_user
+    if spec is None or not await specialists.unlink(
+        spec.key, actor_id=who.id if who else None, actor_name=who.full_name if who else ""
+    ):
         await message.answer(tr("duty.unlink_unknown", key=escape(key)))
         return
     await message.answer(tr("duty.unlinked", name=specialists.label(spec, mention=False)))
+
+
+async def relink(message: Message, command: CommandObject, specialists: Specialists, tr: Tr) -> None:
+    arg = (command.args or "").strip().lstrip("№#")
+    if not arg.isdigit():
+        await message.answer(tr("duty.relink_usage"))
+        return
+    who = message.from_user
+    result = await specialists.relink(int(arg), who.id if who else None, who.full_name if who else "")
+    if result.outcome is RelinkOutcome.UNKNOWN or result.specialist is None:
+        await message.answer(tr("duty.relink_unknown", number=arg))
+        return
+    await message.answer(
+        tr("duty.relinked", name=specialists.label(result.specialist, mention=False), who=escape(result.tg_name))
+    )
+
+
+async def audit(message: Message, audit_trail: AuditTrail, tr: Tr) -> None:
+    entries = await audit_trail.recent()
+    if not entries:
+        await message.answer(tr("audit.empty"))
+        return
+    lines = [audit_trail.line(tr, e) for e in entries]
+    await message.answer(tr("audit.title", count=len(entries)) + "\n" + "\n".join(lines))
+
+
+async def ticket_history(message: Message, command: CommandObject, audit_trail: AuditTrail, tr: Tr) -> None:
+    arg = (command.args or "").strip().lstrip("№#")
+    if not arg.isdigit():
+        await message.answer(tr("audit.ticket_usage"))
+        return
+    history = await audit_trail.ticket_history(int(arg))
+    if history is None:
+        await message.answer(tr("staff.not_found"))
+        return
+    ticket = history.ticket
+    lines = [audit_trail.line(tr, e) for e in history.entries] or [tr("audit.ticket_nothing")]
+    head = tr(
+        "audit.ticket_title",
+        number=ticket.id,
+        status=tr(f"audit.status.{ticket.status.value}"),
+        opened=ticket.created_at.astimezone(audit_trail.school.tz).strftime("%d.%m %H:%M"),
+    )
+    await message.answer(head + "\n" + "\n".join(lines))
 
 
 async def vendor_ref(message: Message, command: CommandObject, tickets: Tickets, tr: Tr) -> None:

@@ -3,10 +3,11 @@
 Users (private chats): ``/seminars`` lists the upcoming ones; "Записаться" / "Отменить запись" buttons
 on that list, on the announcement and on the reminders.
 
-The deputy director (the manager chat, or the staff group, by its members): ``/seminar <when>; <title>;
-<place or link>; <for whom>`` shows a preview with "Объявить" / "Не объявлять"; "Объявить" tells the
-users of those roles. ``/signups`` lists who signed up; ``/kbstats`` shows which reference articles
-helped.
+Management (in the manager chat or the staff group; the person must be management, see
+:mod:`helpdesk.rules.roles`): ``/seminar <when>; <title>; <place or link>; <for whom>`` shows a preview
+with every link's domain and "Объявить" / "Не объявлять"; "Объявить" tells the users of those roles.
+``/signups`` lists who signed up; ``/kbstats`` shows which reference articles helped. Anyone else is
+refused, commands and buttons alike.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot import keyboards
 from bot.callbacks import SeminarAdminAction, SeminarAdminCb, SeminarCb
 from bot.filters import InStaffChat, IsCommand, PrivateChat
+from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from helpdesk.formatting import TEXT_LIMIT, escape, user_link, visible_len
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.kb import KnowledgeBase
+from helpdesk.rules.roles import Action
+from helpdesk.rules.seminars import link_domains
 from helpdesk.seminars import Choice, Roster, SeminarService, Unreadable
 from helpdesk.texts import Tr
 from storage.users import User
@@ -30,7 +34,7 @@ from storage.users import User
 ADMIN_COMMANDS = ("seminar", "signups", "kbstats")
 
 
-def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
+def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -> Router:
     router = Router(name=__name__)
 
     users = Router(name=f"{__name__}.users")
@@ -44,16 +48,25 @@ def create_router(staff: StaffChat, manager_chat_id: int | None) -> Router:
     admin = Router(name=f"{__name__}.admin")
     admin.message.filter(InStaffChat(staff, manager_chat_id))
     admin.callback_query.filter(InStaffChat(staff, manager_chat_id))
-    admin.message.register(announce, Command("seminar"))
-    admin.message.register(show_signups, Command("signups"))
-    admin.message.register(kb_stats, Command("kbstats"))
+    admin.message.register(announce, Command("seminar"), Allowed(roles, Action.ANNOUNCE))
+    admin.message.register(show_signups, Command("signups"), Allowed(roles, Action.SIGNUPS))
+    admin.message.register(kb_stats, Command("kbstats"), Allowed(roles, Action.KB_STATS))
+    admin.message.register(management_only, Command(*ADMIN_COMMANDS))
     admin.callback_query.register(
-        draft_published, SeminarAdminCb.filter(F.action == SeminarAdminAction.PUBLISH)
+        draft_published,
+        SeminarAdminCb.filter(F.action == SeminarAdminAction.PUBLISH),
+        Allowed(roles, Action.ANNOUNCE),
     )
     admin.callback_query.register(
-        draft_discarded, SeminarAdminCb.filter(F.action == SeminarAdminAction.DISCARD)
+        draft_discarded,
+        SeminarAdminCb.filter(F.action == SeminarAdminAction.DISCARD),
+        Allowed(roles, Action.ANNOUNCE),
     )
-    admin.callback_query.register(list_pressed, SeminarAdminCb.filter(F.action == SeminarAdminAction.LIST))
+    admin.callback_query.register(
+        list_pressed, SeminarAdminCb.filter(F.action == SeminarAdminAction.LIST), Allowed(roles, Action.SIGNUPS)
+    )
+    # Anyone else pressing (or forging) an admin button: refused, nothing changes.
+    admin.callback_query.register(management_pressed, SeminarAdminCb.filter())
 
     router.include_routers(users, admin)
     return router
@@ -106,7 +119,15 @@ async def signup_pressed(
         await _set_buttons(message, keyboards.seminar(tr, callback_data.seminar, signed_up=signed))
 
 
-# ---- the deputy director ---------------------------------------------------------------------------
+# ---- management ------------------------------------------------------------------------------------
+
+
+async def management_only(message: Message, tr: Tr) -> None:
+    await message.reply(tr("roles.management_only"))
+
+
+async def management_pressed(callback: CallbackQuery, tr: Tr) -> None:
+    await callback.answer(tr("roles.management_only"), show_alert=True)
 
 
 def _author(message: Message) -> tuple[int | None, str]:
@@ -128,16 +149,23 @@ async def announce(message: Message, command: CommandObject, tr: Tr, seminars: S
             tr(f"seminar.error.{outcome.code}", value=escape(outcome.value)) + "\n\n" + tr("seminar.help")
         )
         return
+    seminar = outcome.seminar
+    domains = link_domains(" ".join((seminar.title, seminar.place)))
+    links = tr("seminar.preview_links", domains=escape(", ".join(domains))) if domains else tr(
+        "seminar.preview_no_links"
+    )
     await message.answer(
-        tr("seminar.preview", card=seminars.card(tr, outcome.seminar), count=outcome.audience),
-        reply_markup=keyboards.seminar_draft(tr, outcome.seminar.id),
+        tr("seminar.preview", card=seminars.card(tr, seminar), count=outcome.audience) + "\n\n" + links,
+        reply_markup=keyboards.seminar_draft(tr, seminar.id),
     )
 
 
 async def draft_published(
     callback: CallbackQuery, callback_data: SeminarAdminCb, tr: Tr, seminars: SeminarService
 ) -> None:
-    seminar = await seminars.publish(callback_data.seminar)
+    seminar = await seminars.publish(
+        callback_data.seminar, actor_id=callback.from_user.id, actor_name=callback.from_user.full_name
+    )
     if seminar is None:
         await callback.answer(tr("seminar.not_draft"), show_alert=True)
         return

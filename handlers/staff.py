@@ -94,7 +94,8 @@ async def card_closed(callback: CallbackQuery, callback_data: StaffCb, tickets: 
         else:
             await callback.answer(tr("staff.closed_ok", number=ticket.id))
 
-    await tickets.close_by_staff(callback_data.ticket, staff_name=callback.from_user.first_name, ack=ack)
+    who = callback.from_user
+    await tickets.close_by_staff(callback_data.ticket, staff_name=who.first_name, staff_id=who.id, ack=ack)
 
 
 async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:
@@ -119,7 +120,8 @@ async def _escalate(message: Message, state: FSMContext, tickets: Tickets, tr: T
     data = await state.get_data()
     await state.clear()
     who = message.from_user.first_name if message.from_user else "—"
-    ticket = await tickets.escalate(int(data.get("ticket", 0)), who=who, comment=comment)
+    who_id = message.from_user.id if message.from_user else None
+    ticket = await tickets.escalate(int(data.get("ticket", 0)), who=who, comment=comment, who_id=who_id)
     if ticket is None:
         await message.reply(tr("staff.not_found"))
         return
@@ -148,6 +150,9 @@ async def card_vendor(callback: CallbackQuery, callback_data: StaffCb, tickets: 
         else:
             await callback.answer(tr("staff.not_found"), show_alert=True)
 
-    outcome, ticket = await tickets.hand_to_vendor(callback_data.ticket, ack=ack)
+    who = callback.from_user
+    outcome, ticket = await tickets.hand_to_vendor(
+        callback_data.ticket, actor_id=who.id, actor_name=who.first_name, ack=ack
+    )
     if outcome is VendorOutcome.HANDED and ticket is not None and isinstance(callback.message, Message):
         await callback.message.reply(tr("duty.vendor_done", number=ticket.id))

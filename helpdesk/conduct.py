@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
 from helpdesk.clock import Clock
+from storage.audit import AuditRepo
 from storage.conduct import Actor, Complaint, ConductEvent, ConductRepo, EventKind
 from storage.db import Database
 from storage.tickets import TicketMessage
@@ -235,6 +236,9 @@ class ConductService:
                 current = standing(await self.repo.for_user(user_id), now, self.policy)
                 if not current.restricted:
                     return False
+                await AuditRepo(self.db.conn).record(
+                    "unblock", at=now, actor_id=actor_id, actor_name=actor_name or "", detail=f"user {user_id}"
+                )
                 await self.repo.add(
                     kind=EventKind.UNBLOCK,
                     now=now,

@@ -226,7 +226,13 @@ class ConductDesk:
     ) -> None:
         closed: Ticket | None = None
         if ticket is not None:
-            changed, closed = await self.store.close(ticket.id, closed_by=self.staff_tr("conduct.closed_by"))
+            changed, closed = await self.store.close(
+                ticket.id,
+                closed_by=self.staff_tr("conduct.closed_by"),
+                actor_id=actor_id,
+                actor_name=actor_name or self.staff_tr("conduct.closed_by"),
+                action="conduct_end" if actor is Actor.SPECIALIST else "conduct_filter",
+            )
             if not changed:
                 closed = None
         outcome = await self.record.record_violation(

@@ -19,7 +19,7 @@ from helpdesk.ports import DeliveryError, Destination, Notices, StaffSide
 from helpdesk.rules.routing import RouteDecision, route
 from helpdesk.rules.schedule import promise
 from helpdesk.school import Specialist
-from helpdesk.specialists import Specialists
+from helpdesk.specialists import InviteOutcome, InviteResult, Specialists
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
 from storage.tickets import Ticket
@@ -165,6 +165,14 @@ class Duty:
         first_line = escape((ticket.question.splitlines() or [""])[0][:80])
         head = f'<a href="{url}">{title}</a>' if url else title
         return f"• {head} — {first_line}" if first_line else f"• {head}"
+
+    async def accept_invite(self, token: str, tg_user_id: int, tg_name: str) -> InviteResult:
+        """Someone opened an invite link: linked, refused, or (replacing another account) asked of
+        management in their chat."""
+        result = await self.specialists.accept_invite(token, tg_user_id, tg_name, management=self.manager_dest)
+        if result.outcome is InviteOutcome.PENDING:
+            self.notices.kick()
+        return result
 
     @property
     def manager_dest(self) -> Destination:

@@ -29,6 +29,7 @@ __all__ = [
     "Change",
     "ChangeKind",
     "DateRange",
+    "Management",
     "ProfileError",
     "SchoolProfile",
     "Slot",
@@ -180,6 +181,25 @@ class VendorSupport:
     reminder_days: int = 3
 
 
+DEFAULT_INVITE_HOURS = 72
+
+
+@dataclass(frozen=True)
+class Management:
+    """The school's management (the director, the deputy directors): who may invite and unlink
+    specialists, announce to many users, list sign-ups, unblock users, change who is on duty. Named by
+    Telegram id or by username (kept lower-case, without «@»)."""
+
+    ids: frozenset[int] = frozenset()
+    usernames: frozenset[str] = frozenset()
+    invite_hours: int = DEFAULT_INVITE_HOURS
+
+    def names(self, user_id: int | None, username: str | None) -> bool:
+        if user_id is not None and user_id in self.ids:
+            return True
+        return bool(username) and (username or "").lstrip("@").lower() in self.usernames
+
+
 @dataclass(frozen=True)
 class SchoolProfile:
     name: str
@@ -194,6 +214,7 @@ class SchoolProfile:
     address: str | None = None
     schedule_note: str | None = None
     timezone: str | None = None
+    management: Management = Management()
     _by_key: Mapping[str, Specialist] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -301,7 +322,9 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 _RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
-_ROOT_KEYS = ("school", "vendor", "specialists", "slots", "holidays", "changes")
+_ROOT_KEYS = ("school", "vendor", "management", "specialists", "slots", "holidays", "changes")
+_MANAGEMENT_KEYS = ("members", "invite_hours")
+_USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _SCHOOL_KEYS = ("name", "short_name", "phone", "email", "address", "schedule_note", "timezone")
 _VENDOR_KEYS = ("name", "phone", "email", "url", "hours", "rules", "prepare", "reminder_days")
 _SPECIALIST_KEYS = (
@@ -626,6 +649,38 @@ class _Loader:
             reminder_days=days,
         )
 
+    def management(self, data: Mapping[str, Any]) -> Management:
+        if "management" not in data:
+            return Management()
+        where: _Where = ("management", None, None)
+        sec = self.table(data, "management", where)
+        self.check_keys(sec, _MANAGEMENT_KEYS, where)
+        at: _Where = ("management", None, "members")
+        members = sec.get("members", [])
+        if not isinstance(members, list):
+            self.fail(at, '"members" must be a list, e.g. members = [123456789, "@petrova_as"]')
+        ids: set[int] = set()
+        usernames: set[str] = set()
+        for item in members:
+            if isinstance(item, int) and not isinstance(item, bool) and item > 0:
+                ids.add(item)
+                continue
+            m = _USERNAME_RE.match(item.strip()) if isinstance(item, str) else None
+            if m is None:
+                self.fail(
+                    at,
+                    f"{_show(item)} in \"members\" is neither a Telegram id (a number) nor a username"
+                    ' (e.g. "@petrova_as")',
+                    _needle(item),
+                )
+            usernames.add(m.group(1).lower())
+        hours = sec.get("invite_hours", DEFAULT_INVITE_HOURS)
+        if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 720:
+            self.fail(
+                ("management", None, "invite_hours"), '"invite_hours" must be a whole number of hours, 1–720'
+            )
+        return Management(ids=frozenset(ids), usernames=frozenset(usernames), invite_hours=hours)
+
     def specialists(self, data: Mapping[str, Any]) -> tuple[Specialist, ...]:
         result: list[Specialist] = []
         seen: set[str] = set()
@@ -825,6 +880,7 @@ class _Loader:
         self.check_keys(data, _ROOT_KEYS, ("", None, None))
         school = self.school(data)
         vendor = self.vendor(data)
+        management = self.management(data)
         specialists = self.specialists(data)
         slots = self.slots(data, specialists)
         holidays = self.holidays(data)
@@ -835,6 +891,7 @@ class _Loader:
             slots=slots,
             holidays=holidays,
             changes=changes,
+            management=management,
             **school,
         )
 

@@ -37,6 +37,7 @@ from helpdesk.rules.seminars import (
     parse_announcement,
 )
 from helpdesk.texts import Texts, Tr
+from storage.audit import AuditRepo
 from storage.db import Database
 from storage.seminars import Seminar, SeminarRepo, Signup
 from storage.users import User
@@ -164,7 +165,7 @@ class SeminarService:
             audience = await repo.audience_size(seminar.roles)
         return Drafted(seminar, audience)
 
-    async def publish(self, seminar_id: int) -> Seminar | None:
+    async def publish(self, seminar_id: int, *, actor_id: int | None = None, actor_name: str = "") -> Seminar | None:
         """Publish a draft. None if it is not one any more (a second press, discarded) or has begun.
 
         The broadcast is the caller's next step (:meth:`broadcast`), or else the next :meth:`check`'s.
@@ -174,6 +175,10 @@ class SeminarService:
             repo = SeminarRepo(conn)
             published = await repo.mark_announced(seminar_id, now)
             seminar = await repo.get(seminar_id)
+            if published and seminar is not None:
+                await AuditRepo(conn).record(
+                    "broadcast", at=now, actor_id=actor_id, actor_name=actor_name, detail=seminar.title[:200]
+                )
         if not published or seminar is None or not seminar.upcoming(now):
             return None
         return seminar

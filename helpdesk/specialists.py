@@ -4,16 +4,45 @@ how their answers are signed; linking an account with a one-time invite, and unl
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 from helpdesk.clock import Clock
 from helpdesk.formatting import escape, user_link
+from helpdesk.ports import Destination
+from helpdesk.rules.roles import ANONYMOUS_ADMIN_ID
 from helpdesk.rules.schedule import promise
 from helpdesk.school import SchoolProfile, Specialist
 from helpdesk.store import Store
 from helpdesk.texts import Tr
 from storage.duty import SpecialistLink
 from storage.tickets import Ticket
+
+
+class InviteOutcome(StrEnum):
+    LINKED = "linked"
+    INVALID = "invalid"  # unknown, or used already (one time only)
+    EXPIRED = "expired"
+    PENDING = "pending"  # the specialist is linked to another account: management confirms the change
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    outcome: InviteOutcome
+    specialist: Specialist | None = None
+
+
+class RelinkOutcome(StrEnum):
+    LINKED = "linked"
+    UNKNOWN = "unknown"  # no such request, or decided already
+
+
+@dataclass(frozen=True)
+class RelinkResult:
+    outcome: RelinkOutcome
+    specialist: Specialist | None = None
+    tg_name: str = ""
 
 
 class Specialists:
@@ -52,7 +81,11 @@ class Specialists:
         return None
 
     def signature(self, tg_user_id: int, first_name: str, tr: Tr) -> str:
-        """How an answer is signed: the specialist's name and kind of helper when linked."""
+        """How an answer is signed: the specialist's name and kind of helper when linked; an administrator
+        posting anonymously by their custom title, or as «специалист школы»."""
+        if tg_user_id == ANONYMOUS_ADMIN_ID:
+            title = first_name.strip() if first_name.strip() not in ("", "—") else ""
+            return tr("answer.header", name=escape(title)) if title else tr("answer.anonymous")
         spec = self.specialist_of(tg_user_id)
         if spec is None:
             return tr("answer.header", name=escape(first_name))
@@ -80,25 +113,74 @@ class Specialists:
             )
         return lines
 
-    async def invite(self, key: str, created_by: int | None, bot_username: str | None) -> str:
+    async def invite(
+        self, key: str, created_by: int | None, bot_username: str | None, *, created_by_name: str = ""
+    ) -> str:
         token = secrets.token_urlsafe(12)
         async with self.store.transaction():
             await self.store.duty.create_invite(token, key, created_by, self.now())
+            await self.store.audit_action("invite", created_by, created_by_name, detail=key)
         return f"https://t.me/{bot_username}?start=inv_{token}"
 
-    async def accept_invite(self, token: str, tg_user_id: int, tg_name: str) -> Specialist | None:
+    async def accept_invite(
+        self, token: str, tg_user_id: int, tg_name: str, *, management: Destination | None = None
+    ) -> InviteResult:
+        """Open a one-time invite. An expired one is refused; one that would replace the account already
+        linked to the specialist waits for management's ``/relink`` in their chat (``management``: where
+        the request is queued as a notice; the caller kicks the outbox)."""
+        now = self.now()
+        valid_for = timedelta(hours=self.school.management.invite_hours)
+        async with self.store.transaction():
+            invite = await self.store.duty.invite(token)
+            spec = self.school.find_specialist(invite.specialist_key) if invite else None
+            if invite is None or spec is None or invite.used_at is not None:
+                return InviteResult(InviteOutcome.INVALID)
+            if now - invite.created_at > valid_for:
+                return InviteResult(InviteOutcome.EXPIRED, spec)
+            if await self.store.duty.use_invite(token, tg_user_id, now) is None:
+                return InviteResult(InviteOutcome.INVALID)  # opened twice at once: the other one won
+            current = await self.store.duty.link_of(spec.key)
+            if current is not None and current.tg_user_id != tg_user_id:
+                request = await self.store.duty.request_link(spec.key, tg_user_id, tg_name, now)
+                await self.store.audit_action(
+                    "link_request", tg_user_id, tg_name, detail=f"{spec.key} №{request.id}"
+                )
+                if management is not None:
+                    await self.store.notice(
+                        management,
+                        self.tr(
+                            "duty.relink_ask",
+                            name=self.label(spec, mention=False),
+                            current=user_link(current.tg_user_id, current.tg_name or "—"),
+                            new=user_link(tg_user_id, tg_name or "—"),
+                            number=request.id,
+                        ),
+                    )
+                return InviteResult(InviteOutcome.PENDING, spec)
+            await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
+            await self.store.audit_action("link", tg_user_id, tg_name, detail=spec.key)
+        await self.load()
+        return InviteResult(InviteOutcome.LINKED, spec)
+
+    async def relink(self, request_id: int, decided_by: int | None, decided_by_name: str = "") -> RelinkResult:
+        """Management confirms a pending link: the new account replaces the old one."""
         now = self.now()
         async with self.store.transaction():
-            key = await self.store.duty.use_invite(token, tg_user_id, now)
-            spec = self.school.find_specialist(key) if key else None
-            if spec is None:
-                return None
-            await self.store.duty.link(spec.key, tg_user_id, tg_name, now)
+            request = await self.store.duty.decide_link(request_id, decided_by, now)
+            spec = self.school.find_specialist(request.specialist_key) if request else None
+            if request is None or spec is None:
+                return RelinkResult(RelinkOutcome.UNKNOWN)
+            await self.store.duty.link(spec.key, request.tg_user_id, request.tg_name, now)
+            await self.store.audit_action(
+                "relink", decided_by, decided_by_name, detail=f"{spec.key}: {request.tg_name} ({request.tg_user_id})"
+            )
         await self.load()
-        return spec
+        return RelinkResult(RelinkOutcome.LINKED, spec, request.tg_name)
 
-    async def unlink(self, key: str) -> bool:
+    async def unlink(self, key: str, *, actor_id: int | None = None, actor_name: str = "") -> bool:
         async with self.store.transaction():
             removed = await self.store.duty.unlink(key)
+            if removed:
+                await self.store.audit_action("unlink", actor_id, actor_name, detail=key)
         await self.load()
         return removed

@@ -18,6 +18,7 @@ from helpdesk.clock import Clock
 from helpdesk.domain import Category, Role, TicketStatus, Topic
 from helpdesk.ports import Destination
 from helpdesk.rules.routing import RouteDecision
+from storage.audit import AuditRepo
 from storage.chat_moves import ChatMovesRepo
 from storage.db import Database
 from storage.duty import DutyRepo
@@ -85,6 +86,7 @@ class Store:
         self.outbox = OutboxRepo(db.conn)
         self.chat_moves = ChatMovesRepo(db.conn)
         self.duty = DutyRepo(db.conn)
+        self.audit = AuditRepo(db.conn)
 
     def now(self) -> datetime:
         return self.clock()
@@ -94,6 +96,20 @@ class Store:
         """One unit of work: every repository call inside it commits together, or none does."""
         async with self.db.transaction():
             yield
+
+    async def audit_action(
+        self,
+        action: str,
+        actor_id: int | None,
+        actor_name: str,
+        *,
+        ticket_id: int | None = None,
+        detail: str = "",
+    ) -> None:
+        """Record a staff or management action in the audit trail, inside the caller's transaction."""
+        await self.audit.record(
+            action, at=self.now(), actor_id=actor_id, actor_name=actor_name, ticket_id=ticket_id, detail=detail
+        )
 
     async def notice(self, dest: Destination, html_text: str, *, dedupe: str | None = None) -> bool:
         """Queue a notice in the outbox, inside the caller's transaction (the change it reports)."""
@@ -252,6 +268,10 @@ class Store:
         if not note and (ticket.answered_at is None or ticket.status is TicketStatus.CLOSED):
             async with self.db.autocommit() as conn:
                 ticket, reopened = await TicketRepo(conn).answered(ticket.id, now)
+                if reopened:
+                    await AuditRepo(conn).record(
+                        "reopen", at=now, actor_id=staff_id, actor_name=staff_name or "", ticket_id=ticket.id
+                    )
         async with self.db.autocommit() as conn:
             row = await MessageRepo(conn).add(
                 ticket_id=ticket.id,
@@ -330,16 +350,29 @@ class Store:
             if ticket.status is TicketStatus.CLAIMED:
                 return ClaimOutcome.ALREADY_CLAIMED, ticket
             await self.tickets.claim(ticket_id, staff_id=staff_id, staff_name=staff_name, now=self.now())
+            await self.audit_action("claim", staff_id, staff_name, ticket_id=ticket_id)
             fresh = await self.tickets.get(ticket_id)
         return ClaimOutcome.CLAIMED, fresh
 
-    async def close(self, ticket_id: int, *, closed_by: str) -> tuple[bool, Ticket | None]:
-        """Close a ticket. Returns (changed, ticket)."""
+    async def close(
+        self,
+        ticket_id: int,
+        *,
+        closed_by: str,
+        actor_id: int | None = None,
+        actor_name: str | None = None,
+        action: str = "close",
+    ) -> tuple[bool, Ticket | None]:
+        """Close a ticket (recorded in the audit trail as ``action`` by the actor). Returns (changed,
+        ticket)."""
         async with self.db.transaction():
             ticket = await self.tickets.get(ticket_id)
             if ticket is None or ticket.status is TicketStatus.CLOSED:
                 return False, ticket
             await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now())
+            await self.audit_action(
+                action, actor_id, actor_name if actor_name is not None else closed_by, ticket_id=ticket_id
+            )
             fresh = await self.tickets.get(ticket_id)
         return True, fresh
 

@@ -276,9 +276,14 @@ class Tickets:
         return outcome, ticket
 
     async def close_by_staff(
-        self, ticket_id: int, *, staff_name: str, ack: Ack[CloseOutcome] | None = None
+        self,
+        ticket_id: int,
+        *,
+        staff_name: str,
+        staff_id: int | None = None,
+        ack: Ack[CloseOutcome] | None = None,
     ) -> tuple[CloseOutcome, Ticket | None]:
-        changed, ticket = await self.store.close(ticket_id, closed_by=staff_name)
+        changed, ticket = await self.store.close(ticket_id, closed_by=staff_name, actor_id=staff_id)
         if ticket is None:
             outcome = CloseOutcome.NOT_FOUND
         else:
@@ -291,15 +296,24 @@ class Tickets:
         await self._tell_user(ticket, "ticket.closed_by_staff")
         return CloseOutcome.CLOSED, ticket
 
-    async def escalate(self, ticket_id: int, *, who: str, comment: str) -> Ticket | None:
+    async def escalate(
+        self, ticket_id: int, *, who: str, comment: str, who_id: int | None = None
+    ) -> Ticket | None:
         """A specialist asks the deputy director to step in (with a comment, or none)."""
         ticket = await self.store.tickets.get(ticket_id)
         if ticket is not None:
+            async with self.store.transaction():
+                await self.store.audit_action("escalate", who_id, who, ticket_id=ticket.id, detail=comment[:200])
             await self.escalations.escalate_by_specialist(ticket, who, comment)
         return ticket
 
     async def hand_to_vendor(
-        self, ticket_id: int, *, ack: Ack[VendorOutcome] | None = None
+        self,
+        ticket_id: int,
+        *,
+        actor_id: int | None = None,
+        actor_name: str = "",
+        ack: Ack[VendorOutcome] | None = None,
     ) -> tuple[VendorOutcome, Ticket | None]:
         """To the e-journal vendor's support: the user gets its contacts and what to prepare."""
         ticket = await self.store.tickets.get(ticket_id)
@@ -311,7 +325,7 @@ class Tickets:
             await ack(outcome, ticket)
         if outcome is not VendorOutcome.HANDED or ticket is None:
             return outcome, ticket
-        return outcome, await self.vendor.hand_to_vendor(ticket)
+        return outcome, await self.vendor.hand_to_vendor(ticket, actor_id=actor_id, actor_name=actor_name)
 
     async def set_vendor_ref(self, ticket_id: int, ref: str) -> Ticket | None:
         ticket = await self.store.tickets.get(ticket_id)

@@ -23,7 +23,7 @@ class Vendor:
         self.texts = texts
         self.school = duty.school
 
-    async def hand_to_vendor(self, ticket: Ticket) -> Ticket:
+    async def hand_to_vendor(self, ticket: Ticket, *, actor_id: int | None = None, actor_name: str = "") -> Ticket:
         """The ticket goes to the vendor's support; the user is told how to reach it and what to prepare
         (the mark and the notice are one transaction)."""
         user = await self.store.users.get(ticket.user_id)
@@ -45,6 +45,7 @@ class Vendor:
         )
         async with self.store.transaction():
             await self.store.tickets.set_vendor(ticket.id, self.duty.now())
+            await self.store.audit_action("vendor", actor_id, actor_name, ticket_id=ticket.id)
             await self.store.notice(Destination(user.chat_id), notice)
             fresh = await self.store.tickets.get(ticket.id)
         assert fresh is not None

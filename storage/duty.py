@@ -27,6 +27,38 @@ def _link(row: aiosqlite.Row) -> SpecialistLink:
     )
 
 
+@dataclass(frozen=True)
+class Invite:
+    token: str
+    specialist_key: str
+    created_by: int | None
+    created_at: datetime
+    used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """An invite opened by an account other than the one linked to the specialist: waits for management."""
+
+    id: int
+    specialist_key: str
+    tg_user_id: int
+    tg_name: str
+    requested_at: datetime
+    decided_at: datetime | None
+
+
+def _request(row: aiosqlite.Row) -> LinkRequest:
+    return LinkRequest(
+        id=row["id"],
+        specialist_key=row["specialist_key"],
+        tg_user_id=row["tg_user_id"],
+        tg_name=row["tg_name"],
+        requested_at=datetime.fromisoformat(row["requested_at"]),
+        decided_at=datetime.fromisoformat(row["decided_at"]) if row["decided_at"] else None,
+    )
+
+
 class DutyRepo:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
@@ -68,6 +100,38 @@ class DutyRepo:
             "INSERT INTO invites (token, specialist_key, created_by, created_at) VALUES (?, ?, ?, ?)",
             (token, key, created_by, now.isoformat()),
         )
+
+    async def invite(self, token: str) -> Invite | None:
+        row = await fetch_one(self.conn, "SELECT * FROM invites WHERE token = ?", (token,))
+        if row is None:
+            return None
+        return Invite(
+            token=row["token"],
+            specialist_key=row["specialist_key"],
+            created_by=row["created_by"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            used_at=datetime.fromisoformat(row["used_at"]) if row["used_at"] else None,
+        )
+
+    async def request_link(self, key: str, tg_user_id: int, tg_name: str, now: datetime) -> LinkRequest:
+        row = await fetch_one(
+            self.conn,
+            "INSERT INTO link_requests (specialist_key, tg_user_id, tg_name, requested_at) VALUES (?, ?, ?, ?)"
+            " RETURNING *",
+            (key, tg_user_id, tg_name, now.isoformat()),
+        )
+        assert row is not None
+        return _request(row)
+
+    async def decide_link(self, request_id: int, decided_by: int | None, now: datetime) -> LinkRequest | None:
+        """Mark an undecided request decided; None if there is none (unknown, or decided already)."""
+        row = await fetch_one(
+            self.conn,
+            "UPDATE link_requests SET decided_at = ?, decided_by = ? WHERE id = ? AND decided_at IS NULL"
+            " RETURNING *",
+            (now.isoformat(), decided_by, request_id),
+        )
+        return _request(row) if row else None
 
     async def use_invite(self, token: str, used_by: int, now: datetime) -> str | None:
         """Consume a one-time invite. Returns the specialist key, or None if unknown or used."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 # pytest-xdist the controlling process loads this file too, and runs no test.
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+EXAMPLE_PROFILE = Path(__file__).resolve().parent.parent / "school.example.toml"
 
 
 @dataclass
@@ -54,9 +55,19 @@ class Harness:
             bot_can_manage_topics=True,
         )
 
+    def profile(self) -> Path:
+        """The example school profile, with the harness's deputy director named as management."""
+        path = self.tmp_path / "school.toml"
+        if not path.exists():
+            text = EXAMPLE_PROFILE.read_text(encoding="utf-8")
+            assert "members = []" in text
+            path.write_text(text.replace("members = []", f"members = [{self.deputy.id}]", 1), encoding="utf-8")
+        return path
+
     @property
     def env(self) -> dict[str, str]:
         return {
+            "SCHOOL_PROFILE": str(self.profile()),
             "BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE": self.server.base_url,
             "STAFF_CHAT_ID": str(self.group.id),

@@ -8,9 +8,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.filters import IsCommand
+from helpdesk.duty import Duty
 from helpdesk.rules.schedule import format_schedule
 from helpdesk.school import SchoolProfile
-from helpdesk.specialists import Specialists
+from helpdesk.specialists import InviteOutcome, Specialists
 from helpdesk.texts import Tr
 
 
@@ -27,14 +28,26 @@ async def schedule(message: Message, school: SchoolProfile, specialists: Special
 
 
 async def invite_opened(
-    message: Message, command: CommandObject, specialists: Specialists, state: FSMContext, tr: Tr
+    message: Message,
+    command: CommandObject,
+    duty: Duty,
+    specialists: Specialists,
+    state: FSMContext,
+    tr: Tr,
 ) -> None:
     token = (command.args or "")[4:]
     who = message.from_user
     assert who is not None
-    spec = await specialists.accept_invite(token, who.id, who.full_name)
-    if spec is None:
+    result = await duty.accept_invite(token, who.id, who.full_name)
+    spec = result.specialist
+    if result.outcome is InviteOutcome.EXPIRED:
+        await message.answer(tr("duty.invite_expired"))
+        return
+    if spec is None or result.outcome is InviteOutcome.INVALID:
         await message.answer(tr("duty.invite_invalid"))
         return
     await state.clear()
+    if result.outcome is InviteOutcome.PENDING:
+        await message.answer(tr("duty.link_pending", name=specialists.label(spec, mention=False)))
+        return
     await message.answer(tr("duty.linked", name=specialists.label(spec, mention=False)))

@@ -243,3 +243,27 @@ def format_when(moment: datetime, tz: tzinfo, tr: Tr) -> str:
         weekday=weekday_name(tr, local.date(), "in_date"),
         time=f"{local.hour}:{local.minute:02d}",
     )
+
+
+_SCHEME_URL_RE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://([^/\s?#<>\"']+)")
+_BARE_DOMAIN_RE = re.compile(r"(?<![@\w.-])((?:[\w-]+\.)+[^\W\d_]{2,})(?=$|[/\s:?#,;)\]»\"'])")
+
+
+def link_domains(text: str) -> list[str]:
+    """Every domain a message would link to, in order, once each: what management checks in a
+    broadcast's preview before it goes out. Both ``https://host/...`` and bare ``host.tld/...`` (Telegram
+    makes those links too); an internationalised name is shown with its ASCII form, so a look-alike
+    (``sсhool.ru`` with a Cyrillic «с») stands out."""
+    found: list[str] = []
+    for m in list(_SCHEME_URL_RE.finditer(text)) + list(_BARE_DOMAIN_RE.finditer(text)):
+        host = m.group(1).rsplit("@", 1)[-1].split(":", 1)[0].strip(".").lower()
+        if not host or ("." not in host and "://" not in m.group(0)):
+            continue
+        try:
+            ascii_host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            ascii_host = host
+        shown = host if ascii_host == host else f"{host} ({ascii_host})"
+        if shown not in found:
+            found.append(shown)
+    return found

@@ -182,7 +182,7 @@ async def test_repeated_violations_block_until_the_deputy_lifts_it(plain: Conduc
     # A specialist (not an administrator of the staff group) cannot lift it.
     staff = h.staff()
     await staff.send(f"/unblock id{parent.user.id}")
-    await staff.expect("может заместитель директора")
+    await staff.expect("может только руководство школы")
     await manager.send("/unblock")
     await manager.expect("/unblock 12")
     await manager.send(f"/unblock id{parent.user.id}")

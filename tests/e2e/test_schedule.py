@@ -183,7 +183,7 @@ async def test_vendor_hand_off_and_reminder(sched: Scheduled) -> None:
 
 async def test_invite_link_links_a_specialist_who_then_gets_notices(sched: Scheduled) -> None:
     h = sched
-    staff = h.staff()
+    staff = h.server.actor(h.deputy, chat=h.group)  # management: invites and unlinks
     await staff.send("/invite tech")
     reply = await staff.expect("Одноразовая ссылка для Иванов И. И.")
     link = next(part for part in reply.text.split() if "start=inv_" in part)
