@@ -180,7 +180,10 @@ class Recovery:
                 self._cards_elsewhere = False
                 if not await self.move_cards():
                     self._cards_elsewhere = True  # some wait for the next round
-            waiting = await self.store.tickets.without_card()
+            # Only committed tickets: a ticket being opened is marked as held by its use case right after its
+            # transaction commits, and must not be taken for one left without a card.
+            async with self.store.db.settled():
+                waiting = await self.store.tickets.without_card()
             left: list[Ticket] = []  # still without a card when the budget (or the group) says stop
             failed = False
             started = self.pacing.monotonic()

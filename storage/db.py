@@ -194,6 +194,17 @@ class Database:
                 await self.conn.execute("COMMIT")
 
     @asynccontextmanager
+    async def settled(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Reads that must see only committed data: no transaction of this process is open meanwhile.
+
+        Every repository shares one connection, and a read on it in the middle of another task's transaction
+        sees that transaction's rows before they are committed (and before the task that writes them has
+        marked them as its own: a new ticket, say, that the recovery would then post a second time).
+        """
+        async with self._write_lock:
+            yield self.conn
+
+    @asynccontextmanager
     async def autocommit(self) -> AsyncIterator[aiosqlite.Connection]:
         """One write statement, atomic on its own, on the ``writer`` connection: no BEGIN/COMMIT, no lock.
 
