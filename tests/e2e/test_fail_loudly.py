@@ -214,7 +214,8 @@ async def test_the_database_gone_stops_a_running_bot(fake_telegram: FakeTelegram
         sys.executable, "main.py", cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     try:
-        while not fake_telegram.calls_of("getUpdates"):
+        # Running once its first long poll arrives (a poll is recorded only when it ends, 25 s later).
+        while not fake_telegram.arrived("getUpdates"):
             assert proc.returncode is None and time.monotonic() - began < 60, "the bot did not start"
             await asyncio.sleep(0.1)
         for suffix in ("", "-wal", "-shm"):
