@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from helpdesk.clock import ManualClock
 from helpdesk.domain import Category, Role, Topic
 from helpdesk.rules.routing import RouteDecision
@@ -39,12 +41,10 @@ async def test_an_action_rolled_back_leaves_no_trail(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "r.sqlite3")
     try:
         repo = AuditRepo(db.conn)
-        try:
+        with pytest.raises(RuntimeError):
             async with db.transaction():
                 await repo.record("unlink", at=NOW, actor_id=1, actor_name="Ольга")
                 raise RuntimeError("the action failed")
-        except RuntimeError:
-            pass
         assert await repo.recent() == []
     finally:
         await db.close()
