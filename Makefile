@@ -37,9 +37,12 @@ unit: install locales
 browser:
 	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium is missing (install the chromium package): browser tests will be skipped, or fail in CI"
 
-# One pytest worker per core; tests marked xdist_group (the browser tests: one Chromium) share a worker.
+# One pytest worker per core and one more (end-to-end tests spend much of their time waiting for the fake
+# server: on 2 cores, 3 workers took 2:45 where 2 took 2:55); tests marked xdist_group (the browser tests:
+# one Chromium) share a worker.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 test: install locales lint typecheck browser
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --dist loadgroup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup
 
 # Proof of delivery under faults and load (README, "Performance and reliability").
 chaos: install locales

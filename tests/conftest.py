@@ -144,6 +144,7 @@ LONGEST_FIRST = (
     "tests/sandbox/test_browser.py",
     "tests/fuzz/",
     "tests/e2e/test_burst.py",
+    "tests/e2e/test_fail_loudly.py",
     "tests/e2e/test_main_process.py",
 )
 
