@@ -36,7 +36,7 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import GetMe, GetUpdates, Response, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParameters
 from pydantic import BaseModel, ConfigDict
 
 from helpdesk.formatting import CAPTION_LIMIT, TEXT_LIMIT, compose, visible_len
@@ -506,6 +506,36 @@ class Gateway:
             )
         )
         return cast(SentMessage, sent).message_id
+
+    async def send_file(
+        self,
+        dest: Destination,
+        data: bytes,
+        filename: str,
+        *,
+        caption_html: str = "",
+        photo: bool = False,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> int:
+        """Upload ``data`` as a photo (a picture shown inline) or a document, with a caption; a caption too
+        long for one (at most a message's length) goes after the file as a message. Returns the file's message id."""
+        long_caption = visible_len(caption_html) > CAPTION_LIMIT
+        upload = BufferedInputFile(data, filename=filename)
+        caption = None if long_caption or not caption_html else caption_html
+        common: dict[str, Any] = {
+            "chat_id": dest.chat_id,
+            "caption": caption,
+            "message_thread_id": dest.thread_id,
+            "reply_parameters": self._reply(dest),
+            "reply_markup": None if long_caption else markup,
+        }
+        if photo:
+            sent = await self.bot.send_photo(photo=upload, **common)
+        else:
+            sent = await self.bot.send_document(document=upload, **common)
+        if long_caption:
+            await self.send(Destination(dest.chat_id, dest.thread_id), caption_html, markup=markup)
+        return sent.message_id
 
     async def send_long(
         self,

@@ -91,10 +91,14 @@ class Outbox:
         sent = 0
         for item in items:
             markup = InlineKeyboardMarkup.model_validate_json(item.markup) if item.markup else None
+            dest = Destination(item.chat_id, item.thread_id, item.reply_to)
             try:
-                message_id = await self.gateway.send(
-                    Destination(item.chat_id, item.thread_id, item.reply_to), item.text, markup=markup
-                )
+                if item.photo is not None:
+                    message_id = await self.gateway.send_file(
+                        dest, item.photo, "report.png", caption_html=item.text, photo=True, markup=markup
+                    )
+                else:
+                    message_id = await self.gateway.send(dest, item.text, markup=markup)
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 # Blocked by the user, or refused for good: recorded with the reason, not retried for ever.
                 async with self.store.transaction():

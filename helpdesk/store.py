@@ -23,6 +23,7 @@ from storage.chat_moves import ChatMovesRepo
 from storage.db import Database
 from storage.duty import DutyRepo
 from storage.outbox import OutboxRepo
+from storage.ratings import RatingRepo
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo
 
@@ -87,6 +88,7 @@ class Store:
         self.chat_moves = ChatMovesRepo(db.conn)
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
+        self.ratings = RatingRepo(db.conn)
 
     def now(self) -> datetime:
         return self.clock()
@@ -111,8 +113,11 @@ class Store:
             action, at=self.now(), actor_id=actor_id, actor_name=actor_name, ticket_id=ticket_id, detail=detail
         )
 
-    async def notice(self, dest: Destination, html_text: str, *, dedupe: str | None = None) -> bool:
-        """Queue a notice in the outbox, inside the caller's transaction (the change it reports)."""
+    async def notice(
+        self, dest: Destination, html_text: str, *, dedupe: str | None = None, photo: bytes | None = None
+    ) -> bool:
+        """Queue a notice in the outbox, inside the caller's transaction (the change it reports); with a
+        ``photo`` (PNG bytes), the picture goes with the text as its caption."""
         return await self.outbox.add(
             chat_id=dest.chat_id,
             thread_id=dest.thread_id,
@@ -121,6 +126,7 @@ class Store:
             markup=None,
             dedupe_key=dedupe,
             now=self.now(),
+            photo=photo,
         )
 
     async def touch_user(

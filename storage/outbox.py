@@ -19,6 +19,7 @@ class OutboxItem:
     text: str
     markup: str | None
     attempts: int
+    photo: bytes | None = None  # a picture sent with ``text`` as its caption
 
 
 class OutboxRepo:
@@ -35,12 +36,14 @@ class OutboxRepo:
         markup: str | None,
         dedupe_key: str | None,
         now: datetime,
+        photo: bytes | None = None,
     ) -> bool:
         """Queue a message. With a ``dedupe_key`` the same message is queued at most once."""
         cur = await self.conn.execute(
-            """INSERT OR IGNORE INTO outbox (chat_id, thread_id, reply_to, text, markup, dedupe_key, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            (chat_id, thread_id, reply_to, text, markup, dedupe_key, now.isoformat()),
+            """INSERT OR IGNORE INTO outbox (chat_id, thread_id, reply_to, text, markup, dedupe_key, created_at,
+                                          photo)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            (chat_id, thread_id, reply_to, text, markup, dedupe_key, now.isoformat(), photo),
         )
         return cur.rowcount > 0
 
@@ -50,7 +53,14 @@ class OutboxRepo:
         )
         return [
             OutboxItem(
-                r["id"], r["chat_id"], r["thread_id"], r["reply_to"], r["text"], r["markup"], r["attempts"]
+                r["id"],
+                r["chat_id"],
+                r["thread_id"],
+                r["reply_to"],
+                r["text"],
+                r["markup"],
+                r["attempts"],
+                r["photo"],
             )
             for r in rows
         ]

@@ -38,6 +38,7 @@ class Ticket:
     vendor_ref: str | None = None
     vendor_reminded_at: datetime | None = None
     offered_articles: tuple[str, ...] = ()
+    rating: int | None = None  # the user's satisfaction rating, 1-5, once given
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +104,7 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         vendor_ref=row["vendor_ref"],
         vendor_reminded_at=_dt(row["vendor_reminded_at"]),
         offered_articles=tuple(k for k in row["offered_articles"].split(",") if k),
+        rating=row["rating"],
     )
 
 
