@@ -120,3 +120,10 @@ class ComplaintCb(CallbackData, prefix="cmp"):
     """A user's complaint about a specialist's answer in this ticket."""
 
     ticket: int
+
+
+class RateCb(CallbackData, prefix="rt"):
+    """A user's satisfaction rating of a closed ticket (``score`` 1-5; 0: no comment after the score)."""
+
+    ticket: int
+    score: int

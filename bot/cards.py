@@ -109,6 +109,8 @@ class Cards:
                 titles.append(f"«{escape(article.title if article else article_id)}»")
             lines.append(tr("staff.card_articles", titles=", ".join(titles)))
         lines.extend(self.specialists.card_lines(ticket))
+        if ticket.rating is not None:
+            lines.append(tr("staff.card_rating", stars="★" * ticket.rating + "☆" * (5 - ticket.rating), score=ticket.rating))
         return lines
 
     def url(self, ticket: Ticket) -> str | None:

@@ -28,9 +28,11 @@ import handlers.errors
 import handlers.group_moved
 import handlers.management
 import handlers.private
+import handlers.reports
 import handlers.seminars
 import handlers.staff
 from bot.cards import Cards
+from bot.charts import MatplotlibCharts
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
 from bot.filters import StaffMembership
@@ -57,6 +59,8 @@ from helpdesk.conduct_desk import ConductChats, ConductDesk
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
 from helpdesk.kb_feedback import KbFeedback
+from helpdesk.ratings import Ratings
+from helpdesk.reports import Reports
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
@@ -140,6 +144,8 @@ def create_dispatcher(
     seminars: SeminarService,
     kb_feedback: KbFeedback,
     audit_trail: AuditTrail,
+    ratings: Ratings,
+    reports: Reports,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -167,6 +173,8 @@ def create_dispatcher(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        ratings=ratings,
+        reports=reports,
     )
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
@@ -181,6 +189,7 @@ def create_dispatcher(
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
+        handlers.reports.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
@@ -297,7 +306,7 @@ async def _build(
         outbox=outbox,
         in_flight=in_flight,
     )
-    users = TelegramUsers(gateway=gateway, relay=relay, texts=texts)
+    users = TelegramUsers(gateway=gateway, relay=relay, texts=texts, outbox=outbox)
 
     # The core's use cases.
     duty = Duty(
@@ -320,6 +329,18 @@ async def _build(
     )
     vendor = Vendor(store=store, duty=duty, staff=staff, notices=staff, texts=texts)
     summary = DailySummary(store=store, duty=duty, notices=staff, at=settings.daily_summary_at)
+    ratings = Ratings(store=store, duty=duty, staff=staff, users=users, notices=staff, texts=texts)
+    reports = Reports(
+        db=db,
+        store=store,
+        school=school,
+        duty=duty,
+        notices=staff,
+        texts=texts,
+        clock=clock,
+        charts=MatplotlibCharts(),
+        manager_chat_id=settings.manager_chat_id,
+    )
     tickets = Tickets(
         store=store,
         duty=duty,
@@ -329,6 +350,7 @@ async def _build(
         users=users,
         notices=staff,
         texts=texts,
+        ratings=ratings,
     )
     conduct = ConductDesk(
         chats=ConductChats(
@@ -365,6 +387,7 @@ async def _build(
     runner.add("escalation", escalations.escalate_due)
     runner.add("vendor", vendor.vendor_reminders)
     runner.add("summary", summary.daily_summary)
+    runner.add("weekly_report", reports.weekly)
     runner.add("seminars", seminars.check)
 
     async def resume(now: object) -> None:
@@ -392,6 +415,8 @@ async def _build(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        ratings=ratings,
+        reports=reports,
     )
     return App(
         settings=settings,

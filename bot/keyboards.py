@@ -20,6 +20,7 @@ from bot.callbacks import (
     KbAction,
     KbCb,
     LangCb,
+    RateCb,
     RoleCb,
     SeminarAdminAction,
     SeminarAdminCb,
@@ -215,3 +216,18 @@ def complaint(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
     It goes under every answer, so it is built once per ticket and language (the markup is only read).
     """
     return _complaint(tr("conduct.btn_complaint"), ticket_id)
+
+
+def rating(ticket_id: int) -> InlineKeyboardMarkup:
+    """The buttons 1 … 5 in one row (digits: the same in every language)."""
+    kb = InlineKeyboardBuilder()
+    for score in range(1, 6):
+        kb.button(text=str(score), callback_data=RateCb(ticket=ticket_id, score=score))
+    kb.adjust(5)
+    return kb.as_markup()
+
+
+def rating_comment(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("rating.no_comment"), callback_data=RateCb(ticket=ticket_id, score=0))
+    return kb.as_markup()

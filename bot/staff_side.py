@@ -135,10 +135,11 @@ class TelegramStaff:
 class TelegramUsers:
     """The user side on Telegram: private chats with the bot."""
 
-    def __init__(self, *, gateway: Gateway, relay: Relay, texts: Texts) -> None:
+    def __init__(self, *, gateway: Gateway, relay: Relay, texts: Texts, outbox: Outbox) -> None:
         self.gateway = gateway
         self.relay = relay
         self.texts = texts
+        self.outbox = outbox
 
     async def relay_out(
         self, row: TicketMessage, ticket: Ticket, user: User, *, body_html: str | None = None
@@ -150,6 +151,10 @@ class TelegramUsers:
         await self.gateway.send(
             Destination(user.chat_id), html_text, markup=keyboards.user_ticket(tr, ticket.id)
         )
+
+    async def ask_rating(self, user: User, ticket: Ticket, html_text: str) -> None:
+        markup = keyboards.rating(ticket.id)
+        await self.outbox.enqueue(Destination(user.chat_id), html_text, markup=markup, dedupe=f"rate:{ticket.id}")
 
     async def tell(self, user: User, html_text: str) -> None:
         try:

@@ -27,3 +27,9 @@ class ComplaintDialog(StatesGroup):
     """A user's complaint about a specialist: the next message is the complaint, for the director only."""
 
     text = State()
+
+
+class RateTicket(StatesGroup):
+    """After rating a ticket: the next message is an optional comment."""
+
+    comment = State()

@@ -123,6 +123,10 @@ class UserSide(Protocol):
         """A notice to the user now (not queued): raises :class:`DeliveryError` when it is not taken."""
         ...
 
+    async def ask_rating(self, user: User, ticket: Ticket, html_text: str) -> None:
+        """Queue the question "rate the help" with the buttons 1-5 (after the close notice)."""
+        ...
+
 
 class Notices(Protocol):
     """The bot's own notices and alerts, written to the outbox in the transaction of the change they

@@ -31,6 +31,7 @@ __all__ = [
     "DateRange",
     "Management",
     "ProfileError",
+    "ReportSettings",
     "SchoolProfile",
     "Slot",
     "Specialist",
@@ -201,6 +202,17 @@ class Management:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    """The deputy director's weekly report and the targets reports measure against (``[reports]``).
+    ``weekly_day`` None: no weekly report. Targets are consultation minutes."""
+
+    weekly_day: int | None = 0  # Monday
+    weekly_time: time = time(8, 0)
+    first_response_minutes: int = 120
+    resolution_minutes: int = 480
+
+
+@dataclass(frozen=True)
 class SchoolProfile:
     name: str
     short_name: str
@@ -215,6 +227,7 @@ class SchoolProfile:
     schedule_note: str | None = None
     timezone: str | None = None
     management: Management = Management()
+    reports: ReportSettings = ReportSettings()
     _by_key: Mapping[str, Specialist] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -322,7 +335,8 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 _RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
-_ROOT_KEYS = ("school", "vendor", "management", "specialists", "slots", "holidays", "changes")
+_ROOT_KEYS = ("school", "vendor", "management", "reports", "specialists", "slots", "holidays", "changes")
+_REPORTS_KEYS = ("weekly_day", "weekly_time", "first_response_minutes", "resolution_minutes")
 _MANAGEMENT_KEYS = ("members", "invite_hours")
 _USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _SCHOOL_KEYS = ("name", "short_name", "phone", "email", "address", "schedule_note", "timezone")
@@ -681,6 +695,37 @@ class _Loader:
             )
         return Management(ids=frozenset(ids), usernames=frozenset(usernames), invite_hours=hours)
 
+    def reports(self, data: Mapping[str, Any]) -> ReportSettings:
+        if "reports" not in data:
+            return ReportSettings()
+        where: _Where = ("reports", None, None)
+        sec = self.table(data, "reports", where)
+        self.check_keys(sec, _REPORTS_KEYS, where)
+        defaults = ReportSettings()
+        day: int | None = defaults.weekly_day
+        raw_day = sec.get("weekly_day")
+        if raw_day is not None:
+            if not isinstance(raw_day, str):
+                self.fail(("reports", None, "weekly_day"), '"weekly_day" must be a weekday such as "пн", or ""')
+            if raw_day.strip() in ("", "нет", "off"):
+                day = None
+            else:
+                day = parse_weekday(raw_day)
+                if day is None:
+                    self.fail(
+                        ("reports", None, "weekly_day"),
+                        f'unknown weekday "{raw_day}" for "weekly_day" (e.g. "пн"; "" for no weekly report)',
+                        raw_day,
+                    )
+        at = self.time_(sec, "weekly_time", where) or defaults.weekly_time
+        minutes: dict[str, int] = {}
+        for key in ("first_response_minutes", "resolution_minutes"):
+            value = sec.get(key, getattr(defaults, key))
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+                self.fail(("reports", None, key), f'"{key}" must be a whole number of minutes, e.g. 120')
+            minutes[key] = value
+        return ReportSettings(weekly_day=day, weekly_time=at, **minutes)
+
     def specialists(self, data: Mapping[str, Any]) -> tuple[Specialist, ...]:
         result: list[Specialist] = []
         seen: set[str] = set()
@@ -881,6 +926,7 @@ class _Loader:
         school = self.school(data)
         vendor = self.vendor(data)
         management = self.management(data)
+        reports = self.reports(data)
         specialists = self.specialists(data)
         slots = self.slots(data, specialists)
         holidays = self.holidays(data)
@@ -892,6 +938,7 @@ class _Loader:
             holidays=holidays,
             changes=changes,
             management=management,
+            reports=reports,
             **school,
         )
 

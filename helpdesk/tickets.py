@@ -20,6 +20,7 @@ from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
 from helpdesk.formatting import escape
 from helpdesk.ports import RELAYABLE_KINDS, DeliveryError, Destination, Inbound, Notices, StaffSide, UserSide
+from helpdesk.ratings import Ratings
 from helpdesk.rules.routing import RouteDecision
 from helpdesk.store import ClaimOutcome, Draft, Store
 from helpdesk.texts import Texts, Tr
@@ -93,7 +94,9 @@ class Tickets:
         users: UserSide,
         notices: Notices,
         texts: Texts,
+        ratings: Ratings | None = None,
     ) -> None:
+        """``ratings``: asks the user to rate a ticket once it is closed (None: nobody is asked)."""
         self.store = store
         self.duty = duty
         self.escalations = escalations
@@ -102,6 +105,7 @@ class Tickets:
         self.users = users
         self.notices = notices
         self.texts = texts
+        self.ratings = ratings
 
     @property
     def staff_tr(self) -> Tr:
@@ -211,20 +215,31 @@ class Tickets:
             await self.staff.relay_in(row, ticket, user)
         return FollowUp.RELAYED
 
-    async def close_by_user(self, user: User, ticket_id: int) -> tuple[CloseOutcome, Ticket | None]:
+    async def close_by_user(
+        self, user: User, ticket_id: int, *, ack: Ack[CloseOutcome] | None = None
+    ) -> tuple[CloseOutcome, Ticket | None]:
         """The user closes their ticket. Closed by the user already (the same press handled again): CLOSED,
-        with nothing done twice."""
+        with nothing done twice. ``ack`` tells the user before the staff side hears of it and before the
+        request to rate the help."""
         ticket = await self.store.tickets.get(ticket_id)
         if ticket is None or ticket.user_id != user.id:
+            if ack is not None:
+                await ack(CloseOutcome.NOT_FOUND, None)
             return CloseOutcome.NOT_FOUND, None
         by_user = self.staff_tr("staff.closed_by_user_name")
         changed, closed = await self.store.close(ticket_id, closed_by=by_user)
         closed = closed or ticket
         if not changed:
             outcome = CloseOutcome.CLOSED if closed.closed_by == by_user else CloseOutcome.ALREADY_CLOSED
+            if ack is not None:
+                await ack(outcome, closed)
             return outcome, closed
+        if ack is not None:
+            await ack(CloseOutcome.CLOSED, closed)
         await self.staff.refresh_card(closed)
         await self.staff.say(self.staff.thread_of(closed), self.staff_tr("staff.user_closed", number=closed.id))
+        if self.ratings is not None:
+            await self.ratings.ask(closed)
         return CloseOutcome.CLOSED, closed
 
     # ---- the staff side ---------------------------------------------------------------------------
@@ -294,6 +309,8 @@ class Tickets:
             return outcome, ticket
         await self.staff.refresh_card(ticket)
         await self._tell_user(ticket, "ticket.closed_by_staff")
+        if self.ratings is not None:
+            await self.ratings.ask(ticket)
         return CloseOutcome.CLOSED, ticket
 
     async def escalate(

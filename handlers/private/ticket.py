@@ -18,6 +18,7 @@ from helpdesk.ports import USER_KINDS
 from helpdesk.store import Draft
 from helpdesk.texts import Tr
 from helpdesk.tickets import CloseOutcome, FollowUp, Tickets
+from storage.tickets import Ticket
 from storage.users import User
 
 
@@ -64,14 +65,16 @@ async def message_without_dialog(
 async def user_closed_ticket(
     callback: CallbackQuery, callback_data: UserTicketCb, tr: Tr, user: User, tickets: Tickets
 ) -> None:
-    outcome, ticket = await tickets.close_by_user(user, callback_data.ticket)
-    if outcome is CloseOutcome.NOT_FOUND or ticket is None:
-        await callback.answer(tr("menu.outdated"), show_alert=True)
-        return
-    await callback.answer()
-    if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
-        if outcome is CloseOutcome.CLOSED:
-            await callback.message.answer(tr("ticket.closed_by_user", number=ticket.id))
-        else:
-            await callback.message.answer(tr("ticket.already_closed"))
+    async def ack(outcome: CloseOutcome, ticket: Ticket | None) -> None:
+        if outcome is CloseOutcome.NOT_FOUND or ticket is None:
+            await callback.answer(tr("menu.outdated"), show_alert=True)
+            return
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.edit_reply_markup(reply_markup=None)
+            if outcome is CloseOutcome.CLOSED:
+                await callback.message.answer(tr("ticket.closed_by_user", number=ticket.id))
+            else:
+                await callback.message.answer(tr("ticket.already_closed"))
+
+    await tickets.close_by_user(user, callback_data.ticket, ack=ack)

@@ -2,7 +2,8 @@
 
 * **Management** (the director, the deputy directors) may do everything: invite and unlink specialists,
   confirm a link that replaces another, announce seminars and any message to many users, list sign-ups,
-  unblock users, change who is on duty, read the knowledge base's statistics and the audit trail.
+  unblock users, change who is on duty, read the knowledge base's statistics and the audit trail, read
+  the reports (``/report``, with the load per specialist) and export the tickets (``/export``).
   A person is management when the school profile names them (``[management] members``, by Telegram id
   or username), or when their private chat with the bot is the configured manager chat
   (``MANAGER_CHAT_ID`` set to a person's id): the school chose that person to receive management's
@@ -48,6 +49,8 @@ class Action(StrEnum):
     CHANGE_DUTY = "change_duty"
     KB_STATS = "kb_stats"
     AUDIT = "audit"
+    REPORT = "report"
+    EXPORT = "export"
 
 
 MANAGEMENT_ACTIONS = frozenset(
@@ -61,6 +64,8 @@ MANAGEMENT_ACTIONS = frozenset(
         Action.CHANGE_DUTY,
         Action.KB_STATS,
         Action.AUDIT,
+        Action.REPORT,
+        Action.EXPORT,
     }
 )
 
