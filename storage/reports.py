@@ -15,7 +15,7 @@ nearest rank (the value at rank ⌈0.9·n⌉).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,12 +34,25 @@ from helpdesk.domain import (
     SpecialistLoad,
     Topic,
 )
-from storage.db import fetch_all, fetch_one
 
 Stretch = tuple[float, float, float]  # start, end (Unix seconds), consultation seconds before start
 LocalDay = tuple[float, float, str, int]  # start, end (Unix seconds), ISO date, weekday (Monday = 0)
 
 MAX_COMMENTS = 5
+
+
+async def fetch_all(
+    conn: aiosqlite.Connection, sql: str, params: Mapping[str, object] | None = None
+) -> list[aiosqlite.Row]:
+    """All rows of a query with named parameters (one trip to the database thread)."""
+    return list(await conn.execute_fetchall(sql, params or {}))  # type: ignore[arg-type]
+
+
+async def fetch_one(
+    conn: aiosqlite.Connection, sql: str, params: Mapping[str, object] | None = None
+) -> aiosqlite.Row | None:
+    rows = await fetch_all(conn, sql, params)
+    return rows[0] if rows else None
 
 
 def _counted(x: str) -> str:
