@@ -156,27 +156,31 @@ class Reports:
         week = weekly_due(local, settings.weekly_day, settings.weekly_time, sent)
         if week is None:
             return
+        key = week.first.isoformat()
+        f = await self.figures(week)
+        if not f.tickets and not f.ratings_asked and not (f.kb_helped + f.kb_not_helped):
+            async with self.store.transaction():
+                await self.store.duty.set_mark(WEEKLY_MARK, key)
+            return
         # The manager chat is management's own; without one the report goes to the staff group, where
         # the load per specialist and the users' comments are not shown.
-        report = await self.build(week, management=self.manager_chat_id is not None)
-        f = report.figures
-        quiet = not f.tickets and not f.ratings_asked and not (f.kb_helped + f.kb_not_helped)
-        key = week.first.isoformat()
+        text = self.compose(f, week, management=self.manager_chat_id is not None)
+        chart = None
+        if self.charts is not None:
+            chart = await asyncio.to_thread(self.charts.render, f, week, self.tr)
         async with self.store.transaction():
             if await self.store.duty.mark(WEEKLY_MARK) == key:
                 return
             await self.store.duty.set_mark(WEEKLY_MARK, key)
-            if not quiet:
-                await self.store.notice(self.duty.manager_dest, report.text, dedupe=f"weekly:{key}")
-                if report.chart is not None:
-                    await self.store.notice(
-                        self.duty.manager_dest,
-                        self.tr("report.chart_caption", period=week.label()),
-                        dedupe=f"weekly-chart:{key}",
-                        photo=report.chart,
-                    )
-        if not quiet:
-            self.notices.kick()
+            await self.store.notice(self.duty.manager_dest, text, dedupe=f"weekly:{key}")
+            if chart is not None:
+                await self.store.notice(
+                    self.duty.manager_dest,
+                    self.tr("report.chart_caption", period=week.label()),
+                    dedupe=f"weekly-chart:{key}",
+                    photo=chart,
+                )
+        self.notices.kick()
 
     def last_week(self) -> Period:
         return last_week(self.clock().astimezone(self.school.tz).date())

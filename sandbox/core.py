@@ -21,6 +21,7 @@ from bot.factory import App, create_app, serve
 from fakegram import Actor, CallAnswer, FakeChat, FakeTelegram, FakeUser, Msg
 from helpdesk.school import SchoolProfile, SpecialistKind, load_profile
 
+from . import history
 from .clock import OffsetClock, parse_local, preset_moment
 from .render import message_view, reply_keyboard
 
@@ -97,6 +98,7 @@ class Sandbox:
         self._lock = asyncio.Lock()
         self._user_seq = 0
         self.closing = False
+        self.history_filled = False
 
     # ==== change notification ====================================================================
     def watch(self) -> asyncio.Event:
@@ -143,8 +145,24 @@ class Sandbox:
             await self._build_world()
             await self._start_bot()
 
+    async def fill_history(self) -> int:
+        """«Месяц истории»: a plausible month of questions, answers and ratings written into the desk's
+        database (once per session), then the deputy director asks for the month's report, so that the
+        visitor sees a real one. Returns the number of tickets written."""
+        async with self._lock:
+            if self.app is None or self.status != "running":
+                raise SandboxError("the bot is not running")
+            if self.history_filled:
+                raise SandboxError("the month of history is there already (start over to fill it again)")
+            count = await history.fill(self.app.db, self.profile, self.clock(), days=30)
+            self.history_filled = True
+        deputy = self.people["deputy"].user
+        await self.send(user_id=deputy.id, chat_id=deputy.id, text="/report month")
+        return count
+
     def _wipe_database(self) -> None:
         # Each sandbox session starts from an empty desk: the fake world is in memory only.
+        self.history_filled = False
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.database_path}{suffix}").unlink(missing_ok=True)

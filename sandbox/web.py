@@ -257,6 +257,10 @@ def create_web_app(sandbox: Sandbox, *, hosts: Iterable[str] = ()) -> web.Applic
         await sandbox.reset(forum=None if forum is None else bool(forum))
         return _json({"ok": True})
 
+    async def fill_history(request: web.Request) -> web.Response:
+        count = await sandbox.fill_history()
+        return _json({"ok": True, "tickets": count})
+
     async def on_shutdown(app: web.Application) -> None:
         sandbox.closing = True
         sandbox.notify()
@@ -272,5 +276,6 @@ def create_web_app(sandbox: Sandbox, *, hosts: Iterable[str] = ()) -> web.Applic
     app.router.add_post("/api/clock", clock)
     app.router.add_post("/api/restart", restart)
     app.router.add_post("/api/reset", reset)
+    app.router.add_post("/api/history", fill_history)
     app.on_shutdown.append(on_shutdown)
     return app

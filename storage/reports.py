@@ -10,7 +10,9 @@ so days, weekdays and hours are the school's, whatever its time zone.
 
 A report runs on a connection of its own (read-only, its temporary tables private): it takes no lock
 the bot's writers wait for. Medians are the mean of the two middle values; the 90th percentile is the
-nearest rank (the value at rank ⌈0.9·n⌉).
+nearest rank (the value at rank ⌈0.9·n⌉). They are read by position, not by window functions (several
+times slower in SQLite): the values are copied into a temporary table in order (group, value), so that the
+k-th value of a group is the row ``first rowid of the group + k - 1`` (see :meth:`ReportRepo._ranked`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -63,21 +65,6 @@ def _counted(x: str) -> str:
     )
 
 
-def _durations(column: str, where: str = "1") -> str:
-    """SQL: count, median, p90 and how many are within :sla of ``column`` over the rows of ``rtm``."""
-    return f"""
-        WITH v AS (
-            SELECT {column} AS x, ROW_NUMBER() OVER (ORDER BY {column}) AS rn, COUNT(*) OVER () AS n
-            FROM rtm WHERE {column} IS NOT NULL AND {where}
-        )
-        SELECT COUNT(*) AS n,
-               AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END) AS median,
-               MAX(CASE WHEN rn = (9 * n + 9) / 10 THEN x END) AS p90,
-               COALESCE(SUM(x <= :sla), 0) AS within
-        FROM v
-    """
-
-
 @dataclass(frozen=True)
 class ExportRow:
     """One ticket in the CSV export: facts and figures, never what anyone wrote."""
@@ -108,6 +95,8 @@ async def reading(conn: aiosqlite.Connection, path: Path | str) -> AsyncIterator
     own.row_factory = aiosqlite.Row
     try:
         await own.execute("PRAGMA busy_timeout=5000")
+        # The report's temporary tables in memory (a few MiB for a year of a school's tickets).
+        await own.execute("PRAGMA temp_store=MEMORY")
         yield own
     finally:
         await own.close()
@@ -122,38 +111,82 @@ class ReportRepo:
     ) -> None:
         """The period's tickets with their consultation minutes, local day and hour (``rtm``)."""
         c = self.conn
-        for table in ("cal", "days", "rtm"):
+        for table in ("cal", "days", "ended", "rtm"):
             await c.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        await c.execute("CREATE TEMP TABLE cal (s REAL PRIMARY KEY, e REAL NOT NULL, before REAL NOT NULL)")
+        # WITHOUT ROWID: a look-up by ``s`` reads the row from the index itself.
         await c.execute(
-            "CREATE TEMP TABLE days (s REAL PRIMARY KEY, e REAL NOT NULL, day TEXT NOT NULL, wd INTEGER NOT NULL)"
+            "CREATE TEMP TABLE cal (s REAL PRIMARY KEY, e REAL NOT NULL, before REAL NOT NULL) WITHOUT ROWID"
         )
+        await c.execute(
+            "CREATE TEMP TABLE days (s REAL PRIMARY KEY, e REAL NOT NULL, day TEXT NOT NULL, wd INTEGER NOT NULL) "
+            "WITHOUT ROWID"
+        )
+        # Tickets whose session was ended for misconduct: no resolution time (conduct_events has no index by
+        # ticket, and needs none but here).
+        await c.execute(
+            "CREATE TEMP TABLE ended AS SELECT DISTINCT ticket_id AS id FROM conduct_events "
+            "WHERE kind = 'session_end' AND ticket_id IS NOT NULL"
+        )
+        await c.execute("CREATE UNIQUE INDEX temp.ended_id ON ended (id)")
         await c.executemany("INSERT INTO cal VALUES (?, ?, ?)", calendar)
         await c.executemany("INSERT INTO days VALUES (?, ?, ?, ?)", days)
+        # Two steps: the moments as Unix seconds once per ticket, then what is counted from them.
         await c.execute(
-            f"""
-            CREATE TEMP TABLE rtm AS
-            WITH rt AS (
-                SELECT t.id, t.role, t.topic, t.category, t.status, t.rating, t.closed_by,
+            """
+            CREATE TEMP TABLE rt AS
+                SELECT t.id, t.role, t.topic, t.category, t.status, t.rating,
                        t.claimed_by_id, t.claimed_by_name, t.offered_articles != '' AS offered,
                        unixepoch(t.created_at) AS c, unixepoch(t.answered_at) AS a,
                        unixepoch(t.closed_at) AS z, unixepoch(t.vendor_at) AS v,
-                       t.created_at AS created_iso, t.closed_at AS closed_iso, t.vendor_at AS vendor_iso,
-                       EXISTS (SELECT 1 FROM conduct_events ce
-                               WHERE ce.ticket_id = t.id AND ce.kind = 'session_end') AS conduct_end
+                       t.id IN (SELECT id FROM ended) AS conduct_end
                 FROM tickets t
                 WHERE unixepoch(t.created_at) >= :start AND unixepoch(t.created_at) < :end
-            )
-            SELECT rt.*,
-                   d.day AS day, d.wd AS wd, CAST((rt.c - d.s) / 3600 AS INTEGER) AS hour,
-                   CASE WHEN rt.a IS NOT NULL AND rt.a >= rt.c
-                        THEN ({_counted("rt.a")} - {_counted("rt.c")}) / 60.0 END AS first_cm,
-                   CASE WHEN rt.status = 'closed' AND rt.z IS NOT NULL AND rt.z >= rt.c AND NOT rt.conduct_end
-                        THEN ({_counted("rt.z")} - {_counted("rt.c")}) / 60.0 END AS resolve_cm
-            FROM rt LEFT JOIN days d ON d.s = (SELECT MAX(s) FROM days WHERE s <= rt.c)
             """,
             {"start": start.timestamp(), "end": end.timestamp()},
         )
+        await c.execute(
+            f"""
+            CREATE TEMP TABLE rtm AS
+            WITH k AS MATERIALIZED (
+                SELECT rt.*, {_counted("rt.c")} AS kc,
+                       CASE WHEN rt.a >= rt.c THEN {_counted("rt.a")} END AS ka,
+                       CASE WHEN rt.status = 'closed' AND rt.z >= rt.c AND NOT rt.conduct_end
+                            THEN {_counted("rt.z")} END AS kz,
+                       (SELECT MAX(s) FROM days WHERE s <= rt.c) AS ds
+                FROM rt
+            )
+            SELECT k.id, k.role, k.topic, k.category, k.status, k.rating, k.claimed_by_id, k.claimed_by_name,
+                   k.offered, k.c, k.a, k.z, k.v, k.conduct_end,
+                   d.day AS day, d.wd AS wd, CAST((k.c - d.s) / 3600 AS INTEGER) AS hour,
+                   (k.ka - k.kc) / 60.0 AS first_cm, (k.kz - k.kc) / 60.0 AS resolve_cm
+            FROM k LEFT JOIN days d ON d.s = k.ds
+            """
+        )
+        await c.execute("DROP TABLE temp.rt")
+        await c.execute("CREATE UNIQUE INDEX temp.rtm_id ON rtm (id)")
+
+    async def _ranked(self, group: str, value: str, where: str = "1", sla: float = 0.0) -> dict[object, Durations]:
+        """Per ``group`` (an expression over ``rtm``): count, median, p90 and how many are at most ``sla``
+        of ``value`` (rows where it is not NULL and ``where`` holds)."""
+        c = self.conn
+        await c.execute("DROP TABLE IF EXISTS temp.srt")
+        await c.execute("CREATE TEMP TABLE srt (g, x)")
+        await c.execute(
+            f"INSERT INTO srt (g, x) SELECT {group}, {value} FROM rtm "
+            f"WHERE {value} IS NOT NULL AND ({where}) ORDER BY 1, 2"
+        )
+        rows = await fetch_all(
+            c,
+            """SELECT b.g, b.n, b.within, (lo.x + hi.x) / 2.0 AS median, p.x AS p90
+               FROM (SELECT g, MIN(rowid) AS first, COUNT(*) AS n, SUM(x <= :sla) AS within
+                     FROM srt GROUP BY g) b
+               JOIN srt lo ON lo.rowid = b.first + (b.n - 1) / 2
+               JOIN srt hi ON hi.rowid = b.first + b.n / 2
+               JOIN srt p ON p.rowid = b.first + (9 * b.n + 9) / 10 - 1""",
+            {"sla": sla},
+        )
+        await c.execute("DROP TABLE temp.srt")
+        return {r["g"]: Durations(int(r["n"]), r["median"], r["p90"], int(r["within"])) for r in rows}
 
     async def figures(
         self,
@@ -170,7 +203,13 @@ class ReportRepo:
         (linked specialists), else the name they claimed with."""
         await self._prepare(start, end, calendar, days)
         c = self.conn
-        period = {"start": start.isoformat(), "end": end.isoformat(), "s": start.timestamp(), "e": end.timestamp()}
+        # Ratings are written in UTC (storage/ratings.py): their index serves a range of ISO strings.
+        period = {
+            "start": start.astimezone(UTC).isoformat(),
+            "end": end.astimezone(UTC).isoformat(),
+            "s": start.timestamp(),
+            "e": end.timestamp(),
+        }
 
         total = await fetch_one(c, "SELECT COUNT(*) AS n, COALESCE(SUM(status = 'closed'), 0) AS closed FROM rtm")
         assert total is not None
@@ -181,9 +220,8 @@ class ReportRepo:
             )
             return [(r["k"], int(r["n"])) for r in rows]
 
-        first = await fetch_one(c, _durations("first_cm"), {"sla": sla_first})
-        resolution = await fetch_one(c, _durations("resolve_cm"), {"sla": sla_resolution})
-        assert first is not None and resolution is not None
+        first = (await self._ranked("0", "first_cm", sla=sla_first)).get(0, Durations())
+        resolution = (await self._ranked("0", "resolve_cm", sla=sla_resolution)).get(0, Durations())
 
         kb = await fetch_one(
             c,
@@ -200,29 +238,23 @@ class ReportRepo:
                       COALESCE(SUM(score = 1), 0) AS s1, COALESCE(SUM(score = 2), 0) AS s2,
                       COALESCE(SUM(score = 3), 0) AS s3, COALESCE(SUM(score = 4), 0) AS s4,
                       COALESCE(SUM(score = 5), 0) AS s5
-               FROM ratings WHERE unixepoch(asked_at) >= :s AND unixepoch(asked_at) < :e""",
+               FROM ratings WHERE asked_at >= :start AND asked_at < :end""",
             period,
         )
         assert rated is not None
         comments = await fetch_all(
             c,
             """SELECT score, comment FROM ratings
-               WHERE unixepoch(asked_at) >= :s AND unixepoch(asked_at) < :e AND comment IS NOT NULL
+               WHERE asked_at >= :start AND asked_at < :end AND comment IS NOT NULL
                ORDER BY rated_at DESC, id DESC LIMIT :limit""",
             {**period, "limit": MAX_COMMENTS},
         )
 
-        vendor = await fetch_one(
-            c,
-            """WITH v AS (
-                   SELECT (z - v) / 3600.0 AS x, ROW_NUMBER() OVER (ORDER BY z - v) AS rn, COUNT(*) OVER () AS n
-                   FROM rtm WHERE v IS NOT NULL AND status = 'closed' AND z >= v
-               )
-               SELECT (SELECT COUNT(*) FROM rtm WHERE v IS NOT NULL) AS handed,
-                      (SELECT COUNT(*) FROM v) AS closed,
-                      (SELECT AVG(x) FROM v WHERE rn IN ((n + 1) / 2, (n + 2) / 2)) AS median""",
+        handed = await fetch_one(c, "SELECT COUNT(*) AS n FROM rtm WHERE v IS NOT NULL")
+        assert handed is not None
+        vendor = (await self._ranked("0", "(z - v) / 3600.0", "v IS NOT NULL AND status = 'closed' AND z >= v")).get(
+            0, Durations()
         )
-        assert vendor is not None
 
         conduct = await fetch_all(
             c,
@@ -240,51 +272,37 @@ class ReportRepo:
         for r in await fetch_all(c, "SELECT hour, COUNT(*) AS n FROM rtm WHERE hour IS NOT NULL GROUP BY hour"):
             hours[min(23, max(0, int(r["hour"])))] += int(r["n"])
 
-        categories = await fetch_all(
-            c,
-            """WITH t AS (SELECT category, COUNT(*) AS n FROM rtm GROUP BY category),
-                    r AS (SELECT category, COUNT(score) AS rated, AVG(score) AS mean FROM ratings
-                          WHERE unixepoch(asked_at) >= :s AND unixepoch(asked_at) < :e GROUP BY category)
-               SELECT t.category, t.n, COALESCE(r.rated, 0) AS rated, r.mean
-               FROM t LEFT JOIN r ON r.category = t.category
-               UNION ALL
-               SELECT r.category, 0, r.rated, r.mean FROM r WHERE r.category NOT IN (SELECT category FROM t)
-               ORDER BY 2 DESC, 1""",
-            period,
-        )
+        by_category = await counts("category")
+        rated_by_category = {
+            r["category"]: (int(r["rated"]), r["mean"])
+            for r in await fetch_all(
+                c,
+                """SELECT category, COUNT(score) AS rated, AVG(score) AS mean FROM ratings
+                   WHERE asked_at >= :start AND asked_at < :end GROUP BY category""",
+                period,
+            )
+        }
+        # Categories by tickets, then those only rated in the period (asked about tickets opened before).
+        categories = [(k, n, *rated_by_category.get(k, (0, None))) for k, n in by_category]
+        seen = {k for k, _ in by_category}
+        categories += sorted((k, 0, *v) for k, v in rated_by_category.items() if k not in seen)
 
         per_day = await fetch_all(
-            c,
-            """SELECT d.day, x.topic, COALESCE(x.n, 0) AS n FROM days d
-               LEFT JOIN (SELECT day, topic, COUNT(*) AS n FROM rtm GROUP BY day, topic) x ON x.day = d.day
-               ORDER BY d.s, x.topic""",
+            c, "SELECT day, topic, COUNT(*) AS n FROM rtm WHERE day IS NOT NULL GROUP BY day, topic ORDER BY day, topic"
         )
-        day_medians = await fetch_all(
-            c,
-            """WITH v AS (
-                   SELECT day, first_cm AS x,
-                          ROW_NUMBER() OVER (PARTITION BY day ORDER BY first_cm) AS rn,
-                          COUNT(*) OVER (PARTITION BY day) AS n
-                   FROM rtm WHERE first_cm IS NOT NULL
-               )
-               SELECT day, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END) AS median
-               FROM v GROUP BY day""",
-        )
-        medians = {r["day"]: r["median"] for r in day_medians}
-        by_day: dict[str, list[tuple[Topic, int]]] = {}
+        medians = {day: d.median for day, d in (await self._ranked("day", "first_cm", "day IS NOT NULL")).items()}
+        by_day: dict[str, list[tuple[Topic, int]]] = {day[2]: [] for day in days}
         for r in per_day:
-            row = by_day.setdefault(r["day"], [])
-            if r["topic"] is not None:
-                row.append((Topic(r["topic"]), int(r["n"])))
+            by_day[r["day"]].append((Topic(r["topic"]), int(r["n"])))
 
         return ReportFigures(
             tickets=int(total["n"]),
             closed=int(total["closed"]),
             by_role=tuple((Role(k), n) for k, n in await counts("role")),
             by_topic=tuple((Topic(k), n) for k, n in await counts("topic")),
-            by_category=tuple((Category(k), n) for k, n in await counts("category")),
-            first_response=_as_durations(first),
-            resolution=_as_durations(resolution),
+            by_category=tuple((Category(k), n) for k, n in by_category),
+            first_response=first,
+            resolution=resolution,
             kb_helped=int(kb["yes"]),
             kb_not_helped=int(kb["no"]),
             kb_offered_tickets=int(offered["n"]),
@@ -293,16 +311,14 @@ class ReportRepo:
             rating_counts=(int(rated["s1"]), int(rated["s2"]), int(rated["s3"]), int(rated["s4"]), int(rated["s5"])),
             rating_mean=rated["mean"],
             comments=tuple((int(r["score"]), str(r["comment"])) for r in comments),
-            vendor_handoffs=int(vendor["handed"]),
-            vendor_closed=int(vendor["closed"]),
-            vendor_median_hours=vendor["median"],
+            vendor_handoffs=int(handed["n"]),
+            vendor_closed=vendor.count,
+            vendor_median_hours=vendor.median,
             conduct=tuple((r["kind"], int(r["n"])) for r in conduct),
             load=load,
             weekdays=tuple(weekdays),
             hours=tuple(hours),
-            categories=tuple(
-                CategoryFigures(Category(r[0]), int(r[1]), int(r[2]), r[3]) for r in categories
-            ),
+            categories=tuple(CategoryFigures(Category(k), n, rated, mean) for k, n, rated, mean in categories),
             days=tuple(
                 DayFigures(date.fromisoformat(day), tuple(topics), medians.get(day))
                 for day, topics in by_day.items()
@@ -311,6 +327,7 @@ class ReportRepo:
 
     async def _load(self, names: dict[int, str]) -> tuple[SpecialistLoad, ...]:
         """Per specialist: taken (claimed), answered (wrote to the user in), median first response of taken."""
+        medians = await self._ranked("claimed_by_id", "first_cm", "claimed_by_id IS NOT NULL")
         rows = await fetch_all(
             self.conn,
             """WITH taken AS (
@@ -319,28 +336,23 @@ class ReportRepo:
                ),
                answered AS (
                    SELECT m.author_id AS sid, MAX(m.author_name) AS name, COUNT(DISTINCT m.ticket_id) AS n
-                   FROM rtm JOIN messages m ON m.ticket_id = rtm.id
-                   WHERE m.direction = 'out' AND m.author_id IS NOT NULL GROUP BY m.author_id
-               ),
-               v AS (
-                   SELECT claimed_by_id AS sid, first_cm AS x,
-                          ROW_NUMBER() OVER (PARTITION BY claimed_by_id ORDER BY first_cm) AS rn,
-                          COUNT(*) OVER (PARTITION BY claimed_by_id) AS n
-                   FROM rtm WHERE claimed_by_id IS NOT NULL AND first_cm IS NOT NULL
-               ),
-               med AS (
-                   SELECT sid, AVG(CASE WHEN rn IN ((n + 1) / 2, (n + 2) / 2) THEN x END) AS median
-                   FROM v GROUP BY sid
+                   FROM messages m
+                   WHERE m.direction = 'out' AND m.author_id IS NOT NULL AND m.ticket_id IN (SELECT id FROM rtm)
+                   GROUP BY m.author_id
                ),
                who AS (SELECT sid FROM taken UNION SELECT sid FROM answered)
                SELECT who.sid, COALESCE(taken.name, answered.name, '') AS name,
-                      COALESCE(taken.n, 0) AS taken, COALESCE(answered.n, 0) AS answered, med.median
+                      COALESCE(taken.n, 0) AS taken, COALESCE(answered.n, 0) AS answered
                FROM who LEFT JOIN taken ON taken.sid = who.sid LEFT JOIN answered ON answered.sid = who.sid
-               LEFT JOIN med ON med.sid = who.sid
                ORDER BY taken DESC, answered DESC, who.sid""",
         )
         return tuple(
-            SpecialistLoad(names.get(int(r["sid"]), r["name"]), int(r["taken"]), int(r["answered"]), r["median"])
+            SpecialistLoad(
+                names.get(int(r["sid"]), r["name"]),
+                int(r["taken"]),
+                int(r["answered"]),
+                medians[r["sid"]].median if r["sid"] in medians else None,
+            )
             for r in rows
         )
 
@@ -356,7 +368,12 @@ class ReportRepo:
         """One row per ticket opened in ``[start, end)``, oldest first. ``closed_by_user``: the name a
         ticket closed by its user is closed by."""
         await self._prepare(start, end, calendar, days)
-        rows = await fetch_all(self.conn, "SELECT * FROM rtm ORDER BY c, id")
+        rows = await fetch_all(
+            self.conn,
+            """SELECT rtm.*, t.closed_by, t.created_at AS created_iso,
+                      t.closed_at AS closed_iso, t.vendor_at AS vendor_iso
+               FROM rtm JOIN tickets t ON t.id = rtm.id ORDER BY rtm.c, rtm.id""",
+        )
         result = []
         for r in rows:
             if r["status"] != "closed":
@@ -384,12 +401,3 @@ class ReportRepo:
                 )
             )
         return result
-
-
-def _as_durations(row: aiosqlite.Row) -> Durations:
-    return Durations(
-        count=int(row["n"]),
-        median=row["median"],
-        p90=row["p90"],
-        within=int(row["within"]),
-    )

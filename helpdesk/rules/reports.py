@@ -144,13 +144,15 @@ def weekly_due(now_local: datetime, weekday: int, at: time, last_sent: str | Non
 
 
 def duration_text(minutes: float | None, tr: Tr) -> str:
-    """``"25 мин"``, ``"3 ч 10 мин"``; ``"—"`` when there is nothing to measure."""
+    """``"25 мин"``, ``"2 ч"``, ``"3 ч 10 мин"``; ``"—"`` when there is nothing to measure."""
     if minutes is None:
         return "—"
     whole = round(minutes)
     if whole < 60:
         return tr("report.minutes", minutes=whole)
     hours, rest = divmod(whole, 60)
+    if not rest:
+        return tr("report.hours", hours=hours)
     return tr("report.hours_minutes", hours=hours, minutes=rest)
 
 

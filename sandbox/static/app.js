@@ -670,6 +670,15 @@ function bind() {
     $("#restart").disabled = false;
     if (result) toast("Бот перезапущен: переписка и вопросы сохранились.");
   });
+  $("#history").addEventListener("click", async (ev) => {
+    ev.currentTarget.disabled = true;
+    const result = await api("/api/history");
+    $("#history").disabled = false;
+    if (result) {
+      toast(`Добавлена история за месяц: ${result.tickets} вопросов. Отчёт — во вкладке «Зам. дир.».`);
+      selectPane("deputy");
+    }
+  });
   $("#reset").addEventListener("click", () =>
     dialog(
       "#dlg-reset",
