@@ -41,6 +41,8 @@ async def test_rating_after_a_close_once_with_a_comment_and_a_low_one_alerts_the
     await parent.expect("закрыл Ваш вопрос")
     prompt = await parent.expect("оцените помощь")
     assert [label for label, _ in prompt.buttons] == ["1", "2", "3", "4", "5"]
+    five = dict(prompt.buttons)["5"]
+    assert five is not None
 
     await press_on(parent, prompt, "2")
     await parent.expect("напишите комментарий")
@@ -55,13 +57,16 @@ async def test_rating_after_a_close_once_with_a_comment_and_a_low_one_alerts_the
     comment = await staff.expect("Комментарий к оценке")
     assert "так и не появились" in comment.text
 
-    # Once: a second press changes nothing.
-    again = await press_on(parent, prompt, "5")
+    # Once: the buttons are gone, and a second press (an old client, a replay) changes nothing.
+    assert prompt.buttons == []
+    again = await parent.press_data(prompt, five)
     assert "уже оценили" in (again.text or "")
     assert "★★☆☆☆" in (card.text or "")
     # A late answer reopens the ticket; closing it again does not ask a second time.
     await answer(h, card, "Проверьте, пожалуйста, ещё раз сейчас.")
     await parent.expect("Проверьте")
+    await staff.expect("снова открыт")
+    await h.server.wait_idle(timeout=5)
     await press_on(staff, card, "Закрыть")
     await parent.expect("закрыл Ваш вопрос")
     await parent.expect_nothing(timeout=1.0)
@@ -103,7 +108,7 @@ async def test_a_vendor_hand_off_asks_only_at_the_close_and_a_conduct_end_never(
     rude = h.user("Пётр")
     _number, card = await ask(h, rude, "Почему не видно оценок?")
     await rude.send("Вы там все идиоты?")
-    await rude.expect("регламент")
+    await rude.expect("нарушает правила общения")
     await h.server.wait_idle(timeout=5)
     assert not any("оцените помощь" in m.content for m in rude.inbox)
 
