@@ -193,6 +193,7 @@ def create_dispatcher(
         handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
+        handlers.reports.create_refusal_router(),
         handlers.seminars.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.conduct.create_router(settings, membership, roles),
         handlers.private.create_router(),

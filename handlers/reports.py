@@ -27,6 +27,14 @@ def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -
     return router
 
 
+def create_refusal_router() -> Router:
+    """The same commands typed anywhere else (a private chat with the bot, a foreign group)."""
+    router = Router(name=f"{__name__}.refusal")
+    router.message.filter(IsCommand())
+    router.message.register(management_only, Command(*COMMANDS))
+    return router
+
+
 async def management_only(message: Message, tr: Tr) -> None:
     await message.reply(tr("roles.management_only"))
 

@@ -87,7 +87,17 @@ def plan(
             window = next_duty(profile, created)
             if window is None:
                 continue
-            wait = timedelta(minutes=rng.uniform(3, 35) if window.start > created else rng.uniform(2, 50))
+            # Most questions are answered within half an hour of the consultation's start; some wait
+            # longer, a few until the next consultation.
+            late = rng.random()
+            if late < 0.8:
+                wait = timedelta(minutes=rng.uniform(2, 35))
+            elif late < 0.95:
+                wait = timedelta(minutes=rng.uniform(35, 150))
+            else:
+                after = next_duty(profile, window.end + timedelta(minutes=1))
+                window = after or window
+                wait = timedelta(minutes=rng.uniform(5, 60))
             answered = max(window.start, created) + wait
             who = rng.choice(staff)
             conduct = rng.random() < 0.01
@@ -148,3 +158,51 @@ async def fill(
         return await HistoryRepo(conn).insert(
             users=users, tickets=tickets, articles=articles, now=now, key=f"history{seed}"
         )
+
+
+async def _picture(path: str) -> None:
+    """The README's picture: a month of this history, reported as ``/report month`` would."""
+    import tempfile
+    from pathlib import Path
+
+    from bot.charts import MatplotlibCharts
+    from bot.config import ROOT
+    from helpdesk.clock import ManualClock
+    from helpdesk.reports import Reports
+    from helpdesk.school import load_profile
+    from helpdesk.store import Store
+    from helpdesk.texts import Texts
+
+    profile = load_profile(ROOT / "school.example.toml")
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=profile.tz)  # a Monday morning
+    with tempfile.TemporaryDirectory() as folder:
+        db = await Database.open(Path(folder) / "history.sqlite3")
+        try:
+            await fill(db, profile, now)
+            clock = ManualClock(now)
+            reports = Reports(
+                db=db,
+                store=Store(db, clock),
+                school=profile,
+                duty=None,  # type: ignore[arg-type]  # building a report sends nothing
+                notices=None,  # type: ignore[arg-type]
+                texts=Texts(),
+                clock=clock,
+                charts=MatplotlibCharts(),
+                manager_chat_id=1,
+            )
+            period = reports.period("month")
+            assert period is not None
+            report = await reports.build(period)
+        finally:
+            await db.close()
+    assert report.chart is not None
+    Path(path).write_bytes(report.chart)
+    print(report.text)
+
+
+if __name__ == "__main__":
+    import asyncio
+    import sys
+
+    asyncio.run(_picture(sys.argv[1] if len(sys.argv) > 1 else "docs/report.png"))
