@@ -1,6 +1,11 @@
-"""The user rates the help after a ticket is closed: a press on 1-5, then an optional comment."""
+"""The user rates the help after a ticket is closed: a press on 1-5, then an optional comment.
+
+The comment is the next message within :data:`COMMENT_WINDOW`; a message written later (the user moved on
+without commenting) is what it looks like: a follow-up or a new question."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from aiogram import Router
 from aiogram.filters import StateFilter
@@ -11,9 +16,14 @@ from bot import keyboards
 from bot.callbacks import RateCb
 from bot.filters import NotCommand
 from bot.states import RateTicket
+from handlers.private.ticket import message_without_dialog
+from helpdesk.clock import Clock
 from helpdesk.ratings import RateOutcome, Ratings
 from helpdesk.texts import Tr
+from helpdesk.tickets import Tickets
 from storage.users import User
+
+COMMENT_WINDOW = timedelta(hours=1)
 
 
 def create_router() -> Router:
@@ -25,7 +35,13 @@ def create_router() -> Router:
 
 
 async def rating_pressed(
-    callback: CallbackQuery, callback_data: RateCb, state: FSMContext, tr: Tr, user: User, ratings: Ratings
+    callback: CallbackQuery,
+    callback_data: RateCb,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    ratings: Ratings,
+    clock: Clock,
 ) -> None:
     if callback_data.score == 0:  # «Без комментария»
         await state.clear()
@@ -43,7 +59,7 @@ async def rating_pressed(
         return
     await callback.answer()
     await state.set_state(RateTicket.comment)
-    await state.set_data({"ticket": ticket.id})
+    await state.set_data({"ticket": ticket.id, "at": clock().isoformat()})
     if isinstance(callback.message, Message):
         await callback.message.edit_text(
             tr("rating.ask", number=ticket.id) + "\n\n" + tr("rating.thanks", score=callback_data.score)
@@ -51,9 +67,15 @@ async def rating_pressed(
         await callback.message.answer(tr("rating.comment_ask"), reply_markup=keyboards.rating_comment(tr, ticket.id))
 
 
-async def comment_written(message: Message, state: FSMContext, tr: Tr, user: User, ratings: Ratings) -> None:
+async def comment_written(
+    message: Message, state: FSMContext, tr: Tr, user: User, ratings: Ratings, tickets: Tickets, clock: Clock
+) -> None:
     data = await state.get_data()
     await state.clear()
+    at = data.get("at")
+    if not isinstance(at, str) or clock() - datetime.fromisoformat(at) > COMMENT_WINDOW:
+        await message_without_dialog(message, state, tr, user, tickets)
+        return
     ticket_id = data.get("ticket")
     text = message.text or message.caption or ""
     if isinstance(ticket_id, int) and text.strip():

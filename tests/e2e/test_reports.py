@@ -192,3 +192,16 @@ async def test_the_weekly_report_fires_once_with_the_injected_clock(plain_desk: 
     await runner.tick()
     await h.server.wait_idle(timeout=5)
     assert len(reports()) == 1
+
+
+async def test_a_message_long_after_the_rating_is_not_taken_for_a_comment(plain_desk: Harness) -> None:
+    h = plain_desk
+    parent = h.user("Зоя")
+    await ask(h, parent)
+    await parent.press("Вопрос решён")
+    prompt = await parent.expect("оцените помощь")
+    await press_on(parent, prompt, "3")
+    await parent.expect("напишите комментарий")
+    h.clock.advance(hours=2)
+    await parent.send("Подскажите, где посмотреть домашнее задание?")
+    await parent.expect("С чем связан вопрос")
