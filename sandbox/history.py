@@ -162,6 +162,7 @@ async def fill(
 
 async def _picture(path: str) -> None:
     """The README's picture: a month of this history, reported as ``/report month`` would."""
+    import asyncio
     import tempfile
     from pathlib import Path
 
@@ -197,7 +198,7 @@ async def _picture(path: str) -> None:
         finally:
             await db.close()
     assert report.chart is not None
-    Path(path).write_bytes(report.chart)
+    await asyncio.to_thread(Path(path).write_bytes, report.chart)
     print(report.text)
 
 

@@ -211,7 +211,11 @@ class ReportRepo:
             "e": end.timestamp(),
         }
 
-        total = await fetch_one(c, "SELECT COUNT(*) AS n, COALESCE(SUM(status = 'closed'), 0) AS closed FROM rtm")
+        total = await fetch_one(
+            c,
+            """SELECT COUNT(*) AS n, COALESCE(SUM(status = 'closed'), 0) AS closed,
+                      COALESCE(SUM(offered), 0) AS offered, COALESCE(SUM(v IS NOT NULL), 0) AS handed FROM rtm""",
+        )
         assert total is not None
 
         async def counts(column: str) -> list[tuple[str, int]]:
@@ -229,8 +233,7 @@ class ReportRepo:
                WHERE unixepoch(created_at) >= :s AND unixepoch(created_at) < :e""",
             period,
         )
-        offered = await fetch_one(c, "SELECT COALESCE(SUM(offered), 0) AS n FROM rtm")
-        assert kb is not None and offered is not None
+        assert kb is not None
 
         rated = await fetch_one(
             c,
@@ -250,8 +253,6 @@ class ReportRepo:
             {**period, "limit": MAX_COMMENTS},
         )
 
-        handed = await fetch_one(c, "SELECT COUNT(*) AS n FROM rtm WHERE v IS NOT NULL")
-        assert handed is not None
         vendor = (await self._ranked("0", "(z - v) / 3600.0", "v IS NOT NULL AND status = 'closed' AND z >= v")).get(
             0, Durations()
         )
@@ -305,13 +306,13 @@ class ReportRepo:
             resolution=resolution,
             kb_helped=int(kb["yes"]),
             kb_not_helped=int(kb["no"]),
-            kb_offered_tickets=int(offered["n"]),
+            kb_offered_tickets=int(total["offered"]),
             ratings_asked=int(rated["asked"]),
             ratings_given=int(rated["given"]),
             rating_counts=(int(rated["s1"]), int(rated["s2"]), int(rated["s3"]), int(rated["s4"]), int(rated["s5"])),
             rating_mean=rated["mean"],
             comments=tuple((int(r["score"]), str(r["comment"])) for r in comments),
-            vendor_handoffs=int(handed["n"]),
+            vendor_handoffs=int(total["handed"]),
             vendor_closed=vendor.count,
             vendor_median_hours=vendor.median,
             conduct=tuple((r["kind"], int(r["n"])) for r in conduct),

@@ -15,13 +15,21 @@ import pytest
 
 from bot.charts import HEIGHT_PX, WIDTH_PX, MatplotlibCharts
 from helpdesk.clock import ManualClock
-from helpdesk.domain import CategoryFigures, DayFigures, Durations, Role, SpecialistLoad, Topic
 from helpdesk.domain import Category as C
+from helpdesk.domain import CategoryFigures, DayFigures, Durations, Role, SpecialistLoad, Topic
 from helpdesk.duty import Duty
 from helpdesk.reports import EXPORT_COLUMNS, Reports
 from helpdesk.rules.consultation import calendar, consultation_minutes
 from helpdesk.rules.reports import Period, PeriodKind, last_week, parse_period, weekly_due
-from helpdesk.school import DateRange, ReportSettings, SchoolProfile, Slot, Specialist, SpecialistKind, VendorSupport
+from helpdesk.school import (
+    DateRange,
+    ReportSettings,
+    SchoolProfile,
+    Slot,
+    Specialist,
+    SpecialistKind,
+    VendorSupport,
+)
 from helpdesk.specialists import Specialists
 from helpdesk.store import Store
 from helpdesk.texts import Texts
@@ -161,7 +169,7 @@ async def history(tmp_path: Path) -> AsyncIterator[History]:
         db, role="par", topic="ed", category="grades", created=at(2, 15), answered=at(2, 15, 30),
         closed=at(2, 15, 45), claimed_by=ivan,
     )  # fmt: skip
-    t2 = await add_ticket(
+    await add_ticket(
         db, role="par", topic="ed", category="grades", created=at(6, 15, 30), answered=at(9, 14, 20),
         claimed_by=petr, offered="login-help",
     )  # fmt: skip
