@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
@@ -88,11 +88,12 @@ def should_block(current: Standing, policy: Policy) -> bool:
 def reply_due(since: datetime | None, last_notice: datetime | None, now: datetime, policy: Policy) -> bool:
     """Does a restricted user's message get the short reply now?
 
-    ``since`` is when the restriction began (:attr:`Standing.since`), ``last_notice`` when the user was last
-    told where they stand. The notice at the session's end answered the violation: the first message after
-    it always gets a reply. After that, one reply per ``policy.remind_every`` at most.
+    ``since`` is when the restriction began (:attr:`Standing.since`), ``last_notice`` when a message of the
+    user's last got this reply. The notice at the session's end answered the violation, not what the user
+    says next: the first message after it always gets a reply. After that, one reply per
+    ``policy.remind_every`` at most.
     """
-    if last_notice is None or (since is not None and last_notice <= since):
+    if last_notice is None or (since is not None and last_notice < since):
         return True
     return now - last_notice >= policy.remind_every
 
@@ -232,11 +233,7 @@ class ConductService:
                 blocked_now = should_block(current, self.policy)
                 if blocked_now:
                     await add(EventKind.BLOCK)
-                    current = Standing(
-                        blocked=True, cooldown_until=current.cooldown_until, recent=current.recent
-                    )
-                # The notice sent now is the explanation; reminders count from it.
-                await self.repo.set_notice(user_id, now)
+                    current = replace(current, blocked=True)
         finally:
             self._changed(user_id)
         return Outcome(current, blocked_now)
@@ -286,8 +283,7 @@ class ConductService:
     async def block(
         self, user_id: int, *, actor_id: int | None, actor_name: str | None, ticket_id: int | None = None
     ) -> bool:
-        """The management blocks the user (the user is told now: that notice counts). False if blocked
-        already."""
+        """The management blocks the user. False if blocked already."""
         now = self.now()
         try:
             async with self.db.transaction():
@@ -310,7 +306,6 @@ class ConductService:
                     actor_id=actor_id,
                     actor_name=actor_name,
                 )
-                await self.repo.set_notice(user_id, now)
         finally:
             self._changed(user_id)
         return True

@@ -134,25 +134,42 @@ async def test_disguised_insult_in_a_followup_ends_the_open_ticket(both: Conduct
     )
 
 
-async def test_cooldown_reminds_once_then_lets_the_user_ask_again(plain: ConductHarness) -> None:
+async def test_the_pause_answers_the_first_message_then_once_per_ten_minutes(plain: ConductHarness) -> None:
+    """At 14:00 in Moscow a violation ends the session with a 60-minute pause. The apology right after the
+    notice is answered (not silence): until when, the school's phone and e-mail. Retorts are not answered
+    one by one; ten minutes later the next message is. /help tells the truth during the pause."""
     h = plain
     parent = h.user("Ольга")
     await start_question(parent)
     await parent.send("Это п и з д е ц, а не журнал")
     await parent.expect("сегодня после 15:00")
-    # Right after the notice: no second explanation for every retort.
+    await parent.send("Извините, пожалуйста, сорвалась")
+    reply = await parent.expect("не передано специалистам")
+    assert "Написать специалистам снова Вы сможете сегодня после 15:00" in reply.content
+    assert "(86550) 93-464" in reply.content and "kazmschool@mail.ru" in reply.content
+    assert "Ваше сообщение не передано" not in reply.content  # the short reply, not the whole notice again
     await parent.send("Ну и ладно")
     await parent.expect_nothing(timeout=0.5)
-    h.clock.advance(minutes=31)
-    await parent.send("/start")
-    reminder = await parent.expect("Консультация была завершена")
-    assert "сегодня после 15:00" in reminder.content and "(86550) 93-464" in reminder.content
+    h.clock.advance(minutes=9)
     await parent.send("Когда можно?")
     await parent.expect_nothing(timeout=0.5)
-    # Help and contacts stay open during the pause.
+    h.clock.advance(minutes=1)
+    await parent.send("/start")
+    again = await parent.expect("не передано специалистам")
+    assert "сегодня после 15:00" in again.content
+    # /help does not promise a specialist during the pause; it says until when and how to reach the school.
+    await parent.send("/help")
+    helped = await parent.expect("/start")
+    assert "не передаются специалистам" in helped.content and "сегодня после 15:00" in helped.content
+    assert "(86550) 93-464" in helped.content and "kazmschool@mail.ru" in helped.content
+    assert "получает специалист" not in helped.content
+    # Help and contacts stay open during the pause, and cost no reply of the pause.
     await parent.send("/contacts")
     await parent.expect("kazmschool@mail.ru")
-    h.clock.advance(minutes=30)
+    h.clock.advance(minutes=50)
+    await parent.send("/help")
+    helped = await parent.expect("/start")
+    assert "получает специалист" in helped.content and "не передаются" not in helped.content
     number, _card = await ask(h, parent, "Теперь вежливо: не вижу оценки", first_time=False)
     assert number == 1
 

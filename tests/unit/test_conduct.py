@@ -17,7 +17,7 @@ from helpdesk.conduct import (
     Policy,
     Standing,
     UnblockTarget,
-    reminder_due,
+    reply_due,
     same_local_day,
     should_block,
     standing,
@@ -98,10 +98,30 @@ def test_future_events_are_ignored() -> None:
     assert not standing([V(-5)], NOW, POLICY).restricted
 
 
-def test_reminders_are_rate_limited() -> None:
-    assert reminder_due(None, NOW, POLICY)
-    assert not reminder_due(NOW - timedelta(minutes=29), NOW, POLICY)
-    assert reminder_due(NOW - timedelta(minutes=30), NOW, POLICY)
+def test_the_restriction_starts_at_the_last_violation_or_block() -> None:
+    assert standing([V(90), V(10)], NOW, POLICY).since == NOW - timedelta(minutes=10)
+    assert standing([V(61)], NOW, POLICY).since is None  # the pause is over: nothing in force
+    block = M(EventKind.BLOCK, NOW - timedelta(days=2))
+    assert standing([V(60 * 24 * 2 + 1), block], NOW, POLICY).since == block.at
+    # A block by the management long after the last violation starts the restriction anew.
+    late_block = M(EventKind.BLOCK, NOW - timedelta(minutes=3))
+    assert standing([V(60 * 24 * 5), late_block], NOW, POLICY).since == late_block.at
+
+
+def test_the_first_message_after_the_end_always_gets_a_reply() -> None:
+    ended = NOW - timedelta(minutes=30)
+    # The notice at the end answered the violation, not what comes next: the first message gets a reply,
+    # however soon after the end (or long after a reply to an earlier restriction) it comes.
+    assert reply_due(ended, None, NOW, POLICY)
+    assert reply_due(NOW, None, NOW, POLICY)
+    assert reply_due(ended, ended - timedelta(seconds=1), NOW, POLICY)
+    # Once answered, at most one reply per remind_every (10 minutes by default).
+    assert POLICY.remind_every == timedelta(minutes=10)
+    assert not reply_due(ended, NOW, NOW, POLICY)
+    assert not reply_due(ended, NOW - timedelta(minutes=9, seconds=59), NOW, POLICY)
+    assert reply_due(ended, NOW - timedelta(minutes=10), NOW, POLICY)
+    # A reply at the very moment of the end counts as the reply.
+    assert not reply_due(NOW, NOW, NOW, POLICY)
 
 
 def test_same_local_day_uses_the_school_time_zone() -> None:
@@ -220,13 +240,17 @@ async def test_service_records_violations_blocks_unblocks_and_complaints(tmp_pat
             )
             assert outcome.blocked_now is (n == 3)
             assert outcome.standing.recent == n
-            # The notice just sent is the explanation: no reminder right away.
-            assert not await service.take_reminder(user.id)
+            # The notice just sent answered the violation: the next message gets its one short reply.
+            since = outcome.standing.since
+            assert since == clock()
+            assert await service.take_reminder(user.id, since)
+            assert not await service.take_reminder(user.id, since)
             clock.advance(minutes=61)
-        assert (await service.standing(user.id)).blocked
-        clock.advance(minutes=30)
-        assert await service.take_reminder(user.id)
-        assert not await service.take_reminder(user.id)
+        current = await service.standing(user.id)
+        assert current.blocked
+        clock.advance(minutes=10)
+        assert await service.take_reminder(user.id, current.since)
+        assert not await service.take_reminder(user.id, current.since)
 
         assert await service.lift(user.id, actor_id=7, actor_name="Ольга")
         assert not await service.lift(user.id, actor_id=7, actor_name="Ольга")
