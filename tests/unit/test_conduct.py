@@ -309,3 +309,89 @@ def test_settings_defaults_and_values() -> None:
 def test_settings_errors_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({**BASE, name: value})
+
+
+# ---- the alert's buttons -------------------------------------------------------------------------------
+
+
+def test_alert_buttons_carry_ids_that_the_adapter_reads_back() -> None:
+    from bot.callbacks import ConductAlertCb
+    from helpdesk.conduct_desk import AlertAction, alert_buttons
+    from helpdesk.rules.roles import MANAGEMENT_ACTIONS, Action, Person, Verdict, decide
+    from helpdesk.school import Management
+
+    def tr(key: str, **_: object) -> str:
+        return key
+
+    with_ticket = alert_buttons(tr, 41, 1234)  # type: ignore[arg-type]
+    assert [b.label for b in with_ticket] == ["conduct.btn_lift", "conduct.btn_block", "conduct.btn_reopen"]
+    read = [ConductAlertCb.unpack(b.payload) for b in with_ticket]
+    assert [(c.action, c.user, c.ticket) for c in read] == [
+        (AlertAction.LIFT, 41, 1234),
+        (AlertAction.BLOCK, 41, 1234),
+        (AlertAction.REOPEN, 41, 1234),
+    ]
+    assert all(len(b.payload.encode()) <= 64 for b in alert_buttons(tr, 10**12, 10**9))  # type: ignore[arg-type]
+    # Nothing to return to work without a question.
+    without = alert_buttons(tr, 41, None)  # type: ignore[arg-type]
+    assert [ConductAlertCb.unpack(b.payload).action for b in without] == [AlertAction.LIFT, AlertAction.BLOCK]
+    assert ConductAlertCb.unpack(without[0].payload).ticket == 0
+    # Every decision is the management's: a member of the staff group is refused.
+    for action in (Action.UNBLOCK, Action.BLOCK, Action.REOPEN_ENDED):
+        assert action in MANAGEMENT_ACTIONS
+        specialist = Person(user_id=5, staff_member=True)
+        assert decide(specialist, action, Management(), None) is Verdict.NOT_MANAGEMENT
+        assert decide(Person(user_id=7), action, Management(), 7) is Verdict.ALLOWED
+
+
+async def test_reopen_returns_only_a_question_the_policy_ended_and_lifts_the_pause(tmp_path: Path) -> None:
+    from helpdesk.domain import Category, Role, TicketStatus, Topic
+    from storage.tickets import TicketRepo
+
+    db = await Database.open(tmp_path / "r.sqlite3")
+    try:
+        clock = ManualClock(NOW)
+        store = Store(db, clock)
+        user = await store.touch_user(
+            channel=TELEGRAM,
+            external_id="42",
+            chat_id=42,
+            first_name="Анна",
+            last_name=None,
+            username=None,
+            client_language="ru",
+        )
+        service = ConductService(db, clock, POLICY)
+        async with db.transaction():
+            repo = TicketRepo(db.conn)
+            ended = await repo.create(
+                user_id=user.id, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, question="q", now=NOW
+            )
+            other = await repo.create(
+                user_id=user.id, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, question="q", now=NOW
+            )
+        assert ended is not None and other is not None
+        changed, closed = await store.close(ended.id, closed_by="регламент", action="conduct_filter", conduct=True)
+        assert changed and closed is not None and closed.conduct_ended_at == NOW
+        await store.close(other.id, closed_by="Ирина")
+        await service.record_violation(
+            user_id=user.id, ticket_id=ended.id, actor=Actor.FILTER, category="insult", text="t"
+        )
+        assert (await service.standing(user.id)).restricted
+
+        # A question closed for another reason is not reopened by a conduct button.
+        assert await service.reopen(other.id, user.id, actor_id=7, actor_name="Ольга") is None
+        assert (await service.standing(user.id)).restricted
+        back = await service.reopen(ended.id, user.id, actor_id=7, actor_name="Ольга")
+        assert back is not None and back.status is TicketStatus.OPEN and back.conduct_ended_at is None
+        assert not (await service.standing(user.id)).restricted
+        assert await service.reopen(ended.id, user.id, actor_id=7, actor_name="Ольга") is None
+        audit = [(e.action, e.ticket_id) for e in await store.audit.of_ticket(ended.id)]
+        assert audit == [("conduct_filter", ended.id), ("conduct_reopen", ended.id), ("unblock", ended.id)]
+
+        clock.advance(minutes=1)
+        assert await service.block(user.id, actor_id=7, actor_name="Ольга", ticket_id=ended.id)
+        assert not await service.block(user.id, actor_id=7, actor_name="Ольга")
+        assert (await service.standing(user.id)).blocked
+    finally:
+        await db.close()
