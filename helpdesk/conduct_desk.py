@@ -2,9 +2,12 @@
 
 The regulation: communication must be polite; insults and obscene language are not allowed. A user who
 breaks it loses the current session (:meth:`ConductDesk.user_violation`, or a specialist's button:
-:meth:`ConductDesk.manual_end`) and the deputy director is told; a specialist's message that breaks it is
-not delivered and the director is told (:meth:`ConductDesk.staff_violation`); a user may complain to the
-director (:meth:`ConductDesk.complain`). The rules are pure (:mod:`helpdesk.conduct`); this module applies
+:meth:`ConductDesk.manual_end`): the question stays visible to staff, marked, and the deputy director gets an
+alert linked to its card, with buttons to lift the pause, block, or return the question to work
+(:meth:`ConductDesk.decide`). During the pause the user's messages reach nobody but get a short reply
+(:meth:`ConductDesk.remind`) and ``/help`` says so (:meth:`ConductDesk.pause_note`). A specialist's message
+that breaks it is not delivered and the director is told (:meth:`ConductDesk.staff_violation`); a user may
+complain to the director (:meth:`ConductDesk.complain`). The rules are pure (:mod:`helpdesk.conduct`); this module applies
 them and says it through the ports. No aiogram: the Telegram checks are :mod:`bot.middlewares.conduct`.
 """
 
