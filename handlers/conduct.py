@@ -226,7 +226,7 @@ async def alert_decided(
         await gateway.edit(
             alert.chat.id,
             alert.message_id,
-            f"{alert.html_text}\n{conduct.decided_line(tr, decided, name)}",
+            f"{alert.html_text}\n{conduct.decided_line(decided, name)}",
             markup=alert.reply_markup,
         )
     except TelegramAPIError:

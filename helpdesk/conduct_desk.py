@@ -7,8 +7,9 @@ alert linked to its card, with buttons to lift the pause, block, or return the q
 (:meth:`ConductDesk.decide`). During the pause the user's messages reach nobody but get a short reply
 (:meth:`ConductDesk.remind`) and ``/help`` says so (:meth:`ConductDesk.pause_note`). A specialist's message
 that breaks it is not delivered and the director is told (:meth:`ConductDesk.staff_violation`); a user may
-complain to the director (:meth:`ConductDesk.complain`). The rules are pure (:mod:`helpdesk.conduct`); this module applies
-them and says it through the ports. No aiogram: the Telegram checks are :mod:`bot.middlewares.conduct`.
+complain to the director (:meth:`ConductDesk.complain`). The rules are pure (:mod:`helpdesk.conduct`); this
+module applies them and says it through the ports. No aiogram: the Telegram checks are
+:mod:`bot.middlewares.conduct`.
 """
 
 from __future__ import annotations
@@ -454,10 +455,11 @@ class ConductDesk:
             await self._to_user(user, utr("conduct.reopened_user", number=ticket.id))
         return decided
 
-    def decided_line(self, tr: Tr, decided: Decided, actor_name: str) -> str:
-        """The line added to the alert: who did what, and when (the school's time)."""
+    def decided_line(self, decided: Decided, actor_name: str) -> str:
+        """The line added to the alert (in the alert's language): who did what, and when (the school's
+        time)."""
         at = self.clock().astimezone(self.chats.timezone).strftime("%d.%m %H:%M")
-        return tr(f"conduct.decided_{decided.action.value}", name=escape(actor_name or "—"), at=at)
+        return self.staff_tr(f"conduct.decided_{decided.action.value}", name=escape(actor_name or "—"), at=at)
 
     # ---- a specialist's violation -------------------------------------------------------------------
 

@@ -442,6 +442,10 @@ async def test_the_deputy_blocks_and_lifts_by_the_alert_buttons(plain: ConductHa
     h.clock.advance(hours=3)
     await parent.send("Извините")
     await parent.expect("доступ восстановит заместитель директора")
+    await parent.send("/help")
+    helped = await parent.expect("/start")
+    assert "не передаются специалистам" in helped.content and "восстановит заместитель директора" in helped.content
+    assert "(86550) 93-464" in helped.content and "получает специалист" not in helped.content
     again = await press_on(manager, alert, "Заблокировать")
     assert again.show_alert and again.text == "Пользователь уже заблокирован."
 
