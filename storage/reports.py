@@ -138,7 +138,7 @@ class ReportRepo:
                        t.claimed_by_id, t.claimed_by_name, t.offered_articles != '' AS offered,
                        unixepoch(t.created_at) AS c, unixepoch(t.answered_at) AS a,
                        unixepoch(t.closed_at) AS z, unixepoch(t.vendor_at) AS v,
-                       t.id IN (SELECT id FROM ended) AS conduct_end
+                       (t.conduct_ended_at IS NOT NULL OR t.id IN (SELECT id FROM ended)) AS conduct_end
                 FROM tickets t
                 WHERE unixepoch(t.created_at) >= :start AND unixepoch(t.created_at) < :end
             """,
