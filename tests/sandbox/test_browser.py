@@ -186,6 +186,20 @@ async def test_the_page_survives_a_bot_restart(forum_site: Site, chromium: Brows
     await shoot(page, "restart")
 
 
+async def test_a_month_of_history_shows_the_deputy_a_real_report(forum_site: Site, chromium: Browser) -> None:
+    page = await chromium.open(forum_site.url)
+    await page.locator("#history").click()
+    await _expect()(page.locator(".toast")).to_contain_text("история за месяц")
+    deputy = page.locator("#pane-deputy")
+    await _expect()(deputy).to_be_visible()
+    await sees(deputy, "Отчёт службы помощи")
+    await _expect()(deputy.locator("img.photo")).to_be_visible()
+    await page.wait_for_function(
+        "() => [...document.querySelectorAll('#pane-deputy img.photo')].some(i => i.complete && i.naturalWidth > 500)"
+    )
+    await shoot(page, "history-report")
+
+
 async def test_the_bot_runs_at_a_chosen_moment(forum_site: Site, chromium: Browser) -> None:
     page = await chromium.open(forum_site.url)
     await page.locator("#clock-preset").select_option("saturday")
