@@ -12,7 +12,8 @@ A report runs on a connection of its own (read-only, its temporary tables privat
 the bot's writers wait for. Medians are the mean of the two middle values; the 90th percentile is the
 nearest rank (the value at rank ⌈0.9·n⌉). They are read by position, not by window functions (several
 times slower in SQLite): the values are copied into a temporary table in order (group, value), so that the
-k-th value of a group is the row ``first rowid of the group + k - 1`` (see :meth:`ReportRepo._ranked`).
+k-th value of a group is the row ``first rowid of the group + k - 1`` (see :meth:`ReportRepo._ranked`). A
+report is a few dozen statements on its connection, each a trip to the database thread.
 """
 
 from __future__ import annotations
@@ -66,6 +67,18 @@ def _counted(x: str) -> str:
 
 
 @dataclass(frozen=True)
+class Series:
+    """Values to rank (median, p90, how many within ``target``): ``value`` over the rows of ``rtm`` where it
+    is not NULL and ``where`` holds, per ``group`` (SQL expressions of our own, never user input)."""
+
+    name: str
+    group: str
+    value: str
+    where: str = "1"
+    target: float = 0.0
+
+
+@dataclass(frozen=True)
 class ExportRow:
     """One ticket in the CSV export: facts and figures, never what anyone wrote."""
 
@@ -106,33 +119,33 @@ class ReportRepo:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
 
-    async def _prepare(
+    async def prepare(
         self, start: datetime, end: datetime, calendar: Sequence[Stretch], days: Sequence[LocalDay]
     ) -> None:
-        """The period's tickets with their consultation minutes, local day and hour (``rtm``)."""
+        """The period's tickets with their consultation minutes, local day and hour (``rtm``). A few trips
+        to the database thread: the statements go as scripts (the period's bounds are our own numbers)."""
         c = self.conn
-        for table in ("cal", "days", "ended", "rtm"):
-            await c.execute(f"DROP TABLE IF EXISTS temp.{table}")
-        # WITHOUT ROWID: a look-up by ``s`` reads the row from the index itself.
-        await c.execute(
-            "CREATE TEMP TABLE cal (s REAL PRIMARY KEY, e REAL NOT NULL, before REAL NOT NULL) WITHOUT ROWID"
+        # WITHOUT ROWID: a look-up by ``s`` reads the row from the index itself. Tickets whose session was
+        # ended for misconduct have no resolution time (conduct_events has no index by ticket, and needs
+        # none but here).
+        await c.executescript(
+            """
+            DROP TABLE IF EXISTS temp.cal; DROP TABLE IF EXISTS temp.days;
+            DROP TABLE IF EXISTS temp.ended; DROP TABLE IF EXISTS temp.rtm;
+            CREATE TEMP TABLE cal (s REAL PRIMARY KEY, e REAL NOT NULL, before REAL NOT NULL) WITHOUT ROWID;
+            CREATE TEMP TABLE days (s REAL PRIMARY KEY, e REAL NOT NULL, day TEXT NOT NULL, wd INTEGER NOT NULL)
+                WITHOUT ROWID;
+            CREATE TEMP TABLE ended AS SELECT DISTINCT ticket_id AS id FROM conduct_events
+                WHERE kind = 'session_end' AND ticket_id IS NOT NULL;
+            CREATE UNIQUE INDEX temp.ended_id ON ended (id);
+            """
         )
-        await c.execute(
-            "CREATE TEMP TABLE days (s REAL PRIMARY KEY, e REAL NOT NULL, day TEXT NOT NULL, wd INTEGER NOT NULL) "
-            "WITHOUT ROWID"
-        )
-        # Tickets whose session was ended for misconduct: no resolution time (conduct_events has no index by
-        # ticket, and needs none but here).
-        await c.execute(
-            "CREATE TEMP TABLE ended AS SELECT DISTINCT ticket_id AS id FROM conduct_events "
-            "WHERE kind = 'session_end' AND ticket_id IS NOT NULL"
-        )
-        await c.execute("CREATE UNIQUE INDEX temp.ended_id ON ended (id)")
         await c.executemany("INSERT INTO cal VALUES (?, ?, ?)", calendar)
         await c.executemany("INSERT INTO days VALUES (?, ?, ?, ?)", days)
         # Two steps: the moments as Unix seconds once per ticket, then what is counted from them.
-        await c.execute(
-            """
+        lo, hi = float(start.timestamp()), float(end.timestamp())
+        await c.executescript(
+            f"""
             CREATE TEMP TABLE rt AS
                 SELECT t.id, t.role, t.topic, t.category, t.status, t.rating,
                        t.claimed_by_id, t.claimed_by_name, t.offered_articles != '' AS offered,
@@ -140,12 +153,7 @@ class ReportRepo:
                        unixepoch(t.closed_at) AS z, unixepoch(t.vendor_at) AS v,
                        (t.conduct_ended_at IS NOT NULL OR t.id IN (SELECT id FROM ended)) AS conduct_end
                 FROM tickets t
-                WHERE unixepoch(t.created_at) >= :start AND unixepoch(t.created_at) < :end
-            """,
-            {"start": start.timestamp(), "end": end.timestamp()},
-        )
-        await c.execute(
-            f"""
+                WHERE unixepoch(t.created_at) >= {lo!r} AND unixepoch(t.created_at) < {hi!r};
             CREATE TEMP TABLE rtm AS
             WITH k AS MATERIALIZED (
                 SELECT rt.*, {_counted("rt.c")} AS kc,
@@ -159,34 +167,39 @@ class ReportRepo:
                    k.offered, k.c, k.a, k.z, k.v, k.conduct_end,
                    d.day AS day, d.wd AS wd, CAST((k.c - d.s) / 3600 AS INTEGER) AS hour,
                    (k.ka - k.kc) / 60.0 AS first_cm, (k.kz - k.kc) / 60.0 AS resolve_cm
-            FROM k LEFT JOIN days d ON d.s = k.ds
+            FROM k LEFT JOIN days d ON d.s = k.ds;
+            DROP TABLE temp.rt;
+            CREATE UNIQUE INDEX temp.rtm_id ON rtm (id);
             """
         )
-        await c.execute("DROP TABLE temp.rt")
-        await c.execute("CREATE UNIQUE INDEX temp.rtm_id ON rtm (id)")
 
-    async def _ranked(self, group: str, value: str, where: str = "1", sla: float = 0.0) -> dict[object, Durations]:
-        """Per ``group`` (an expression over ``rtm``): count, median, p90 and how many are at most ``sla``
-        of ``value`` (rows where it is not NULL and ``where`` holds)."""
+    async def _ranked(self, series: Sequence[Series]) -> dict[tuple[str, object], Durations]:
+        """For each series and each of its groups: count, median, p90 and how many are at most the series'
+        target — all series in one sorted temporary table (two statements whatever their number).
+        Keyed by (series name, group)."""
         c = self.conn
-        await c.execute("DROP TABLE IF EXISTS temp.srt")
-        await c.execute("CREATE TEMP TABLE srt (g, x)")
-        await c.execute(
-            f"INSERT INTO srt (g, x) SELECT {group}, {value} FROM rtm "
-            f"WHERE {value} IS NOT NULL AND ({where}) ORDER BY 1, 2"
+        parts = [
+            f"SELECT '{s.name}', {s.group}, {s.value} FROM rtm WHERE {s.value} IS NOT NULL AND ({s.where})"
+            for s in series
+        ]
+        targets = " ".join(f"WHEN '{s.name}' THEN {float(s.target)!r}" for s in series)
+        await c.executescript(
+            "DROP TABLE IF EXISTS temp.srt; CREATE TEMP TABLE srt (series, g, x); "
+            f"INSERT INTO srt (series, g, x) {' UNION ALL '.join(parts)} ORDER BY 1, 2, 3;"
         )
         rows = await fetch_all(
             c,
-            """SELECT b.g, b.n, b.within, (lo.x + hi.x) / 2.0 AS median, p.x AS p90
-               FROM (SELECT g, MIN(rowid) AS first, COUNT(*) AS n, SUM(x <= :sla) AS within
-                     FROM srt GROUP BY g) b
-               JOIN srt lo ON lo.rowid = b.first + (b.n - 1) / 2
-               JOIN srt hi ON hi.rowid = b.first + b.n / 2
-               JOIN srt p ON p.rowid = b.first + (9 * b.n + 9) / 10 - 1""",
-            {"sla": sla},
+            f"""SELECT b.series, b.g, b.n, b.within, (lo.x + hi.x) / 2.0 AS median, p.x AS p90
+                FROM (SELECT series, g, MIN(rowid) AS first, COUNT(*) AS n,
+                             SUM(x <= CASE series {targets} ELSE 0 END) AS within
+                      FROM srt GROUP BY series, g) b
+                JOIN srt lo ON lo.rowid = b.first + (b.n - 1) / 2
+                JOIN srt hi ON hi.rowid = b.first + b.n / 2
+                JOIN srt p ON p.rowid = b.first + (9 * b.n + 9) / 10 - 1""",
         )
-        await c.execute("DROP TABLE temp.srt")
-        return {r["g"]: Durations(int(r["n"]), r["median"], r["p90"], int(r["within"])) for r in rows}
+        return {
+            (r["series"], r["g"]): Durations(int(r["n"]), r["median"], r["p90"], int(r["within"])) for r in rows
+        }
 
     async def figures(
         self,
@@ -198,10 +211,14 @@ class ReportRepo:
         sla_first: float,
         sla_resolution: float,
         names: dict[int, str] | None = None,
+        drawn: ReportFigures | None = None,
     ) -> ReportFigures:
         """Everything a report says of ``[start, end)``. ``names``: a specialist's name by Telegram id
-        (linked specialists), else the name they claimed with."""
-        await self._prepare(start, end, calendar, days)
+        (linked specialists), else the name they claimed with. ``drawn``: what :meth:`chart_figures` gave
+        after :meth:`prepare` (the chart is drawn meanwhile); without it, the period is prepared here."""
+        if drawn is None:
+            await self.prepare(start, end, calendar, days)
+            drawn = await self.chart_figures(start=start, end=end, days=days)
         c = self.conn
         # Ratings are written in UTC (storage/ratings.py): their index serves a range of ISO strings.
         period = {
@@ -218,14 +235,29 @@ class ReportRepo:
         )
         assert total is not None
 
-        async def counts(column: str) -> list[tuple[str, int]]:
-            rows = await fetch_all(
-                c, f"SELECT {column} AS k, COUNT(*) AS n FROM rtm GROUP BY {column} ORDER BY n DESC, {column}"
-            )
-            return [(r["k"], int(r["n"])) for r in rows]
+        # Tickets by role, topic and category (one trip), most first.
+        counts: dict[str, list[tuple[str, int]]] = {"role": [], "topic": [], "category": []}
+        for r in await fetch_all(
+            c,
+            """SELECT * FROM (
+                   SELECT 'role' AS what, role AS k, COUNT(*) AS n FROM rtm GROUP BY role
+                   UNION ALL SELECT 'topic', topic, COUNT(*) FROM rtm GROUP BY topic
+                   UNION ALL SELECT 'category', category, COUNT(*) FROM rtm GROUP BY category
+               ) ORDER BY what, n DESC, k""",
+        ):
+            counts[r["what"]].append((r["k"], int(r["n"])))
 
-        first = (await self._ranked("0", "first_cm", sla=sla_first)).get(0, Durations())
-        resolution = (await self._ranked("0", "resolve_cm", sla=sla_resolution)).get(0, Durations())
+        ranked = await self._ranked(
+            (
+                Series("first", "0", "first_cm", target=sla_first),
+                Series("resolve", "0", "resolve_cm", target=sla_resolution),
+                Series("vendor", "0", "(z - v) / 3600.0", "v IS NOT NULL AND status = 'closed' AND z >= v"),
+                Series("specialist", "claimed_by_id", "first_cm", "claimed_by_id IS NOT NULL"),
+            )
+        )
+        first = ranked.get(("first", 0), Durations())
+        resolution = ranked.get(("resolve", 0), Durations())
+        vendor = ranked.get(("vendor", 0), Durations())
 
         kb = await fetch_one(
             c,
@@ -235,16 +267,23 @@ class ReportRepo:
         )
         assert kb is not None
 
-        rated = await fetch_one(
+        # Per category; the totals are the sums of these few rows.
+        rated_rows = await fetch_all(
             c,
-            """SELECT COUNT(*) AS asked, COUNT(score) AS given, AVG(score) AS mean,
-                      COALESCE(SUM(score = 1), 0) AS s1, COALESCE(SUM(score = 2), 0) AS s2,
-                      COALESCE(SUM(score = 3), 0) AS s3, COALESCE(SUM(score = 4), 0) AS s4,
-                      COALESCE(SUM(score = 5), 0) AS s5
-               FROM ratings WHERE asked_at >= :start AND asked_at < :end""",
+            """SELECT category, COUNT(*) AS asked, COUNT(score) AS given, COALESCE(SUM(score), 0) AS total,
+                      SUM(score = 1) AS s1, SUM(score = 2) AS s2, SUM(score = 3) AS s3, SUM(score = 4) AS s4,
+                      SUM(score = 5) AS s5
+               FROM ratings WHERE asked_at >= :start AND asked_at < :end GROUP BY category""",
             period,
         )
-        assert rated is not None
+        asked = sum(int(r["asked"]) for r in rated_rows)
+        given = sum(int(r["given"]) for r in rated_rows)
+        scores = tuple(sum(int(r[f"s{k}"] or 0) for r in rated_rows) for k in range(1, 6))
+        mean = sum(int(r["total"]) for r in rated_rows) / given if given else None
+        rated_by_category = {
+            r["category"]: (int(r["given"]), int(r["total"]) / int(r["given"]) if r["given"] else None)
+            for r in rated_rows
+        }
         comments = await fetch_all(
             c,
             """SELECT score, comment FROM ratings
@@ -253,9 +292,6 @@ class ReportRepo:
             {**period, "limit": MAX_COMMENTS},
         )
 
-        vendor = (await self._ranked("0", "(z - v) / 3600.0", "v IS NOT NULL AND status = 'closed' AND z >= v")).get(
-            0, Durations()
-        )
 
         conduct = await fetch_all(
             c,
@@ -264,53 +300,42 @@ class ReportRepo:
             period,
         )
 
-        load = await self._load(names or {})
+        load = await self._load(names or {}, {g: d for (name, g), d in ranked.items() if name == "specialist"})
 
         weekdays = [0] * 7
-        for r in await fetch_all(c, "SELECT wd, COUNT(*) AS n FROM rtm WHERE wd IS NOT NULL GROUP BY wd"):
-            weekdays[int(r["wd"])] = int(r["n"])
         hours = [0] * 24
-        for r in await fetch_all(c, "SELECT hour, COUNT(*) AS n FROM rtm WHERE hour IS NOT NULL GROUP BY hour"):
-            hours[min(23, max(0, int(r["hour"])))] += int(r["n"])
+        for r in await fetch_all(
+            c,
+            """SELECT 'wd' AS what, wd AS k, COUNT(*) AS n FROM rtm WHERE wd IS NOT NULL GROUP BY wd
+               UNION ALL
+               SELECT 'hour', hour, COUNT(*) FROM rtm WHERE hour IS NOT NULL GROUP BY hour""",
+        ):
+            if r["what"] == "wd":
+                weekdays[int(r["k"])] = int(r["n"])
+            else:
+                hours[min(23, max(0, int(r["k"])))] += int(r["n"])
 
-        by_category = await counts("category")
-        rated_by_category = {
-            r["category"]: (int(r["rated"]), r["mean"])
-            for r in await fetch_all(
-                c,
-                """SELECT category, COUNT(score) AS rated, AVG(score) AS mean FROM ratings
-                   WHERE asked_at >= :start AND asked_at < :end GROUP BY category""",
-                period,
-            )
-        }
+        by_category = counts["category"]
         # Categories by tickets, then those only rated in the period (asked about tickets opened before).
         categories = [(k, n, *rated_by_category.get(k, (0, None))) for k, n in by_category]
         seen = {k for k, _ in by_category}
         categories += sorted((k, 0, *v) for k, v in rated_by_category.items() if k not in seen)
 
-        per_day = await fetch_all(
-            c, "SELECT day, topic, COUNT(*) AS n FROM rtm WHERE day IS NOT NULL GROUP BY day, topic ORDER BY day, topic"
-        )
-        medians = {day: d.median for day, d in (await self._ranked("day", "first_cm", "day IS NOT NULL")).items()}
-        by_day: dict[str, list[tuple[Topic, int]]] = {day[2]: [] for day in days}
-        for r in per_day:
-            by_day[r["day"]].append((Topic(r["topic"]), int(r["n"])))
-
         return ReportFigures(
             tickets=int(total["n"]),
             closed=int(total["closed"]),
-            by_role=tuple((Role(k), n) for k, n in await counts("role")),
-            by_topic=tuple((Topic(k), n) for k, n in await counts("topic")),
+            by_role=tuple((Role(k), n) for k, n in counts["role"]),
+            by_topic=tuple((Topic(k), n) for k, n in counts["topic"]),
             by_category=tuple((Category(k), n) for k, n in by_category),
             first_response=first,
             resolution=resolution,
             kb_helped=int(kb["yes"]),
             kb_not_helped=int(kb["no"]),
             kb_offered_tickets=int(total["offered"]),
-            ratings_asked=int(rated["asked"]),
-            ratings_given=int(rated["given"]),
-            rating_counts=(int(rated["s1"]), int(rated["s2"]), int(rated["s3"]), int(rated["s4"]), int(rated["s5"])),
-            rating_mean=rated["mean"],
+            ratings_asked=asked,
+            ratings_given=given,
+            rating_counts=(scores[0], scores[1], scores[2], scores[3], scores[4]),
+            rating_mean=mean,
             comments=tuple((int(r["score"]), str(r["comment"])) for r in comments),
             vendor_handoffs=int(total["handed"]),
             vendor_closed=vendor.count,
@@ -320,15 +345,42 @@ class ReportRepo:
             weekdays=tuple(weekdays),
             hours=tuple(hours),
             categories=tuple(CategoryFigures(Category(k), n, rated, mean) for k, n, rated, mean in categories),
+            days=drawn.days,
+        )
+
+    async def chart_figures(self, *, start: datetime, end: datetime, days: Sequence[LocalDay]) -> ReportFigures:
+        """After :meth:`prepare`: what the chart shows (the days, the ratings 1..5), the rest left empty."""
+        c = self.conn
+        per_day = await fetch_all(
+            c, "SELECT day, topic, COUNT(*) AS n FROM rtm WHERE day IS NOT NULL GROUP BY day, topic ORDER BY day, topic"
+        )
+        medians = {g: d.median for (_, g), d in (await self._ranked((Series("day", "day", "first_cm"),))).items()}
+        by_day: dict[str, list[tuple[Topic, int]]] = {day[2]: [] for day in days}
+        for r in per_day:
+            by_day[r["day"]].append((Topic(r["topic"]), int(r["n"])))
+        rated = await fetch_one(
+            c,
+            """SELECT SUM(score = 1) AS s1, SUM(score = 2) AS s2, SUM(score = 3) AS s3, SUM(score = 4) AS s4,
+                      SUM(score = 5) AS s5
+               FROM ratings WHERE asked_at >= :start AND asked_at < :end""",
+            {"start": start.astimezone(UTC).isoformat(), "end": end.astimezone(UTC).isoformat()},
+        )
+        assert rated is not None
+        return ReportFigures(
+            rating_counts=(
+                int(rated["s1"] or 0),
+                int(rated["s2"] or 0),
+                int(rated["s3"] or 0),
+                int(rated["s4"] or 0),
+                int(rated["s5"] or 0),
+            ),
             days=tuple(
-                DayFigures(date.fromisoformat(day), tuple(topics), medians.get(day))
-                for day, topics in by_day.items()
+                DayFigures(date.fromisoformat(day), tuple(topics), medians.get(day)) for day, topics in by_day.items()
             ),
         )
 
-    async def _load(self, names: dict[int, str]) -> tuple[SpecialistLoad, ...]:
+    async def _load(self, names: dict[int, str], medians: dict[object, Durations]) -> tuple[SpecialistLoad, ...]:
         """Per specialist: taken (claimed), answered (wrote to the user in), median first response of taken."""
-        medians = await self._ranked("claimed_by_id", "first_cm", "claimed_by_id IS NOT NULL")
         rows = await fetch_all(
             self.conn,
             """WITH taken AS (
@@ -368,7 +420,7 @@ class ReportRepo:
     ) -> list[ExportRow]:
         """One row per ticket opened in ``[start, end)``, oldest first. ``closed_by_user``: the name a
         ticket closed by its user is closed by."""
-        await self._prepare(start, end, calendar, days)
+        await self.prepare(start, end, calendar, days)
         rows = await fetch_all(
             self.conn,
             """SELECT rtm.*, t.closed_by, t.created_at AS created_iso,
