@@ -81,7 +81,6 @@ async def main() -> int:
         clock = ManualClock(NOW)
         store = Store(db, clock)
         reports = Reports(
-            db=db,
             store=store,
             school=profile,
             duty=None,  # type: ignore[arg-type]  # building a report needs no duty and sends nothing

@@ -332,7 +332,6 @@ async def _build(
     summary = DailySummary(store=store, duty=duty, notices=staff, at=settings.daily_summary_at)
     ratings = Ratings(store=store, duty=duty, staff=staff, users=users, notices=staff, texts=texts)
     reports = Reports(
-        db=db,
         store=store,
         school=school,
         duty=duty,

@@ -25,8 +25,7 @@ from helpdesk.rules.reports import Period, compose, last_week, parse_period, wee
 from helpdesk.school import SchoolProfile
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
-from storage.db import Database
-from storage.reports import LocalDay, ReportRepo, Stretch, reading
+from storage.reports import LocalDay, Stretch
 
 WEEKLY_MARK = "weekly_report"
 # A ticket opened in the period may be answered or closed long after it: the consultation calendar runs
@@ -69,7 +68,6 @@ class Reports:
     def __init__(
         self,
         *,
-        db: Database,
         store: Store,
         school: SchoolProfile,
         duty: Duty,
@@ -79,7 +77,6 @@ class Reports:
         charts: Charts | None,
         manager_chat_id: int | None,
     ) -> None:
-        self.db = db
         self.store = store
         self.school = school
         self.duty = duty
@@ -115,8 +112,8 @@ class Reports:
         start, end, cal, days = self._frame(period)
         names = await self._names()
         settings = self.school.reports
-        async with reading(self.db.conn, self.db.path) as conn:
-            return await ReportRepo(conn).figures(
+        async with self.store.reports() as repo:
+            return await repo.figures(
                 start=start,
                 end=end,
                 calendar=cal,
@@ -147,8 +144,7 @@ class Reports:
         settings = self.school.reports
         drawing: asyncio.Task[bytes] | None = None
         try:
-            async with reading(self.db.conn, self.db.path) as conn:
-                repo = ReportRepo(conn)
+            async with self.store.reports() as repo:
                 await repo.prepare(start, end, cal, days)
                 drawn = await repo.chart_figures(start=start, end=end, days=days)
                 if self.charts is not None:
@@ -216,8 +212,8 @@ class Reports:
         """One row per ticket opened in ``period`` (UTF-8 with a BOM, so that Excel shows Cyrillic), no
         message texts: numbers, codes, times and the specialist who took it. Returns the file and its rows."""
         start, end, cal, days = self._frame(period)
-        async with reading(self.db.conn, self.db.path) as conn:
-            rows = await ReportRepo(conn).export(
+        async with self.store.reports() as repo:
+            rows = await repo.export(
                 start=start,
                 end=end,
                 calendar=cal,

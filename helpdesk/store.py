@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.duty import DutyRepo
 from storage.outbox import OutboxRepo
 from storage.ratings import RatingRepo
+from storage.reports import ReportRepo, reading
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo
 
@@ -92,6 +93,13 @@ class Store:
 
     def now(self) -> datetime:
         return self.clock()
+
+    @asynccontextmanager
+    async def reports(self) -> AsyncIterator[ReportRepo]:
+        """The report queries, on a read-only connection of their own (their temporary tables private, no
+        lock that the bot's writers wait for)."""
+        async with reading(self.db.conn, self.db.path) as conn:
+            yield ReportRepo(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[None]:

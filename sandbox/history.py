@@ -182,7 +182,6 @@ async def _picture(path: str) -> None:
             await fill(db, profile, now)
             clock = ManualClock(now)
             reports = Reports(
-                db=db,
                 store=Store(db, clock),
                 school=profile,
                 duty=None,  # type: ignore[arg-type]  # building a report sends nothing

@@ -16,6 +16,8 @@ from tests.conftest import Harness
 from tests.e2e.helpers import answer, ask, press_on
 
 REFUSED = "только руководству школы"
+# The first chart in a process imports matplotlib and reads its fonts: seconds on a loaded machine.
+CHART_WAIT = 30.0
 QUESTION = "Не вижу оценки ребёнка за вчерашнюю контрольную по алгебре"
 
 
@@ -130,21 +132,21 @@ async def test_report_and_export_are_for_management_only(plain_desk: Harness) ->
 
     deputy = _deputy(h)
     await deputy.send("/report week")
-    text = await deputy.expect("Отчёт службы помощи")
+    text = await deputy.expect("Отчёт службы помощи", timeout=CHART_WAIT)
     assert "Вопросов: 1 (ЭД 1), закрыто 1" in text.content
     assert "Оценки: 4,0 из 5" in text.content
-    chart = await deputy.expect("Диаграмма")
+    chart = await deputy.expect("Диаграмма", timeout=CHART_WAIT)
     assert chart.kind == "photo"
     with Image.open(io.BytesIO(_png(h, chart))) as image:
         assert image.format == "PNG" and image.size == (WIDTH_PX, HEIGHT_PX)
 
     await deputy.send("/report 01.09.2026-30.09.2026")
-    await deputy.expect("01.09.2026 – 30.09.2026")
+    await deputy.expect("01.09.2026 – 30.09.2026", timeout=CHART_WAIT)
     await deputy.send("/report вчера")
     await deputy.expect("Использование: /report")
 
     await deputy.send("/export")
-    document = await deputy.expect("Выгрузка вопросов")
+    document = await deputy.expect("Выгрузка вопросов", timeout=CHART_WAIT)
     assert document.kind == "document" and (document.file_name or "").endswith(".csv")
     data = h.server.file_bytes(document.raw["document"]["file_id"]).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(data), delimiter=";"))
@@ -177,9 +179,9 @@ async def test_the_weekly_report_fires_once_with_the_injected_clock(plain_desk: 
     h.clock.advance(hours=30)
     await runner.tick()
     staff = h.staff()
-    text = await staff.expect("Отчёт службы помощи: 31.08.2026 – 06.09.2026")
+    text = await staff.expect("Отчёт службы помощи: 31.08.2026 – 06.09.2026", timeout=CHART_WAIT)
     assert "Вопросов: 1" in text.content
-    chart = await staff.expect("Диаграмма")
+    chart = await staff.expect("Диаграмма", timeout=CHART_WAIT)
     assert chart.kind == "photo"
     with Image.open(io.BytesIO(_png(h, chart))) as image:
         assert image.size == (WIDTH_PX, HEIGHT_PX)

@@ -145,7 +145,6 @@ async def history(tmp_path: Path) -> AsyncIterator[History]:
     specialists = Specialists(school=PROFILE, store=store, clock=clock, tr=texts("ru"))
     duty = Duty(store=store, specialists=specialists, staff=staff, notices=staff, texts=texts, manager_chat_id=-42)
     reports = Reports(
-        db=db,
         store=store,
         school=PROFILE,
         duty=duty,
