@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=Path, help="another question file instead of --set")
     parser.add_argument("--locale", default="ru")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--vectors", action="store_true", help="with the semantic signal (navec vectors)")
     parser.add_argument("--verbose", "-v", action="store_true", help="list the questions that failed")
     args = parser.parse_args(argv)
 
@@ -164,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from helpdesk.rules.kb import load_knowledge_base
 
-    kb = load_knowledge_base(args.knowledge)
+    vectors = None
+    if args.vectors:
+        from helpdesk.rules.kb_vectors import load_navec
+
+        vectors = load_navec()
+        if vectors is None:
+            parser.error("--vectors: natasha (with the navec vectors) is not installed")
+    kb = load_knowledge_base(args.knowledge, vectors=vectors)
     kb.search("прогрев", args.locale)  # anything loaded lazily is loaded now
     load_ms = (time.perf_counter() - started) * 1000
     rss_after = _rss_mb()
