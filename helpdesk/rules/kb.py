@@ -700,7 +700,7 @@ MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
 # "Nothing" when the article explains too little of the question: the share of the question's weight
 # (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
-MIN_COVERAGE = 0.4
+MIN_COVERAGE = 0.3
 UNKNOWN_IDF = 2.5  # an unknown noun: likely the subject the question is about
 UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
 # The semantic signal: a word no article uses stands for its nearest article word when they are close.
