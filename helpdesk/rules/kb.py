@@ -35,6 +35,8 @@ from typing import Any, Protocol, TypeVar
 
 import pymorphy3
 import snowballstemmer
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from helpdesk.domain import Category, Role, Topic, default_topic
 from helpdesk.formatting import escape, plain_text
@@ -177,79 +179,122 @@ def _parse_codes(value: str, enum: type[E], aliases: dict[str, E], where: str, w
 
 # --------------------------------------------------------------------------- Markdown -> Telegram HTML
 
-
-_INLINE_RE = re.compile(
-    r"\*\*(?P<bold>.+?)\*\*"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>[^()\s]+)\)"
-    r"|(?<![\w*])\*(?P<italic>[^*\s](?:[^*\n]*[^*\s])?)\*(?![\w*])"
-)
 _URL_RE = re.compile(r"^(?:https?://[^\s\"<>]+|mailto:[^\s\"<>]+|tel:\+?[0-9()\- ]+|tg://[^\s\"<>]+)$")
-_HEADING_RE = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*$")
-_BULLET_RE = re.compile(r"^[-*•]\s+(?P<text>.+)$")
-_NUMBERED_RE = re.compile(r"^(?P<num>\d{1,2})[.)]\s+(?P<text>.+)$")
 
 
-def _inline(text: str, where: str) -> str:
-    out: list[str] = []
-    pos = 0
-    for m in _INLINE_RE.finditer(text):
-        out.append(_plain(text[pos : m.start()], where))
-        if m.group("bold") is not None:
-            out.append(f"<b>{_inline(m.group('bold'), where)}</b>")
-        elif m.group("italic") is not None:
-            out.append(f"<i>{_inline(m.group('italic'), where)}</i>")
-        else:
-            url = m.group("url")
-            if not _URL_RE.match(url):
-                raise KnowledgeBaseError(
-                    f"{where}: link address {url!r} must start with https://, http://, mailto: or tel:"
-                )
-            label = _plain(m.group("label"), where)
-            out.append(f'<a href="{escape(url, quote=True)}">{label}</a>')
-        pos = m.end()
-    out.append(_plain(text[pos:], where))
-    return "".join(out)
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # CommonMark without raw HTML (escaped as text); a line break in a paragraph stays a line break.
+    return MarkdownIt("commonmark", {"html": False, "breaks": True})
 
 
-def _plain(text: str, where: str) -> str:
-    if "**" in text:
-        raise KnowledgeBaseError(
-            f"{where}: unclosed '**' (bold text must be written as **text** on one line)"
-        )
-    if re.search(r"\]\(", text):
-        raise KnowledgeBaseError(f"{where}: malformed link (write [text](https://address))")
-    return escape(text)
+class _Renderer:
+    """markdown-it's tokens -> the Telegram HTML subset: <b>, <i>, <a href>; everything else is text."""
+
+    def __init__(self, source: str, first_line: int, lines: list[str]) -> None:
+        self.source = source
+        self.first_line = first_line
+        self.lines = lines
+
+    def where(self, block: Token | None, needle: str = "") -> str:
+        start, end = (block.map or [0, 1]) if block is not None else (0, 1)
+        number = start
+        if needle:
+            number = next((i for i in range(start, max(end, start + 1)) if needle in self.lines[i]), start)
+        return f"{self.source}:{self.first_line + number}"
+
+    def inline(self, token: Token, block: Token | None) -> str:
+        out: list[str] = []
+        for child in token.children or []:
+            kind = child.type
+            if kind == "text":
+                text = child.content
+                if "**" in text:
+                    raise KnowledgeBaseError(
+                        f"{self.where(block, '**')}: unclosed '**' (bold text must be written as **text** on one line)"
+                    )
+                if "](" in text:
+                    raise KnowledgeBaseError(
+                        f"{self.where(block, '](')}: malformed link (write [text](https://address))"
+                    )
+                out.append(escape(text))
+            elif kind in ("softbreak", "hardbreak"):
+                out.append("\n")
+            elif kind == "strong_open":
+                out.append("<b>")
+            elif kind == "strong_close":
+                out.append("</b>")
+            elif kind == "em_open":
+                out.append("<i>")
+            elif kind == "em_close":
+                out.append("</i>")
+            elif kind == "link_open":
+                url = str(child.attrs.get("href", ""))
+                if not _URL_RE.match(url):
+                    raise KnowledgeBaseError(
+                        f"{self.where(block, url)}: link address {url!r} must start with https://, http://, "
+                        "mailto: or tel:"
+                    )
+                out.append(f'<a href="{escape(url, quote=True)}">')
+            elif kind == "link_close":
+                out.append("</a>")
+            elif kind in ("code_inline", "html_inline"):
+                out.append(escape(child.content))
+            elif kind == "image":
+                out.append(escape(child.content))
+        return "".join(out)
+
+    def render(self, markdown: str) -> str:
+        """Blocks in source order; a blank line in the source between two blocks is kept (one at most)."""
+        tokens = _markdown().parse(markdown)
+        blocks: list[tuple[int, int, str]] = []  # first line, end line, html
+        heading = False
+        prefixes: list[str] = []
+        block: Token | None = None
+        for token in tokens:
+            kind = token.type
+            if kind in ("paragraph_open", "heading_open"):
+                block = token
+                heading = kind == "heading_open"
+            elif kind == "list_item_open":
+                number = token.info
+                prefixes.append(f"{number}. " if number else "• ")
+            elif kind == "list_item_close":
+                prefixes.pop()
+            elif kind == "inline" and block is not None:
+                html_text = self.inline(token, block)
+                if heading:
+                    html_text = f"<b>{html_text}</b>"
+                if prefixes and token.map:
+                    indent = "   " * (len(prefixes) - 1)
+                    html_text = indent + prefixes[-1] + html_text
+                    prefixes[-1] = "   "  # a second paragraph of the same item is not a new bullet
+                start, end = token.map or (0, 1)
+                blocks.append((start, end, html_text))
+            elif kind in ("fence", "code_block"):
+                start, end = token.map or (0, 1)
+                blocks.append((start, end, escape(token.content.rstrip("\n"))))
+        out: list[str] = []
+        previous_end: int | None = None
+        for start, end, html_text in blocks:
+            if previous_end is not None:
+                blank = any(not self.lines[i].strip() for i in range(previous_end, start))
+                out.append("\n\n" if blank else "\n")
+            out.append(html_text)
+            previous_end = end
+        return "".join(out)
 
 
 def markdown_to_telegram_html(markdown: str, source: str = "<text>", first_line: int = 1) -> str:
-    """Convert the Markdown subset used by articles into Telegram HTML.
+    """Convert an article's Markdown into Telegram HTML, with markdown-it-py (CommonMark).
 
     Line breaks are kept as they are (Telegram shows them), runs of blank lines become one blank line.
-    Supported: paragraphs, ``1.`` numbered and ``-`` bulleted lists, ``#`` headings (shown in bold),
-    ``**bold**``, ``*italic*``, ``[text](https://address)``. Everything else is escaped text.
+    Paragraphs, ``1.`` numbered and ``-`` bulleted lists, ``#`` headings (shown in bold), ``**bold**``,
+    ``*italic*``, ``[text](https://address)``; raw HTML and everything else is escaped text. A link must be
+    https://, http://, mailto: or tel:; an unclosed ``**`` or a broken link is an error with its line.
     """
-    lines: list[str] = []
-    for offset, raw in enumerate(markdown.splitlines()):
-        where = f"{source}:{first_line + offset}"
-        line = raw.strip()
-        if not line:
-            if lines and lines[-1] != "":
-                lines.append("")
-            continue
-        heading = _HEADING_RE.match(line)
-        bullet = _BULLET_RE.match(line)
-        numbered = _NUMBERED_RE.match(line)
-        if heading:
-            lines.append(f"<b>{_inline(heading.group('text'), where)}</b>")
-        elif bullet and not line.startswith("**"):
-            lines.append(f"• {_inline(bullet.group('text'), where)}")
-        elif numbered:
-            lines.append(f"{numbered.group('num')}. {_inline(numbered.group('text'), where)}")
-        else:
-            lines.append(_inline(line, where))
-    while lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines)
+    lines = markdown.splitlines() or [""]
+    return _Renderer(source, first_line, lines).render(markdown)
 
 
 # --------------------------------------------------------------------------- file parsing
