@@ -43,6 +43,7 @@ class StaffAction(StrEnum):
     CLOSE = "x"
     ESCALATE = "es"  # to the deputy director, with a comment
     VENDOR = "v"  # handed over to the e-journal vendor's support
+    ARTICLE = "a"  # answer with a reference article: articles matching the ticket's question
 
 
 class StaffCb(CallbackData, prefix="s"):
@@ -61,9 +62,18 @@ class KbAction(StrEnum):
 
 
 class KbCb(CallbackData, prefix="kb"):
-    """A reference article offered in the question dialog (``article`` is its id, at most 40 chars)."""
+    """A reference article offered in the question dialog (``article`` is its id, at most 40 chars), or sent
+    by a specialist in ``ticket`` (0: not in a ticket)."""
 
     action: KbAction
+    article: str
+    ticket: int = 0
+
+
+class StaffArticleCb(CallbackData, prefix="ka"):
+    """A specialist picks the article to send to the ticket's user."""
+
+    ticket: int
     article: str
 
 

@@ -26,6 +26,7 @@ from aiohttp import web
 import handlers.conduct
 import handlers.errors
 import handlers.group_moved
+import handlers.knowledge
 import handlers.management
 import handlers.private
 import handlers.seminars
@@ -39,6 +40,7 @@ from bot.inflight import InFlight
 from bot.jobs import JobRunner, heartbeat, heartbeat_file
 from bot.middlewares.conduct import StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
+from bot.middlewares.knowledge import KnowledgeMiddleware
 from bot.outbox import Outbox
 from bot.pacing import Pacing
 from bot.recovery import Recovery
@@ -56,7 +58,9 @@ from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
+from helpdesk.kb_answers import ArticleAnswers
 from helpdesk.kb_feedback import KbFeedback
+from helpdesk.knowledge import KnowledgeLibrary
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
@@ -140,6 +144,8 @@ def create_dispatcher(
     seminars: SeminarService,
     kb_feedback: KbFeedback,
     audit_trail: AuditTrail,
+    library: KnowledgeLibrary,
+    article_answers: ArticleAnswers,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -167,7 +173,11 @@ def create_dispatcher(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        library=library,
+        article_answers=article_answers,
     )
+    # `kb` is the knowledge base as of each update (reloaded or having learned while the bot runs).
+    dp.update.outer_middleware(KnowledgeMiddleware(library))
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
     dp.callback_query.outer_middleware(context)
@@ -185,6 +195,7 @@ def create_dispatcher(
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
         handlers.seminars.create_router(staff_chat, settings.manager_chat_id, roles),
+        handlers.knowledge.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.conduct.create_router(settings, membership, roles),
         handlers.private.create_router(),
         handlers.errors.create_router(),
@@ -193,6 +204,7 @@ def create_dispatcher(
     async def on_startup(bot: Bot) -> None:
         await staff_moves.detect_mode(bot)
         await specialists.load()
+        await library.refresh_examples()
         staff.start()
         scope = BotCommandScopeAllPrivateChats()
         for locale in texts.locales:
@@ -359,6 +371,14 @@ async def _build(
     )
     kb_feedback = KbFeedback(db, clock)
     audit_trail = AuditTrail(store=store, school=school)
+    library = KnowledgeLibrary(
+        root=settings.knowledge_dir,
+        default_locale=settings.default_locale,
+        articles=kb,
+        store=store,
+        load=load_knowledge_base,
+    )
+    article_answers = ArticleAnswers(store=store, library=library, staff=staff, sender=users, texts=texts)
 
     runner.add("database", db.check)
     runner.add("queue", duty.release_queue)
@@ -366,6 +386,7 @@ async def _build(
     runner.add("vendor", vendor.vendor_reminders)
     runner.add("summary", summary.daily_summary)
     runner.add("seminars", seminars.check)
+    runner.add("knowledge", library.tick)
 
     async def resume(now: object) -> None:
         await staff.resume()
@@ -392,6 +413,8 @@ async def _build(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        library=library,
+        article_answers=article_answers,
     )
     return App(
         settings=settings,

@@ -24,6 +24,7 @@ from bot.callbacks import (
     SeminarAdminAction,
     SeminarAdminCb,
     StaffAction,
+    StaffArticleCb,
     StaffCb,
     TopicCb,
     UserTicketCb,
@@ -86,6 +87,7 @@ def staff_card(
     kb.button(text=tr("btn.escalate"), callback_data=StaffCb(action=StaffAction.ESCALATE, ticket=ticket_id))
     if not vendor:
         kb.button(text=tr("btn.vendor"), callback_data=StaffCb(action=StaffAction.VENDOR, ticket=ticket_id))
+    kb.button(text=tr("btn.article"), callback_data=StaffCb(action=StaffAction.ARTICLE, ticket=ticket_id))
     kb.button(
         text=tr("conduct.btn_end"),
         callback_data=ConductEndCb(action=ConductEndAction.ASK, ticket=ticket_id),
@@ -114,11 +116,27 @@ def kb_offer(articles: Sequence[Article]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def kb_article(tr: Tr, article_id: str) -> InlineKeyboardMarkup:
+def kb_article(tr: Tr, article_id: str, ticket_id: int = 0) -> InlineKeyboardMarkup:
+    """«Помогло» / «нет» under an article; in a ticket (a specialist sent it) «нет» only says so."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=tr("btn.kb.helped"), callback_data=KbCb(action=KbAction.HELPED, article=article_id))
-    kb.button(text=tr("btn.kb.ask"), callback_data=KbCb(action=KbAction.ASK, article=article_id))
+    kb.button(
+        text=tr("btn.kb.helped"),
+        callback_data=KbCb(action=KbAction.HELPED, article=article_id, ticket=ticket_id),
+    )
+    kb.button(
+        text=tr("btn.kb.not_helped" if ticket_id else "btn.kb.ask"),
+        callback_data=KbCb(action=KbAction.ASK, article=article_id, ticket=ticket_id),
+    )
     kb.adjust(2)
+    return kb.as_markup()
+
+
+def staff_articles(ticket_id: int, articles: Sequence[Article]) -> InlineKeyboardMarkup:
+    """In a ticket's thread: the articles a specialist may send to the user; a press sends one."""
+    kb = InlineKeyboardBuilder()
+    for article in articles:
+        kb.button(text=f"📖 {article.title}", callback_data=StaffArticleCb(ticket=ticket_id, article=article.id))
+    kb.adjust(1)
     return kb.as_markup()
 
 

@@ -156,3 +156,11 @@ class TelegramUsers:
             await self.gateway.send(Destination(user.chat_id), html_text)
         except TelegramAPIError as exc:
             raise DeliveryError(str(exc)) from exc
+
+    async def send_article(self, user: User, ticket_id: int, article_id: str, html_text: str) -> None:
+        """A specialist's article, with «помогло / нет» naming the ticket (see ArticleAnswers)."""
+        markup = keyboards.kb_article(self.texts.of(user), article_id, ticket_id)
+        try:
+            await self.gateway.send(Destination(user.chat_id), html_text, markup=markup)
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc

@@ -22,6 +22,7 @@ from storage.audit import AuditRepo
 from storage.chat_moves import ChatMovesRepo
 from storage.db import Database
 from storage.duty import DutyRepo
+from storage.kb_feedback import KbFeedbackRepo
 from storage.outbox import OutboxRepo
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo
@@ -87,6 +88,7 @@ class Store:
         self.chat_moves = ChatMovesRepo(db.conn)
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
+        self.kb = KbFeedbackRepo(db.conn)
 
     def now(self) -> datetime:
         return self.clock()

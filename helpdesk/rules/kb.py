@@ -48,6 +48,9 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "Match",
+    "QuestionGroup",
+    "WordVectors",
+    "group_questions",
     "load_knowledge_base",
     "markdown_to_telegram_html",
 ]
@@ -1041,6 +1044,67 @@ class KnowledgeBase:
         results.sort(key=lambda m: (-m.score, m.article.id))
         floor = results[0].score * RELATIVE_CUTOFF
         return [m for m in results if m.score >= floor][:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionGroup:
+    """Questions about one subject (the gaps report): their positions in the list given, and the words
+    they share that no article uses (what the missing article would be about)."""
+
+    members: tuple[int, ...]
+    subject: tuple[str, ...]
+
+
+GROUP_MIN_OVERLAP = 0.5  # or: the share of words two questions have in common (by lemma and synonym)
+
+
+def group_questions(kb: KnowledgeBase, questions: Sequence[str], locale: str | None = None) -> list[QuestionGroup]:
+    """Group questions asked in different words about the same subject: two questions belong together when
+    they share a noun that no article uses (the missing subject: «собрание», «столовая»), or half of their
+    words. Groups of two or more, largest first. Pure: no storage, the caller picks the questions."""
+    index = kb._indexes[kb._locale(locale)]
+    weak = _lexicon().weak
+    words: list[set[str]] = []
+    subjects: list[set[str]] = []
+    for text in questions:
+        analysed = _analyse(text[:2000])
+        words.append({group[0] for group, _ in analysed if group[0] not in weak})
+        subjects.append(
+            {
+                group[0]
+                for group, word in analysed
+                if word.subject and word.known and group[0] not in weak and not any(t in index.postings for t in group)
+            }
+        )
+    parent = list(range(len(questions)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(questions)):
+        for j in range(i + 1, len(questions)):
+            union = words[i] | words[j]
+            overlap = len(words[i] & words[j]) / len(union) if union else 0.0
+            if subjects[i] & subjects[j] or overlap >= GROUP_MIN_OVERLAP:
+                parent[root(j)] = root(i)
+    members: dict[int, list[int]] = {}
+    for i in range(len(questions)):
+        members.setdefault(root(i), []).append(i)
+    groups: list[QuestionGroup] = []
+    for found in members.values():
+        if len(found) < 2:
+            continue
+        counts: dict[str, int] = {}
+        for i in found:
+            for lemma in subjects[i] or words[i]:
+                counts[lemma] = counts.get(lemma, 0) + 1
+        shared = sorted((lemma for lemma, n in counts.items() if n >= 2), key=lambda w: (-counts[w], w))
+        groups.append(QuestionGroup(tuple(found), tuple(shared[:3])))
+    groups.sort(key=lambda g: (-len(g.members), g.members[0]))
+    return groups
 
 
 def load_knowledge_base(
