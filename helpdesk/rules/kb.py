@@ -438,7 +438,7 @@ _STOP_LEMMAS = frozenset(
 _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "госуслуги": ("есиа", "есиа", "госуслуг", "госуслугах", "госуслугами", "gosuslugi", "esia", "гу"),
     "журнал": ("эж", "журнал", "журнала", "журнале", "журналом", "журналы", "журналов", "журнальчик"),
-    "дневник": ("эд", "дневник", "дневника", "дневнике", "дневником", "дневники", "дневнику", "эдневник"),
+    "дневник": ("эд", "электронка", "дневник", "дневника", "дневнике", "дневником", "дневники", "дневнику", "эдневник"),
     "оценка": (
         "отметка",
         "отметки",
@@ -590,8 +590,11 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "поставить": ("ставить", "выставить", "выставлять", "проставить", "проставлять", "ставят", "поставят"),
     "отображаться": (
         "видно", "видеть", "увидеть", "виден", "видна", "видны", "показываться", "показывать", "появиться",
-        "появляться", "отображение", "отобразиться", "высвечиваться",
+        "появляться", "отображение", "отобразиться", "высвечиваться", "пусто", "пустой",
     ),
+    "учетный": ("учетка", "аккаунт", "учетная"),
+    "двое": ("оба", "трое", "двое", "несколько"),
+    "отчет": ("сводка", "ведомость", "отчетность", "табель"),
     "заполнить": ("заполнять", "внести", "вносить", "записать", "записывать", "вписать", "вписывать"),
     "выгрузить": ("выгружать", "экспорт", "экспортировать", "выгрузка"),
     "сохранить": ("сохранять", "сохраняться", "сохраниться", "сохранение"),
@@ -741,6 +744,7 @@ TITLE_WEIGHT = 1.6
 KEYWORD_WEIGHT = 1.6
 EXAMPLE_WEIGHT = 1.4
 BODY_WEIGHT = 0.45
+PHRASE_WEIGHT = 1.0  # a whole keyword phrase in the question: its words' rarity once more
 FUZZY_FACTOR = 0.7
 WEAK_FACTOR = 0.4
 MIN_FUZZY_LENGTH = 5
@@ -748,9 +752,10 @@ MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
 # "Nothing" when the article explains too little of the question: the share of the question's weight
 # (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
-MIN_COVERAGE = 0.3
+MIN_COVERAGE = 0.4
 UNKNOWN_IDF = 2.5  # an unknown noun: likely the subject the question is about
 UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
+OTHER_WORD_CAP = 1.0  # a known verb or adjective weighs at most this much in the question (rare or not)
 # The semantic signal: a word no article uses stands for its nearest article word when they are close.
 SEMANTIC_MIN = 0.5
 SEMANTIC_FACTOR = 0.6
@@ -769,7 +774,7 @@ CATEGORY_MATCH = 1.2
 class _Resolved:
     """The question's words: groups of index terms with their match factor, and what stayed unknown."""
 
-    groups: list[tuple[tuple[str, ...], float]]
+    groups: list[tuple[tuple[str, ...], float, bool]]  # terms, match factor, a subject word (a noun)
     unknown: float  # the weight of the words no article knows
 
 
@@ -800,6 +805,13 @@ class _Index:
                     weights[term] = weights.get(term, 0.0) + weight
             for term, weight in weights.items():
                 postings.setdefault(term, {})[number] = weight
+        # Keyword phrases of two words or more («оценка не появилась»): all of them in a question is a bonus.
+        self.phrases: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+        for number, article in enumerate(self.articles):
+            for keyword in article.keywords:
+                groups = tuple(_terms(keyword))
+                if len(groups) >= 2:
+                    self.phrases.append((number, groups))
         total = len(self.articles)
         self.postings = postings
         self.idf = {
@@ -865,7 +877,7 @@ class _Index:
 
     def resolve(self, text: str) -> _Resolved:
         """Query word groups with their match factor (1.0 exact, less for typo corrections and neighbours)."""
-        resolved: list[tuple[tuple[str, ...], float]] = []
+        resolved: list[tuple[tuple[str, ...], float, bool]] = []
         seen: set[tuple[str, ...]] = set()
         unknown = 0.0
         synonyms = _lexicon().synonyms
@@ -887,7 +899,7 @@ class _Index:
                 continue
             if key not in seen:
                 seen.add(key)
-                resolved.append((key, factor))
+                resolved.append((key, factor, word.subject))
         return _Resolved(resolved, unknown)
 
 
@@ -1001,7 +1013,7 @@ class KnowledgeBase:
         covered: dict[int, float] = {}
         question_weight = resolved.unknown
         mentioned: set[Topic] = set()
-        for terms, factor in resolved.groups:
+        for terms, factor, subject in resolved.groups:
             for hinted, hints in lexicon.topic_hints.items():
                 if hints.intersection(terms):
                     mentioned.add(hinted)
@@ -1009,6 +1021,8 @@ class KnowledgeBase:
             if not lexicon.weak.isdisjoint(terms):
                 factor *= WEAK_FACTOR
             rarity = max(index.idf[term] for term in terms) * factor
+            if not subject:
+                rarity = min(rarity, OTHER_WORD_CAP)
             question_weight += rarity
             for term in terms:
                 idf = index.idf[term]
@@ -1019,6 +1033,14 @@ class KnowledgeBase:
             for number, value in best.items():
                 raw[number] = raw.get(number, 0.0) + value
                 covered[number] = covered.get(number, 0.0) + rarity
+        asked = {term for terms, _, _ in resolved.groups for term in terms}
+        bonus: dict[int, float] = {}
+        for number, phrase in index.phrases:
+            if number in raw and all(asked.intersection(group) for group in phrase):
+                value = PHRASE_WEIGHT * sum(max(index.idf.get(t, 0.0) for t in group) for group in phrase)
+                bonus[number] = max(bonus.get(number, 0.0), value)
+        for number, value in bonus.items():
+            raw[number] += value
         text_topic = next(iter(mentioned)) if len(mentioned) == 1 else None
         implied_topic = default_topic(role) if role is not None and topic is None else None
         results: list[Match] = []
