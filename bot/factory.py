@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -62,7 +63,8 @@ from helpdesk.kb_answers import ArticleAnswers
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.knowledge import KnowledgeLibrary
 from helpdesk.rules.escalation import EscalationSettings
-from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
+from helpdesk.rules.kb import KnowledgeBase, KnowledgeBaseError, WordVectors, load_knowledge_base
+from helpdesk.rules.kb_vectors import load_navec
 from helpdesk.school import SchoolProfile, load_profile
 from helpdesk.seminars import SeminarService
 from helpdesk.specialists import Specialists
@@ -221,6 +223,13 @@ def create_dispatcher(
     return dp
 
 
+def _knowledge_loader(vectors: WordVectors | None) -> Callable[[Path, str], KnowledgeBase]:
+    """How the articles are read, at start and at every reload (with the vectors, when they are on)."""
+    if vectors is None:
+        return load_knowledge_base
+    return functools.partial(load_knowledge_base, vectors=vectors)
+
+
 async def create_app(
     settings: Settings,
     *,
@@ -232,7 +241,10 @@ async def create_app(
     (:mod:`helpdesk`) inside, the Telegram adapter around it. Raises ProfileError / KnowledgeBaseError for
     a bad school file."""
     school = load_profile(settings.school_profile)
-    kb = load_knowledge_base(settings.knowledge_dir, default_locale=settings.default_locale)
+    vectors = load_navec() if settings.kb_vectors else None
+    if settings.kb_vectors and vectors is None:
+        raise KnowledgeBaseError("KB_VECTORS=on, but natasha (pip install '.[vectors]') is not installed")
+    kb = _knowledge_loader(vectors)(settings.knowledge_dir, settings.default_locale)
     db = await Database.open(settings.database_path)
     try:
         return await _build(settings, clock, school, kb, db, sleep=sleep, monotonic=monotonic)
@@ -376,7 +388,7 @@ async def _build(
         default_locale=settings.default_locale,
         articles=kb,
         store=store,
-        load=load_knowledge_base,
+        load=_knowledge_loader(kb.vectors),
     )
     article_answers = ArticleAnswers(store=store, library=library, staff=staff, sender=users, texts=texts)
 
