@@ -434,6 +434,20 @@ _STOP_LEMMAS = frozenset(
     """.split()
 )
 
+# Words that set the scene of a school question but say nothing about which article answers it: school subjects,
+# days and time, kinds of schoolwork. They count neither for an article nor against it (not in «nothing»).
+_SCENE_LEMMAS = frozenset(
+    """
+    математика алгебра геометрия русский язык литература английский немецкий французский история
+    обществознание география биология химия физика информатика физкультура физра музыка изо технология
+    обж окружающий мир чтение предмет
+    понедельник вторник среда четверг пятница суббота воскресенье сегодня завтра вчера послезавтра
+    неделя день месяц утро вечер сентябрь октябрь ноябрь декабрь январь февраль март апрель май
+    вчерашний завтрашний сегодняшний прошлый следующий
+    диктант сочинение изложение доклад реферат проект тест самостоятельный лабораторный
+    """.split()
+)
+
 # canonical word -> variants that mean the same here. Both sides are lemmatised when first used.
 _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "госуслуги": ("есиа", "есиа", "госуслуг", "госуслугах", "госуслугами", "gosuslugi", "esia", "гу"),
@@ -722,6 +736,8 @@ def _analyse(text: str) -> list[tuple[tuple[str, ...], _Word]]:
             continue
         word = _word(token)
         if word.lemma in _STOP_LEMMAS or (len(word.lemma) < 2 and word.lemma not in synonyms):
+            continue
+        if word.lemma in _SCENE_LEMMAS and word.lemma not in synonyms:
             continue
         groups.append((_expand(word.lemma), word))
     return groups
