@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -215,8 +216,10 @@ async def article_chosen(
         if isinstance(callback.message, Message):
             try:
                 await callback.message.edit_reply_markup(reply_markup=None)
-            except Exception:
-                pass  # pressed twice: the buttons are gone already
+            except TelegramBadRequest as exc:
+                # Pressed twice before the first press took the buttons away: they are gone already.
+                if "message is not modified" not in exc.message:
+                    raise
     elif outcome is SendOutcome.CLOSED:
         await callback.answer(tr("ticket.already_closed"), show_alert=True)
     elif outcome is SendOutcome.UNDELIVERED:
