@@ -59,7 +59,7 @@ from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
-from helpdesk.kb_answers import ArticleAnswers
+from helpdesk.kb_answers import ArticleAnswers, WeeklyGaps
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.knowledge import KnowledgeLibrary
 from helpdesk.rules.escalation import EscalationSettings
@@ -391,6 +391,9 @@ async def _build(
         load=_knowledge_loader(kb.vectors),
     )
     article_answers = ArticleAnswers(store=store, library=library, staff=staff, sender=users, texts=texts)
+    weekly_gaps = WeeklyGaps(
+        answers=article_answers, duty=duty, store=store, notices=staff, at=settings.daily_summary_at
+    )
 
     runner.add("database", db.check)
     runner.add("queue", duty.release_queue)
@@ -399,6 +402,7 @@ async def _build(
     runner.add("summary", summary.daily_summary)
     runner.add("seminars", seminars.check)
     runner.add("knowledge", library.tick)
+    runner.add("kb_gaps", weekly_gaps.tick)
 
     async def resume(now: object) -> None:
         await staff.resume()

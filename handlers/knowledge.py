@@ -4,6 +4,7 @@ see :mod:`helpdesk.rules.roles`, action ``kb_stats``):
 * ``/kbstats``: per article, how often it was offered, opened, helped and declined;
 * ``/kbgaps``: the week's questions that no article answers, grouped by subject (the articles to write), and
   the example questions the base learned from answered tickets (``/kbforget <number>`` takes one back);
+  the same report goes to management on Mondays at the daily summary's time;
 * ``/kbreload``: read ``knowledge/`` again now (it is also read again within a minute of a file's change).
 
 Anyone else is refused; in a private chat the commands say they are for staff.
@@ -19,7 +20,7 @@ from bot.filters import InStaffChat, IsCommand, PrivateChat
 from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from helpdesk.formatting import escape, shorten
-from helpdesk.kb_answers import ArticleAnswers
+from helpdesk.kb_answers import ArticleAnswers, gaps_text
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.knowledge import KnowledgeLibrary, ReloadOutcome
 from helpdesk.rules.kb import KnowledgeBase
@@ -27,9 +28,6 @@ from helpdesk.rules.roles import Action
 from helpdesk.texts import Tr
 
 COMMANDS = ("kbstats", "kbgaps", "kbreload", "kbforget")
-QUESTIONS_SHOWN = 3  # per gap
-QUESTION_CHARS = 90
-EXAMPLES_SHOWN = 15
 
 
 def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -> Router:
@@ -88,33 +86,7 @@ async def kb_stats(message: Message, tr: Tr, kb_feedback: KbFeedback, kb: Knowle
 
 
 async def kb_gaps(message: Message, tr: Tr, article_answers: ArticleAnswers, kb: KnowledgeBase) -> None:
-    report = await article_answers.report()
-    lines = [tr("kb.gaps_title", days=report.days)]
-    if not report.gaps:
-        lines.append(tr("kb.gaps_none"))
-    for gap in report.gaps:
-        subject = escape(", ".join(gap.subject)) or "—"
-        lines.append("")
-        lines.append(tr("kb.gaps_group", subject=subject, count=len(gap.tickets)))
-        for number, question in list(zip(gap.tickets, gap.questions, strict=True))[:QUESTIONS_SHOWN]:
-            lines.append(tr("kb.gaps_question", number=number, question=escape(shorten(question, QUESTION_CHARS))))
-    lines.append("")
-    if report.learned:
-        lines.append(tr("kb.learned_title", count=len(report.learned)))
-        for example in report.learned[-EXAMPLES_SHOWN:]:
-            article = kb.article(example.article_id, tr.locale)
-            lines.append(
-                tr(
-                    "kb.learned_line",
-                    id=example.id,
-                    question=escape(shorten(example.question, QUESTION_CHARS)),
-                    title=escape(shorten(article.title if article else example.article_id, 50)),
-                )
-            )
-        lines.append(tr("kb.learned_forget"))
-    else:
-        lines.append(tr("kb.learned_none"))
-    await message.answer("\n".join(lines))
+    await message.answer(gaps_text(await article_answers.report(), tr, kb))
 
 
 async def kb_reload(message: Message, tr: Tr, library: KnowledgeLibrary) -> None:

@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from helpdesk.formatting import escape
+from helpdesk.duty import Duty
+from helpdesk.formatting import escape, shorten
 from helpdesk.knowledge import KnowledgeLibrary
-from helpdesk.ports import DeliveryError, StaffSide
-from helpdesk.rules.kb import Article, group_questions
+from helpdesk.ports import DeliveryError, Notices, StaffSide
+from helpdesk.rules.kb import Article, KnowledgeBase, group_questions
 from helpdesk.store import Store
-from helpdesk.texts import Texts
+from helpdesk.texts import Texts, Tr
 from storage.kb_feedback import Example
 from storage.tickets import Ticket
 from storage.users import User
@@ -233,3 +234,67 @@ class ArticleAnswers:
             await self.library.refresh_examples()
         return example
 
+
+
+QUESTIONS_SHOWN = 3  # per gap
+QUESTION_CHARS = 90
+EXAMPLES_SHOWN = 15
+
+
+def gaps_text(report: GapsReport, tr: Tr, kb: KnowledgeBase) -> str:
+    """The gaps report for management (``/kbgaps`` and the Monday message), within Telegram's limit: at most
+    ten groups of three questions and fifteen examples, each shortened."""
+    lines = [tr("kb.gaps_title", days=report.days)]
+    if not report.gaps:
+        lines.append(tr("kb.gaps_none"))
+    for gap in report.gaps:
+        lines.append("")
+        lines.append(tr("kb.gaps_group", subject=escape(", ".join(gap.subject)) or "—", count=len(gap.tickets)))
+        for number, question in list(zip(gap.tickets, gap.questions, strict=True))[:QUESTIONS_SHOWN]:
+            lines.append(tr("kb.gaps_question", number=number, question=escape(shorten(question, QUESTION_CHARS))))
+    lines.append("")
+    if not report.learned:
+        lines.append(tr("kb.learned_none"))
+        return "\n".join(lines)
+    lines.append(tr("kb.learned_title", count=len(report.learned)))
+    for example in report.learned[-EXAMPLES_SHOWN:]:
+        article = kb.article(example.article_id, tr.locale)
+        lines.append(
+            tr(
+                "kb.learned_line",
+                id=example.id,
+                question=escape(shorten(example.question, QUESTION_CHARS)),
+                title=escape(shorten(article.title if article else example.article_id, 50)),
+            )
+        )
+    lines.append(tr("kb.learned_forget"))
+    return "\n".join(lines)
+
+
+class WeeklyGaps:
+    """On Mondays, at the daily summary's time, the week's gaps report goes to management (once a week)."""
+
+    def __init__(
+        self, *, answers: ArticleAnswers, duty: Duty, store: Store, notices: Notices, at: time | None
+    ) -> None:
+        self.answers = answers
+        self.duty = duty
+        self.store = store
+        self.notices = notices
+        self.at = at
+
+    async def tick(self, now: datetime) -> None:
+        local = now.astimezone(self.duty.school.tz)
+        if self.at is None or local.weekday() != 0 or local.time() < self.at:
+            return
+        year, week, _ = local.isocalendar()
+        mark = f"{year}-W{week:02d}"
+        if await self.store.duty.mark("kb_gaps") == mark:
+            return
+        text = gaps_text(await self.answers.report(), self.duty.tr, self.answers.library.kb)
+        async with self.store.transaction():
+            if await self.store.duty.mark("kb_gaps") == mark:
+                return
+            await self.store.duty.set_mark("kb_gaps", mark)
+            await self.store.notice(self.duty.manager_dest, text, dedupe=f"kb_gaps:{mark}")
+        self.notices.kick()

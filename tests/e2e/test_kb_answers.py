@@ -4,12 +4,14 @@ base learns from it; management's /kbstats, /kbgaps, /kbreload (issue 17)."""
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
-from fakegram import Actor, Msg
+from fakegram import Actor, FakeTelegram, Msg
 from helpdesk.domain import Category, Role, Topic
 from tests.conftest import Harness
 from tests.e2e.helpers import ask, press_on
+from tests.e2e.test_schedule import MSK, _scheduled
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 
@@ -146,3 +148,16 @@ async def test_kbreload_reads_a_new_article_without_a_restart(plain_desk: Harnes
     await parent.send("/faq когда родительское собрание")
     results = await parent.expect("Статьи по запросу")
     assert results.buttons[0][0] == "Родительские собрания"
+
+
+async def test_the_gaps_report_reaches_management_on_monday_once(fake_telegram: FakeTelegram, tmp_path: Path) -> None:
+    async for h in _scheduled(fake_telegram, tmp_path, False, DAILY_SUMMARY_TIME="08:00"):
+        await h.manager().expect("Сводка за 08.09.2026")  # Tuesday: the daily summary, no gaps report
+        await ask(h, h.user("Анна"), "Когда будет родительское собрание в 5А?", category="Другое")
+        await ask(h, h.user("Борис"), "Во сколько начнётся собрание для родителей?", category="Другое")
+        h.clock.set(datetime(2026, 9, 14, 8, 0, 5, tzinfo=MSK))  # Monday
+        await h.tick()
+        report = await h.manager().expect("Вопросы без статьи")
+        assert "собрание — вопросов: 2" in report.text
+        await h.tick()
+        assert not [m for m in h.manager().inbox if "Вопросы без статьи" in m.text and m is not report]
