@@ -222,6 +222,8 @@ async def article_chosen(
                     raise
     elif outcome is SendOutcome.CLOSED:
         await callback.answer(tr("ticket.already_closed"), show_alert=True)
+    elif outcome is SendOutcome.ALREADY_SENT:
+        await callback.answer(tr("kb.staff_already_sent"), show_alert=True)
     elif outcome is SendOutcome.UNDELIVERED:
         await callback.answer(tr("kb.staff_undelivered"), show_alert=True)
     else:

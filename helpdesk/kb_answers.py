@@ -73,6 +73,7 @@ class SendOutcome(StrEnum):
     NOT_FOUND = "not_found"  # no such ticket
     NO_ARTICLE = "no_article"  # the article is gone (reloaded without it)
     CLOSED = "closed"
+    ALREADY_SENT = "already_sent"  # sent in this ticket and not answered yet (a second press)
     UNDELIVERED = "undelivered"
 
 
@@ -137,6 +138,8 @@ class ArticleAnswers:
             return SendOutcome.NO_ARTICLE, ticket, None
         if not ticket.is_open:
             return SendOutcome.CLOSED, ticket, article
+        if (article.id, None) in await self.store.kb.articles_of_ticket(ticket.id):
+            return SendOutcome.ALREADY_SENT, ticket, article
         try:
             await self.sender.send_article(
                 user, ticket.id, article.id, f"{article.render()}\n\n{tr('kb.did_it_help')}"

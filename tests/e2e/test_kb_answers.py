@@ -92,6 +92,10 @@ async def test_the_cards_button_finds_articles_for_the_question_and_no_is_record
     await press_on(h.staff(), pick, "Оценка не появилась")
     await parent.expect("Статья помогла?")
     await h.staff().expect("отправил(а) пользователю статью")
+    # The same article again before the user answered: not sent twice.
+    again = await _article_command(h, card, "оценка не появилась")
+    second = await press_on(h.staff(), again, "Оценка не появилась")
+    assert second.show_alert and "уже отправлена" in (second.text or "")
     await parent.press("Нет, не помогло")
     await parent.expect("Специалист увидит это")
     await h.staff().expect("не помогла")
