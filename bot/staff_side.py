@@ -72,9 +72,9 @@ class TelegramStaff:
     async def refresh_card(self, ticket: Ticket) -> None:
         await self.cards.refresh(ticket)
 
-    async def say(self, where: Destination, html_text: str) -> int:
+    async def say(self, where: Destination, html_text: str, *, quiet: bool = False) -> int:
         try:
-            return await self.gateway.send(where, html_text)
+            return await self.gateway.send(where, html_text, disable_notification=quiet or None)
         except TelegramAPIError as exc:
             raise DeliveryError(str(exc)) from exc
 

@@ -203,9 +203,10 @@ class Store:
             assert created is not None
             await self.tickets.set_routing(
                 created.id,
-                routed_to=tuple(s.key for s in (routing.on_duty_now or routing.candidates)),
+                routed_to=routing.routed_to,
                 take_up_at=routing.take_up_at,
                 queued=routing.queued,
+                reason=routing.reason,
             )
             for a in draft.attachments:
                 await self.messages.add(

@@ -178,7 +178,7 @@ class Tickets:
         with self.staff.hold(ticket_id=ticket.id):
             tr = self.user_tr(user)
             confirmation = (
-                tr("ticket.created", number=ticket.id) + "\n\n" + self.duty.user_promise(decision, tr)
+                tr("ticket.created", number=ticket.id) + "\n\n" + self.duty.user_promise(decision, tr, category)
             )
             await self.users.ticket_opened(user, ticket, confirmation)
             try:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from helpdesk.domain import Category, Role, TicketStatus, Topic
+from helpdesk.domain import Category, Role, RouteReason, TicketStatus, Topic
 from storage.db import fetch_all, fetch_one
 from storage.users import User, _user, user_columns
 
@@ -38,6 +38,15 @@ class Ticket:
     vendor_ref: str | None = None
     vendor_reminded_at: datetime | None = None
     offered_articles: tuple[str, ...] = ()
+    route_reason: RouteReason | None = None
+    confirm_message_id: int | None = None
+
+    @property
+    def assignee_key(self) -> str | None:
+        """Who the routing decision named (``routed_to`` holds them first); None when it named nobody."""
+        if self.route_reason is RouteReason.NO_SLOT or not self.routed_to:
+            return None
+        return self.routed_to[0]
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +112,8 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         vendor_ref=row["vendor_ref"],
         vendor_reminded_at=_dt(row["vendor_reminded_at"]),
         offered_articles=tuple(k for k in row["offered_articles"].split(",") if k),
+        route_reason=RouteReason(row["route_reason"]) if row["route_reason"] else None,
+        confirm_message_id=row["confirm_message_id"],
     )
 
 
@@ -262,11 +273,31 @@ class TicketRepo:
         )
 
     async def set_routing(
-        self, ticket_id: int, *, routed_to: tuple[str, ...], take_up_at: datetime | None, queued: bool
+        self,
+        ticket_id: int,
+        *,
+        routed_to: tuple[str, ...],
+        take_up_at: datetime | None,
+        queued: bool,
+        reason: RouteReason | None = None,
     ) -> None:
+        """``routed_to``: the assignee first (see :attr:`Ticket.assignee_key`); ``reason``: None keeps the
+        stored one."""
         await self.conn.execute(
-            "UPDATE tickets SET routed_to = ?, take_up_at = ?, queued = ? WHERE id = ?",
-            (",".join(routed_to), take_up_at.isoformat() if take_up_at else None, int(queued), ticket_id),
+            "UPDATE tickets SET routed_to = ?, take_up_at = ?, queued = ?, "
+            "route_reason = COALESCE(?, route_reason) WHERE id = ?",
+            (
+                ",".join(routed_to),
+                take_up_at.isoformat() if take_up_at else None,
+                int(queued),
+                reason.value if reason else None,
+                ticket_id,
+            ),
+        )
+
+    async def set_confirmation(self, ticket_id: int, message_id: int) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET confirm_message_id = ? WHERE id = ?", (message_id, ticket_id)
         )
 
     async def without_card(self) -> list[Ticket]:

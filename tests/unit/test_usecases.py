@@ -74,7 +74,7 @@ class FakeStaff:
     async def refresh_card(self, ticket: Ticket) -> None:
         self.calls.append(("refresh", ticket.status))
 
-    async def say(self, where: Destination, html_text: str) -> int:
+    async def say(self, where: Destination, html_text: str, *, quiet: bool = False) -> int:
         self.calls.append(("say", html_text))
         self.next_id += 1
         return self.next_id
