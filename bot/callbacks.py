@@ -50,6 +50,20 @@ class StaffCb(CallbackData, prefix="s"):
     ticket: int
 
 
+class CloseAction(StrEnum):
+    YES = "y"
+    NO = "n"
+
+
+class CloseCb(CallbackData, prefix="xc"):
+    """A specialist's answer to "the user's last message has no answer: close anyway?". ``upto`` is the id
+    of that message: a newer one from the user asks again."""
+
+    action: CloseAction
+    ticket: int
+    upto: int
+
+
 class LangCb(CallbackData, prefix="l"):
     locale: str
 

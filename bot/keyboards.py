@@ -10,6 +10,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     CategoryCb,
+    CloseAction,
+    CloseCb,
     ComplaintCb,
     ConductEndAction,
     ConductEndCb,
@@ -89,6 +91,21 @@ def staff_card(
     kb.button(
         text=tr("conduct.btn_end"),
         callback_data=ConductEndCb(action=ConductEndAction.ASK, ticket=ticket_id),
+    )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def close_confirm(tr: Tr, ticket_id: int, upto: int) -> InlineKeyboardMarkup:
+    """Close a ticket whose last message, the user's ``upto``, has no answer: yes or no."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=tr("routing.btn_close_yes"),
+        callback_data=CloseCb(action=CloseAction.YES, ticket=ticket_id, upto=upto),
+    )
+    kb.button(
+        text=tr("routing.btn_close_no"),
+        callback_data=CloseCb(action=CloseAction.NO, ticket=ticket_id, upto=upto),
     )
     kb.adjust(2)
     return kb.as_markup()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from contextlib import AbstractContextManager
 
 from aiogram.exceptions import TelegramAPIError
@@ -25,6 +26,8 @@ from helpdesk.ports import DeliveryError, Destination, Inbound
 from helpdesk.texts import Texts
 from storage.tickets import Ticket, TicketMessage
 from storage.users import User
+
+log = logging.getLogger(__name__)
 
 
 class TelegramStaff:
@@ -145,11 +148,20 @@ class TelegramUsers:
     ) -> None:
         await self.relay.to_user(row, ticket, user, body_html=body_html)
 
-    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> int | None:
         tr = self.texts.of(user)
-        await self.gateway.send(
+        return await self.gateway.send(
             Destination(user.chat_id), html_text, markup=keyboards.user_ticket(tr, ticket.id)
         )
+
+    async def ticket_closed(self, user: User, ticket: Ticket) -> None:
+        if ticket.confirm_message_id is None:
+            return
+        try:
+            await self.gateway.drop_keyboard(user.chat_id, ticket.confirm_message_id)
+        except TelegramAPIError as exc:
+            # The notice that the ticket is closed has gone anyway; a press on the old button is answered.
+            log.info("ticket %s: close button not removed: %s", ticket.id, exc)
 
     async def tell(self, user: User, html_text: str) -> None:
         try:

@@ -116,8 +116,13 @@ class UserSide(Protocol):
         """Deliver a stored specialist message to the user (signed; with the complaint button)."""
         ...
 
-    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
-        """Confirm a new ticket to the user (with the button that closes it)."""
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> int | None:
+        """Confirm a new ticket to the user (with the button that closes it); the confirmation's message id
+        when the messenger has one."""
+        ...
+
+    async def ticket_closed(self, user: User, ticket: Ticket) -> None:
+        """Staff closed the ticket: the confirmation's close button goes (the user is told by a notice)."""
         ...
 
     async def tell(self, user: User, html_text: str) -> None:

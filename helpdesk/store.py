@@ -334,6 +334,21 @@ class Store:
         assert fresh is not None
         return fresh
 
+    async def set_confirmation(self, ticket: Ticket, message_id: int) -> Ticket:
+        """The user's confirmation of the ticket (the message with the close button) was delivered."""
+        async with self.db.transaction():
+            await self.tickets.set_confirmation(ticket.id, message_id)
+            fresh = await self.tickets.get(ticket.id)
+        assert fresh is not None
+        return fresh
+
+    async def unanswered_follow_up(self, ticket: Ticket) -> int | None:
+        """The id of the user's last message in the ticket when it is a follow-up with no answer after it;
+        None otherwise. A follow-up is a message the user wrote after the ticket's confirmation (their
+        private chat numbers its messages in order); the question's own attachments are not follow-ups.
+        Without a known confirmation, a message after an answer is one."""
+        return await self.tickets.unanswered_follow_up(ticket.id, ticket.confirm_message_id)
+
     async def set_staff_thread(self, user: User, thread_id: int | None) -> None:
         self._forget(user)
         async with self.db.transaction():

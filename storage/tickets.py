@@ -295,6 +295,24 @@ class TicketRepo:
             ),
         )
 
+    async def unanswered_follow_up(self, ticket_id: int, confirm_message_id: int | None) -> int | None:
+        """See :meth:`helpdesk.store.Store.unanswered_follow_up`."""
+        row = await fetch_one(
+            self.conn,
+            """SELECT id, direction, user_message_id,
+                      EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'out') AS answered
+               FROM messages WHERE ticket_id = ? AND direction IN ('in', 'out')
+               ORDER BY id DESC LIMIT 1""",
+            (ticket_id, ticket_id),
+        )
+        if row is None or row["direction"] != "in":
+            return None
+        if confirm_message_id is not None:
+            follow_up = row["user_message_id"] is not None and row["user_message_id"] > confirm_message_id
+        else:
+            follow_up = bool(row["answered"])
+        return int(row["id"]) if follow_up else None
+
     async def set_confirmation(self, ticket_id: int, message_id: int) -> None:
         await self.conn.execute(
             "UPDATE tickets SET confirm_message_id = ? WHERE id = ?", (message_id, ticket_id)

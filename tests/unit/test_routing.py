@@ -221,7 +221,7 @@ def sep(day: int, hour: int, minute: int = 0) -> datetime:
 
 def test_saturday_evening_goes_to_the_earliest_qualified_slot_not_the_first_candidate() -> None:
     decision = route(EXAMPLE, Role.PARENT, Topic.DIARY, Category.GRADES, sep(5, 20))
-    assert [s.key for s in decision.candidates][0] == "teacher1"  # Кузнецова: Fridays only
+    assert decision.candidates[0].key == "teacher1"  # Кузнецова: Fridays only
     assert decision.reason is RouteReason.NEXT_SLOT and decision.queued
     assert decision.assignee is not None and decision.assignee.key == "teacher2"  # Смирнова, Tue 14:00
     assert decision.take_up_at == sep(8, 14)
@@ -280,7 +280,9 @@ def test_profile_routing_names_kinds_in_order() -> None:
     journal = candidates_for(profile, Role.SUBJECT_TEACHER, Topic.JOURNAL, Category.GRADES)[0]
     assert [s.key for s in journal] == ["zam1", "zam2"]
     # a specialist's own categories still narrow what the routing allows
-    narrow = replace(profile, specialists=(TEACHER, TECH, replace(ZAM1, categories=frozenset({Category.GRADES}))))
+    narrow = replace(
+        profile, specialists=(TEACHER, TECH, replace(ZAM1, categories=frozenset({Category.GRADES})))
+    )
     assert [s.key for s in candidates_for(narrow, Role.PARENT, Topic.DIARY, Category.LOGIN)[0]] == ["tech"]
 
 

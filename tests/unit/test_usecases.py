@@ -107,8 +107,12 @@ class FakeUsers:
     ) -> None:
         self.calls.append(("relay_out", body_html or row.text))
 
-    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> int | None:
         self.calls.append(("opened", html_text))
+        return 9000 + ticket.id
+
+    async def ticket_closed(self, user: User, ticket: Ticket) -> None:
+        self.calls.append(("closed", ticket.confirm_message_id))
 
     async def tell(self, user: User, html_text: str) -> None:
         self.calls.append(("tell", html_text))
