@@ -89,11 +89,13 @@ class FaqAction(StrEnum):
 
 
 class FaqCb(CallbackData, prefix="fq"):
-    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start)."""
+    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start), ``page``
+    its page (at most ``fq:a:ed:<40-character id>:99``, 51 bytes)."""
 
     action: FaqAction
     topic: Topic | None = None
     article: str = ""
+    page: int = 0
 
 
 class SeminarCb(CallbackData, prefix=SEMINAR_PREFIX):

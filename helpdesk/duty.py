@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from helpdesk.domain import Category, Role, RouteReason, Topic
+from helpdesk.domain import Category, Role, RouteReason, TicketStatus, Topic
 from helpdesk.formatting import escape
 from helpdesk.ports import DeliveryError, Destination, Notices, StaffSide
 from helpdesk.rules.routing import RouteDecision, route
-from helpdesk.rules.schedule import promise
+from helpdesk.rules.schedule import describe_duty, promise
 from helpdesk.school import Specialist
 from helpdesk.specialists import InviteOutcome, InviteResult, Specialists, plain_label
 from helpdesk.store import Store
@@ -191,6 +191,20 @@ class Duty:
                 if fresh is not None:
                     await self.staff.refresh_card(fresh)
                     await self._private_notice(spec, fresh, "duty.notice_queued")
+
+    async def board(self, tr: Tr) -> str:
+        """``/duty``: who is consulting now and next, and what waits — how many questions nobody has taken yet
+        (and how many of them wait for their consultation), and the oldest of them."""
+        now = self.now()
+        text = describe_duty(self.school, now, tr)
+        waiting = [t for t in await self.store.tickets.open_tickets() if t.status is TicketStatus.OPEN]
+        if not waiting:
+            return f"{text}\n\n{escape(tr('routing.queue_empty'))}"
+        oldest = min(waiting, key=lambda t: (t.created_at, t.id))
+        since = oldest.created_at.astimezone(self.school.tz).strftime("%d.%m %H:%M")
+        queued = sum(1 for t in waiting if t.queued)
+        queue = tr("routing.queue", count=len(waiting), queued=queued, since=since, oldest=self.ticket_line(oldest))
+        return f"{text}\n\n{queue}"
 
     def ticket_line(self, ticket: Ticket) -> str:
         url = self.staff.card_url(ticket)

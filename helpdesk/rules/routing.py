@@ -31,15 +31,16 @@ Rules
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from helpdesk.domain import Category, Role, RouteReason, Topic
+from helpdesk.domain import Category, Role, RouteReason, Topic, categories_for
 from helpdesk.rules.schedule import (
     DEFAULT_HORIZON_DAYS,
     DutyWindow,
     Predicate,
     duty_windows,
+    format_schedule,
     on_duty,
     on_duty_windows,
     promise,
@@ -49,7 +50,16 @@ from helpdesk.school import SchoolProfile, Specialist, SpecialistKind
 if TYPE_CHECKING:
     from helpdesk.texts import Tr
 
-__all__ = ["RouteDecision", "RouteReason", "candidates_for", "preference", "route", "suitable"]
+__all__ = [
+    "RouteDecision",
+    "RouteReason",
+    "candidates_for",
+    "format_user_schedule",
+    "help_areas",
+    "preference",
+    "route",
+    "suitable",
+]
 
 
 @dataclass(frozen=True)
@@ -193,3 +203,41 @@ def route(
         reason=reason,
         consulting_now=consulting,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# What each helper helps with, in the words of the users (/schedule, /contacts)
+
+
+def help_areas(profile: SchoolProfile, spec: Specialist, tr: Tr) -> str:
+    """``"вход и пароли, мобильное приложение"``; ``"оценки, домашние задания, расписание и другие вопросы
+    (дневник)"``: the questions the routing gives the specialist (for any role), as a parent would name them.
+    Empty when the routing gives them none (they only stand in as the deputies' fallback)."""
+    taken: dict[Topic, set[Category]] = {}
+    offered: dict[Topic, set[Category]] = {}
+    for topic in Topic:
+        for role in Role:
+            for category in categories_for(role, topic):
+                offered.setdefault(topic, set()).add(category)
+                candidates, fallback = candidates_for(profile, role, topic, category)
+                if not fallback and any(s.key == spec.key for s in candidates):
+                    taken.setdefault(topic, set()).add(category)
+    if not taken:
+        return ""
+    categories = set().union(*taken.values())
+    general = {c for t in taken for c in offered[t] if not c.is_technical}
+    parts = [tr(f"routing.help.{c.value}") for c in Category if c.is_technical and c in categories]
+    if general and general <= categories:
+        parts.append(tr("routing.help.general"))
+    else:
+        parts.extend(tr(f"routing.help.{c.value}") for c in Category if not c.is_technical and c in categories)
+    text = ", ".join(parts)
+    if len(taken) == 1:
+        (topic,) = taken
+        text = tr(f"routing.help.only_{topic.value}", help=text)
+    return text
+
+
+def format_user_schedule(profile: SchoolProfile, today: date, tr: Tr) -> str:
+    """The schedule for users: each consultation says what it helps with and the kind of helper."""
+    return format_schedule(profile, today, tr, areas=lambda spec: help_areas(profile, spec, tr))

@@ -204,3 +204,44 @@ async def test_closing_after_the_answer_needs_no_confirmation(sched: Scheduled) 
     closed = await press_on(h.staff(), card, "Закрыть")
     assert closed.text == f"Вопрос №{number} закрыт."
     await h.staff().expect_nothing(timeout=0.2)
+
+
+async def test_schedule_names_kinds_of_help_not_job_titles(sched: Scheduled) -> None:
+    h = sched
+    parent = h.user("Жанна")
+    await parent.send("/schedule")
+    got = await parent.expect("График консультаций")
+    text = got.text
+    assert "Пн, Ср 14:00–16:00 — вход и пароли, мобильное приложение: технический специалист (Иванов И. И.)" in text
+    assert (
+        "Вт 14:00–15:00 — оценки, домашние задания, расписание и другие вопросы по дневнику: "
+        "учитель-консультант (Смирнова О. П.)" in text
+    )
+    assert "заместитель директора (Петрова А. С.)" in text
+    for title in ("по УВР", "по ВР", "администратор ЭЖ", "опытный пользователь", "учитель математики"):
+        assert title not in text, title
+    # Staff still see the school's own job titles.
+    await h.staff().send("/schedule")
+    staff_view = await h.staff().expect("График консультаций")
+    assert "заместитель директора по УВР" in staff_view.text
+
+
+async def test_duty_shows_the_waiting_queue(sched: Scheduled) -> None:
+    h = sched
+    staff = h.staff()
+    await staff.send("/duty")
+    empty = await staff.expect("Сейчас на дежурстве")
+    assert "Вопросов, которые ждут, пока их возьмут в работу, нет." in empty.text
+
+    h.clock.set(SATURDAY_EVENING)
+    first, _ = await ask(h, h.user("Зоя"), "Первый вопрос")
+    h.clock.set(SATURDAY_EVENING + timedelta(minutes=10))
+    second, _ = await ask(h, h.user("Ира"), "Второй вопрос")
+    third, card3 = await ask(h, h.user("Кира"), "Третий вопрос")
+    await press_on(staff, card3, "Взять в работу")  # taken: no longer waiting
+    await staff.send("/duty")
+    board = await staff.expect("Ждут, пока их возьмут в работу: 2")
+    assert "(из них до начала своей консультации: 2)" in board.text
+    assert "Самый давний, с 05.09 20:00:" in board.text and f"№{first} " in board.text
+    assert f"№{second} " not in board.text and f"№{third} " not in board.text
+    assert "Первый вопрос" in board.text

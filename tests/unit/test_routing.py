@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helpdesk.domain import Category, Role, RouteReason, Topic, categories_for
-from helpdesk.rules.routing import candidates_for, route, suitable
+from helpdesk.rules.routing import candidates_for, format_user_schedule, help_areas, route, suitable
 from helpdesk.school import (
     Change,
     ChangeKind,
@@ -299,3 +299,22 @@ def test_example_routing_is_what_the_defaults_were() -> None:
                 b.take_up_at,
                 b.reason,
             ), (role, topic, category, moment)
+
+
+def test_help_areas_in_the_users_words() -> None:
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("tech"), RU) == "вход и пароли, мобильное приложение"
+    general = "оценки, домашние задания, расписание и другие вопросы"
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("zam_uvr"), RU) == general
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("teacher2"), RU) == f"{general} по дневнику"
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("teacher2"), EN).endswith("in the diary")
+    # a teacher who only takes grades
+    narrow = replace(TEACHER, categories=frozenset({Category.GRADES, Category.HOMEWORK}))
+    profile = make(specialists=(narrow, TECH, ZAM1))
+    assert help_areas(profile, narrow, RU) == "оценки, домашние задания"
+    # someone the routing gives nothing shows no area
+    routing = (RoutingRule(Category.OTHER, (SpecialistKind.DEPUTY,)),)
+    only_deputies = replace(make(specialists=(TECH, ZAM1)), routing=routing)
+    assert help_areas(only_deputies, TECH, RU) == "вход и пароли, мобильное приложение"
+    text = format_user_schedule(EXAMPLE, date(2026, 9, 7), RU)
+    assert "Пн, Ср 14:00–16:00 — вход и пароли, мобильное приложение: технический специалист (Иванов И. И.)" in text
+    assert "по УВР" not in text
