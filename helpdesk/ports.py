@@ -85,9 +85,11 @@ class StaffSide(Protocol):
 
     async def refresh_card(self, ticket: Ticket) -> None: ...
 
-    async def say(self, where: Destination, html_text: str, *, quiet: bool = False) -> int:
-        """A message to staff now (a ticket's thread, a reply to a specialist, an alert); its message id.
-        ``quiet``: delivered without a sound (news that needs no action now)."""
+    async def say(
+        self, where: Destination, html_text: str, buttons: Sequence[Button] = (), *, quiet: bool = False
+    ) -> int:
+        """A message to staff now (a ticket's thread, a reply to a specialist, an alert), with ``buttons``
+        (one per row); its message id. ``quiet``: delivered without a sound (news that needs no action now)."""
         ...
 
     async def say_long(self, where: Destination, header_html: str, body_plain: str) -> list[int]:

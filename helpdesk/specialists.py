@@ -107,7 +107,8 @@ class Specialists:
         lines: list[str] = []
         specs = [s for s in (self.school.find_specialist(k) for k in ticket.routed_to) if s is not None]
         if ticket.status is TicketStatus.CLOSED:
-            if ticket.closed_at is not None:
+            # A question the conduct policy ended has its own line (bot/cards.py): not said twice.
+            if ticket.closed_at is not None and ticket.conduct_ended_at is None:
                 lines.append(tr("routing.card_closed", when=_stamp(ticket.closed_at.astimezone(tz))))
         elif ticket.status is TicketStatus.CLAIMED:
             if ticket.claimed_at is not None:
