@@ -167,6 +167,18 @@ class TelegramUsers:
             # The notice that the ticket is closed has gone anyway; a press on the old button is answered.
             log.info("ticket %s: close button not removed: %s", ticket.id, exc)
 
+    async def ticket_reopened(self, user: User, ticket: Ticket) -> None:
+        if ticket.confirm_message_id is None:
+            return
+        markup = keyboards.user_ticket(self.texts.of(user), ticket.id)
+        try:
+            await self.gateway.bot.edit_message_reply_markup(
+                chat_id=user.chat_id, message_id=ticket.confirm_message_id, reply_markup=markup
+            )
+        except TelegramAPIError as exc:
+            # Too old to edit (48 hours): the user can still write, and staff can close it.
+            log.info("ticket %s: close button not restored: %s", ticket.id, exc)
+
     async def tell(self, user: User, html_text: str) -> None:
         try:
             await self.gateway.send(Destination(user.chat_id), html_text)

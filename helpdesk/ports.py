@@ -127,6 +127,10 @@ class UserSide(Protocol):
         """Staff closed the ticket: the confirmation's close button goes (the user is told by a notice)."""
         ...
 
+    async def ticket_reopened(self, user: User, ticket: Ticket) -> None:
+        """A specialist's answer reopened the ticket: the confirmation's close button comes back."""
+        ...
+
     async def tell(self, user: User, html_text: str) -> None:
         """A notice to the user now (not queued): raises :class:`DeliveryError` when it is not taken."""
         ...

@@ -267,6 +267,7 @@ class Tickets:
         with self.staff.hold(row_id=row.id):
             await self.users.relay_out(row, ticket, user, body_html=inbound.html if inbound.text else None)
         if reopened:
+            await self.users.ticket_reopened(user, ticket)
             await self.staff.refresh_card(ticket)
             await self.staff.say(reply_here, self.staff_tr("staff.reopened", number=ticket.id))
         return AnswerOutcome.ANSWERED

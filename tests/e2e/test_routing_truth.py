@@ -245,3 +245,20 @@ async def test_duty_shows_the_waiting_queue(sched: Scheduled) -> None:
     assert "Самый давний, с 05.09 20:00:" in board.text and f"№{first} " in board.text
     assert f"№{second} " not in board.text and f"№{third} " not in board.text
     assert "Первый вопрос" in board.text
+
+
+async def test_a_late_answer_reopens_and_the_close_button_comes_back(sched: Scheduled) -> None:
+    h = sched
+    parent = h.user("Лиза")
+    number, card = await ask(h, parent)
+    confirmation = promise_of(parent)
+    await press_on(h.staff(), card, "Закрыть")
+    await parent.expect("закрыл Ваш вопрос")
+    assert await h.server.world.wait_for(lambda: not confirmation.buttons, 5)
+    await answer(h, card, "Забыла добавить: проверьте вечером")
+    await parent.expect("проверьте вечером")
+    await h.staff().expect("снова открыт")
+    assert await h.server.world.wait_for(lambda: bool(confirmation.buttons), 5)
+    await parent.press("Вопрос решён")
+    await parent.expect(f"№{number}")
+    assert await h.server.world.wait_for(lambda: "закрыт (пользователем)" in card.text, 5)

@@ -116,6 +116,9 @@ class FakeUsers:
     async def ticket_closed(self, user: User, ticket: Ticket) -> None:
         self.calls.append(("closed", ticket.confirm_message_id))
 
+    async def ticket_reopened(self, user: User, ticket: Ticket) -> None:
+        self.calls.append(("reopened", ticket.confirm_message_id))
+
     async def tell(self, user: User, html_text: str) -> None:
         self.calls.append(("tell", html_text))
 
