@@ -73,7 +73,7 @@ class Duty:
     def user_promise(self, decision: RouteDecision, tr: Tr, category: Category) -> str:
         """What the user is told of who takes their question and when: the decision's assignee and time,
         and, when a consultation is on that is not for this question, who is consulting and why it waits."""
-        now = self.now()
+        now = decision.decided_at or self.now()
         who = decision.assignee
         if not decision.queued and who is not None:
             return tr("duty.user_on_duty", name=escape(plain_label(who, tr)))
@@ -112,7 +112,7 @@ class Duty:
         if not decision.queued:
             await self._private_notice(who, ticket, "duty.notice_new")
         elif decision.take_up_at is not None:
-            when = promise(self.now(), decision.take_up_at, self.tr)
+            when = promise(decision.decided_at or self.now(), decision.take_up_at, self.tr)
             await self._private_notice(who, ticket, "routing.notice_promised", quiet=True, when=when)
 
     async def _private_notice(

@@ -74,7 +74,8 @@ class RouteDecision:
     * ``assignee`` — who takes it up then (``on_duty_now[0]`` when someone is on duty);
     * ``reason`` — why (:class:`helpdesk.domain.RouteReason`);
     * ``consulting_now`` — everyone holding a consultation now, qualified or not;
-    * ``fallback`` — nobody is qualified for this kind of ticket, so it went to the deputies.
+    * ``fallback`` — nobody is qualified for this kind of ticket, so it went to the deputies;
+    * ``decided_at`` — the ``now`` it was decided at: the promise and the notice say "завтра" from then.
     """
 
     candidates: tuple[Specialist, ...]
@@ -85,6 +86,7 @@ class RouteDecision:
     fallback: bool = False
     reason: RouteReason = RouteReason.ON_DUTY
     consulting_now: tuple[Specialist, ...] = ()
+    decided_at: datetime | None = None
 
     @property
     def specialist_for_promise(self) -> Specialist | None:
@@ -186,7 +188,7 @@ def route(
     consulting = tuple(on_duty(profile, now))
     if on_duty_now:
         return RouteDecision(
-            candidates, on_duty_now, False, now, on_duty_now[0], fallback, RouteReason.ON_DUTY, consulting
+            candidates, on_duty_now, False, now, on_duty_now[0], fallback, RouteReason.ON_DUTY, consulting, now
         )
     window = _earliest(profile, now, matches, rank, horizon_days) if candidates else None
     if window is None:
@@ -202,6 +204,7 @@ def route(
         fallback=fallback,
         reason=reason,
         consulting_now=consulting,
+        decided_at=now,
     )
 
 

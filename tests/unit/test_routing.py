@@ -227,6 +227,7 @@ def test_saturday_evening_goes_to_the_earliest_qualified_slot_not_the_first_cand
     assert decision.take_up_at == sep(8, 14)
     assert decision.routed_to[0] == "teacher2"  # what the card reads
     assert decision.consulting_now == ()
+    assert decision.decided_at == sep(5, 20) and decision.promise(sep(5, 20), RU) == "во вторник после 14:00"
 
 
 def test_a_deputy_consulting_does_not_take_a_login_question() -> None:
