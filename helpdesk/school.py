@@ -738,7 +738,7 @@ class _Loader:
         if "routing" not in data:
             return ()
         sec = self.table(data, "routing", ("routing", None, None))
-        rules: list[RoutingRule] = []
+        rules: list[tuple[RoutingRule, _Where]] = []
         for key, value in sec.items():
             topic = _TOPIC_ALIASES.get(key.strip().lower()) or _enum_or_none(Topic, key)
             if topic is not None and isinstance(value, dict):
@@ -748,16 +748,17 @@ class _Loader:
                 )
                 for cat_key, kinds in value.items():
                     where: _Where = (table, None, cat_key) if at_table[0] == table else at_table
-                    rules.append(self.routing_rule(cat_key, kinds, where, f"[{table}]", topic))
+                    rules.append((self.routing_rule(cat_key, kinds, where, f"[{table}]", topic), where))
                 continue
-            rules.append(self.routing_rule(key, value, ("routing", None, key), "[routing]", None))
+            at: _Where = ("routing", None, key)
+            rules.append((self.routing_rule(key, value, at, "[routing]", None), at))
         seen: set[tuple[Topic | None, Category]] = set()
-        for rule in rules:
+        for rule, where in rules:
             if (rule.topic, rule.category) in seen:
                 table = f"[routing.{rule.topic.value}]" if rule.topic else "[routing]"
-                self.fail(("routing", None, None), f'category "{rule.category.value}" is given twice in {table}')
+                self.fail(where, f'category "{rule.category.value}" is given twice in {table}')
             seen.add((rule.topic, rule.category))
-        return tuple(rules)
+        return tuple(rule for rule, _ in rules)
 
     def routing_rule(
         self, key: str, value: object, where: _Where, table: str, topic: Topic | None

@@ -363,6 +363,7 @@ grades = ["teacher", "deputy"]
         ("[routing]\nlogin = 5\n", "login", '"login" in [routing] must be a list of kinds'),
         ('[routing.ed]\ngrades = ["teacher"]\nnope = ["tech"]\n', "nope", 'unknown category "nope" in [routing.ed]'),
         ('[routing.ej]\ngrades = ["boss"]\n', "boss", 'unknown kind "boss" for "grades" in [routing.ej]'),
+        ('[routing.ej]\nlogin = ["tech"]\n"вход" = ["deputy"]\n', "вход", '"login" is given twice in [routing.ej]'),
     ],
 )
 def test_routing_errors_name_the_line(tmp_path: Path, routing: str, needle: str, problem: str) -> None:
