@@ -235,7 +235,7 @@ def _evaluate(path: Path) -> dict[str, float]:
                 ins_hit += pred
         else:
             fp += pred
-            if kind == "lookalike":
+            if kind.startswith("lookalike"):
                 la_n += 1
                 la_fp += pred
     precision = tp / (tp + fp)
