@@ -252,7 +252,7 @@ def _evaluate(path: Path) -> dict[str, float]:
 def test_devset_minimums() -> None:
     m = _evaluate(DATA / "profanity_devset.tsv")
     assert m["n"] >= 600
-    assert 0.4 <= m["positives"] / m["n"] <= 0.6
+    assert 0.35 <= m["positives"] / m["n"] <= 0.6  # many look-alikes on purpose (issue 14)
     assert m["f1"] >= 0.95, m
     assert m["lookalike_fa"] <= 0.02, m
     assert m["insult_recall"] >= 0.85, m
