@@ -68,6 +68,9 @@ class Verdict:
     violation: bool
     category: Category | None
     matches: tuple[str, ...]
+    # Words found in someone else's reported speech and not counted (see «Quoting» above): the message
+    # goes through; an adapter may mark it for staff.
+    reported: tuple[str, ...] = ()
 
 
 _CLEAN = Verdict(False, None, ())
@@ -77,7 +80,7 @@ def classify(text: str) -> Verdict:
     """Check one message. Pure and deterministic; safe to call from any thread."""
     if not text or text.isspace():
         return _CLEAN
-    obscene, insult, english, ordered = scan(text)
+    obscene, insult, english, ordered, reported = scan(text)
     if obscene:
         category = Category.OBSCENE
     elif insult:
@@ -85,5 +88,5 @@ def classify(text: str) -> Verdict:
     elif english:
         category = Category.ENGLISH
     else:
-        return _CLEAN
-    return Verdict(True, category, tuple(ordered))
+        return Verdict(False, None, (), tuple(reported)) if reported else _CLEAN
+    return Verdict(True, category, tuple(ordered), tuple(reported))

@@ -7,16 +7,20 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import lexicon as lx
+from .names import EN_NAME_WORDS, FIRST_NAMES, NAME_WORDS, names, surname_shaped
 from .normalize import (
+    INITIALS_RE,
     SPELLED,
     Form,
     Token,
     basic,
     candidates,
+    cased,
     collapse,
     comma_after,
     is_plain_cyrillic,
     tokens,
+    translit,
 )
 
 _PHRASE_TRIGGERS: frozenset[str] = frozenset(
@@ -229,36 +233,146 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
     return word.weak_noun and tok.sentence_start and comma_after(toks, i)
 
 
-def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Return (obscene, insult, english, all-in-order) offending fragments of a message."""
-    toks = tokens(basic(text))
-    words = [analyse(t.text) for t in toks]
+def _framed_quotes(toks: list[Token], words: list[Word]) -> tuple[set[int], set[int]]:
+    """Quotations that are someone else's words: (reported speech, titles). See the package docstring."""
+    starts: dict[int, int] = {}
+    lengths: dict[int, int] = {}
+    for i, tok in enumerate(toks):
+        if tok.quote:
+            starts.setdefault(tok.quote, i)
+            lengths[tok.quote] = lengths.get(tok.quote, 0) + 1
+    reported: set[int] = set()
+    titles: set[int] = set()
+    for q, start in starts.items():
+        j = start - 1
+        steps = 0
+        while j >= 0 and steps < 6:
+            if toks[j].quote == 0 and words[j].key in lx.QUOTE_FRAMES:
+                own = any(words[k].key in lx.FIRST_PERSON for k in range(max(0, j - 3), j))
+                if not own:
+                    reported.add(q)
+                break
+            if toks[j].sentence_start and j < start:
+                break
+            j -= 1
+            steps += 1
+        before = words[start - 1] if start > 0 else None
+        if lengths[q] <= 4 and toks[start].cap and not (before is not None and before.pron2):
+            titles.add(q)  # «Идиот» Достоевского, «Недоросль», «Dura lex, sed lex»
+    return reported, titles
+
+
+def _name_called(i: int, toks: list[Token], words: list[Word]) -> bool:
+    """«одноклассник назвал дочь блядью»: a word up to three words after a name-calling verb."""
+    for j in range(max(0, i - 3), i):
+        if words[j].key in lx.NAME_CALLING and not any(t.sentence_start for t in toks[j + 1 : i + 1]):
+            return not any(words[k].key in lx.FIRST_PERSON for k in range(max(0, j - 3), j))
+    return False
+
+
+def _subject_term(i: int, toks: list[Token], words: list[Word], wood: bool) -> bool:
+    """School-subject words that share a form with an obscene or insulting one."""
+    key = words[i].key
+    if wood and lx.WOOD_KNOT_RE.match(key):
+        return True  # технология: «пороки древесины — сучки»
+    if key == "суку" and i > 0 and words[i - 1].key == "на":
+        return True  # «ворона сидит на суку»
+    if i + 1 < len(toks) and words[i + 1].key in lx.LATIN_PHRASE_NEXT:
+        return True  # «Dura lex, sed lex»
+    text = toks[i].text
+    if "-" in text and collapse(text.split("-", 1)[0]) in FIRST_NAMES:
+        return True  # «Иван-дурак», a fairy-tale hero
+    return False
+
+
+# Initials are never read as words («Е.Б.», «Х.Е.» are not masked obscenities); they show a person.
+_INITIALS_WORD = Word(key="", person=True)
+
+
+_GLUED_RE = re.compile(r"(?:[а-яa-z]\.){1,2}([а-яa-z]{2,})")  # «Е.Н.Петрова», «А.Сафина»
+
+
+def _word(tok: Token, named: bool) -> Word:
+    if INITIALS_RE.fullmatch(tok.text):
+        return _INITIALS_WORD
+    glued = _GLUED_RE.fullmatch(tok.text)
+    if glued is not None:  # initials written together with the surname: the surname alone is read
+        surname = glued.group(1)
+        w = analyse(surname)
+        obscene = w.obscene and not surname_shaped(surname)
+        return Word(key=w.key, obscene=obscene, english=w.english, person=True)
+    w = analyse(tok.text)
+    return w._replace(person=True) if named else w
+
+
+def _name_exempt(tok: Token, w: Word) -> tuple[bool, bool, bool]:
+    """What a token in a name's position is exempt from: (obscene, insult, english)."""
+    text = tok.text
+    if text.isascii():
+        parts = text.split("-")
+        shaped = text.isalpha() and surname_shaped(collapse(translit(text)))
+        return shaped, True, any(p in EN_NAME_WORDS for p in parts) and "head" not in parts
+    return surname_shaped(text) or text in NAME_WORDS, True, False
+
+
+def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """Return (obscene, insult, english, all-in-order, reported) offending fragments of a message.
+
+    ``reported`` are the fragments that were not counted: someone else's words in a framed
+    quotation or after a name-calling verb.
+    """
+    low = basic(text)
+    toks = tokens(low, cased(text))
+    is_name = names(toks)
+    words = [_word(t, named) for t, named in zip(toks, is_name, strict=True)]
+    quoted, titles = _framed_quotes(toks, words) if any(t.quote for t in toks) else (set(), set())
+    wood = any(w.key.startswith(lx.WOOD_CUES) for w in words)
     obscene: list[str] = []
     insult: list[str] = []
     english: list[str] = []
     ordered: list[str] = []
+    reported: list[str] = []
+    skip: list[bool] = []  # tokens left out of the phrase line (reported speech)
     has_trigger = False
     for i, (tok, w) in enumerate(zip(toks, words, strict=True)):
-        has_trigger = has_trigger or w.trigger
         shown = tok.text.lstrip(SPELLED)
-        hit = False
-        if w.obscene:
-            obscene.append(shown)
-            hit = True
-        if w.english:
-            english.append(shown)
-            hit = True
-        if w.strong and not _reported(i, words):
-            insult.append(shown)
-            hit = True
+        in_report = tok.quote in quoted
+        skip.append(in_report)
+        if not in_report:
+            has_trigger = has_trigger or w.trigger
+        if tok.text in NAME_WORDS or _subject_term(i, toks, words, wood):
+            continue
+        no_obscene = no_insult = no_english = False
+        if is_name[i]:
+            no_obscene, no_insult, no_english = _name_exempt(tok, w)
+        if tok.quote in titles:
+            no_insult = True
+        if w.english and i > 0 and words[i - 1].key == "spoted":
+            no_english = True  # «spotted dick», a pudding
+        hits: list[list[str]] = []
+        if w.obscene and not no_obscene:
+            hits.append(obscene)
+        if w.english and not no_english:
+            hits.append(english)
+        if no_insult:
+            pass
+        elif w.strong and not _reported(i, words):
+            hits.append(insult)
         elif (w.weak_adj or w.weak_noun) and not w.strong and _aimed_at_person(i, toks, words):
-            insult.append(shown)
-            hit = True
-        if hit and shown not in ordered:
+            hits.append(insult)
+        if not hits:
+            continue
+        if in_report or (obscene in hits and _name_called(i, toks, words)):
+            if shown not in reported:
+                reported.append(shown)
+            continue
+        for bucket in hits:
+            bucket.append(shown)
+        if shown not in ordered:
             ordered.append(shown)
     if has_trigger:
         line = " ".join(
-            ("| " if t.sentence_start and k else "") + w.key
+            ("| " if t.sentence_start and k else "") + ("|" if skip[k] else w.key)
             for k, (t, w) in enumerate(zip(toks, words, strict=True))
         )
         m = lx.PHRASE_INSULT_RE.search(line)
@@ -267,4 +381,4 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
             insult.append(phrase)
             if phrase not in ordered:
                 ordered.append(phrase)
-    return obscene, insult, english, ordered
+    return obscene, insult, english, ordered, reported

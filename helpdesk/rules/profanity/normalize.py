@@ -112,11 +112,25 @@ _BASIC_TABLE[ord("\u202f")] = " "
 _BASIC_TABLE[ord("\t")] = " "
 
 
+_INVISIBLE_TABLE: dict[int, str | None] = {ord(c): None for c in _INVISIBLE}
+
+
 def basic(text: str) -> str:
     """NFKC, lower case, ``ё→е``, invisible characters removed, foreign look-alikes mapped."""
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return text.lower().translate(_BASIC_TABLE)
+
+
+def cased(text: str) -> str:
+    """NFKC with invisible characters removed, case kept: :func:`basic` before lower-casing.
+
+    Character for character it lines up with ``basic(text)`` whenever lower-casing keeps the length
+    (always for Russian and English); :func:`tokens` checks that before reading capitals from it.
+    """
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.translate(_INVISIBLE_TABLE)
 
 
 # Latin / digit / symbol -> Cyrillic, for words that already contain Cyrillic letters.
@@ -318,10 +332,19 @@ class Token(NamedTuple):
     sentence_start: bool  # a sentence boundary (or the message start) precedes it
     comma_before: bool
     dash_before: bool
+    cap: bool = False  # written with a capital first letter (known only when tokens() got the cased text)
+    quote: int = 0  # inside the n-th quotation («…», "…", „…“) of the message; 0 = outside quotes
 
 
-def tokens(text: str) -> list[Token]:
-    """Tokenise a :func:`basic`-normalised message."""
+# Initials: «Е.Н.», «е.н», «J.K.» — two letters each followed by a dot (the last dot may be missing).
+INITIALS_RE = re.compile(r"[а-яa-z]\.[а-яa-z]")
+_OPEN_QUOTES = frozenset("«„")
+_CLOSE_QUOTES = frozenset("»”")
+_EITHER_QUOTES = frozenset('"“')  # closes an open quotation, opens one otherwise
+
+
+def tokens(text: str, original: str | None = None) -> list[Token]:
+    """Tokenise a :func:`basic`-normalised message; ``original`` (:func:`cased`) gives the capitals."""
     out: list[Token] = []
     boundary = True
     comma = False
@@ -330,6 +353,9 @@ def tokens(text: str) -> list[Token]:
     ends = _SENTENCE_END
     run = 0  # current run of one-character tokens
     spelled = False
+    caps = original if original is not None and len(original) == len(text) else None
+    quote = 0  # the current quotation's number, 0 outside
+    quotes = 0
     for m in _TOKEN_RE.finditer(text):
         start = m.start()
         if start - prev_end > 1 or text[prev_end:start] not in ("", " "):
@@ -338,11 +364,22 @@ def tokens(text: str) -> list[Token]:
                 boundary = True
             if "," in gap or ":" in gap:
                 comma = True
+            for ch in gap:
+                if ch in _OPEN_QUOTES and not quote:
+                    quotes += 1
+                    quote = quotes
+                elif ch in _CLOSE_QUOTES or (ch in _EITHER_QUOTES and quote):
+                    quote = 0
+                elif ch in _EITHER_QUOTES:
+                    quotes += 1
+                    quote = quotes
         prev_end = m.end()
         raw = m.group()
         stripped = raw.strip(_EDGE)
+        lead = len(raw) - len(raw.lstrip(_EDGE))
+        cap = caps is not None and bool(stripped) and caps[start + lead].isupper()
         if stripped == raw:
-            out.append(Token(raw, boundary, comma, dash))
+            out.append(Token(raw, boundary, comma, dash, cap, quote))
             boundary = comma = dash = False
             if len(raw) == 1:
                 run += 1
@@ -356,7 +393,7 @@ def tokens(text: str) -> list[Token]:
             if not ends.isdisjoint(raw):
                 boundary = True
             continue
-        out.append(Token(stripped, boundary, comma, dash))
+        out.append(Token(stripped, boundary, comma, dash, cap, quote))
         boundary = comma = dash = False
         if len(stripped) == 1:
             run += 1
@@ -364,7 +401,9 @@ def tokens(text: str) -> list[Token]:
         else:
             run = 0
         tail = raw[len(raw.rstrip(_EDGE)) :]
-        if not ends.isdisjoint(tail):
+        if tail == "." and (INITIALS_RE.fullmatch(stripped) or (cap and len(stripped) == 1)):
+            pass  # «Петрова Е.Н. не выставила», «Е. Н. Петрова»: the dot of an initial ends no sentence
+        elif not ends.isdisjoint(tail):
             boundary = True
         elif "," in tail:
             comma = True
@@ -390,7 +429,8 @@ def _join_spelled_out(toks: list[Token]) -> list[Token]:
         if j - i >= 3:
             first = toks[i]
             joined = SPELLED + "".join(t.text for t in toks[i:j])
-            out.append(Token(joined, first.sentence_start, first.comma_before, first.dash_before))
+            out.append(Token(joined, first.sentence_start, first.comma_before, first.dash_before,
+                             first.cap, first.quote))
             i = j
         else:
             out.append(toks[i])
