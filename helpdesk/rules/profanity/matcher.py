@@ -354,15 +354,17 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
             hits.append(obscene)
         if w.english and not no_english:
             hits.append(english)
+        said = False  # a strong insult after a reporting word («обзывают дебилом»)
         if no_insult:
             pass
-        elif w.strong and not _reported(i, words):
+        elif w.strong:
+            said = _reported(i, words)
             hits.append(insult)
-        elif (w.weak_adj or w.weak_noun) and not w.strong and _aimed_at_person(i, toks, words):
+        elif (w.weak_adj or w.weak_noun) and _aimed_at_person(i, toks, words):
             hits.append(insult)
         if not hits:
             continue
-        if in_report or (obscene in hits and _name_called(i, toks, words)):
+        if in_report or (said and hits == [insult]) or (obscene in hits and _name_called(i, toks, words)):
             if shown not in reported:
                 reported.append(shown)
             continue
