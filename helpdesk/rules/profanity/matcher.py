@@ -270,10 +270,10 @@ def _name_called(i: int, toks: list[Token], words: list[Word]) -> bool:
     return False
 
 
-def _subject_term(i: int, toks: list[Token], words: list[Word], wood: bool) -> bool:
+def _subject_term(i: int, toks: list[Token], words: list[Word]) -> bool:
     """School-subject words that share a form with an obscene or insulting one."""
     key = words[i].key
-    if wood and lx.WOOD_KNOT_RE.match(key):
+    if lx.WOOD_KNOT_RE.match(key) and any(w.key.startswith(lx.WOOD_CUES) for w in words):
         return True  # технология: «пороки древесины — сучки»
     if key == "суку" and i > 0 and words[i - 1].key == "на":
         return True  # «ворона сидит на суку»
@@ -292,16 +292,18 @@ _INITIALS_WORD = Word(key="", person=True)
 _GLUED_RE = re.compile(r"(?:[а-яa-z]\.){1,2}([а-яa-z]{2,})")  # «Е.Н.Петрова», «А.Сафина»
 
 
-def _word(tok: Token, named: bool) -> Word:
-    if INITIALS_RE.fullmatch(tok.text):
+@lru_cache(maxsize=1 << 16)
+def _word(text: str, named: bool) -> Word:
+    """:func:`analyse`, knowing initials and names (cached like it)."""
+    if INITIALS_RE.fullmatch(text):
         return _INITIALS_WORD
-    glued = _GLUED_RE.fullmatch(tok.text)
+    glued = _GLUED_RE.fullmatch(text) if "." in text else None
     if glued is not None:  # initials written together with the surname: the surname alone is read
         surname = glued.group(1)
         w = analyse(surname)
         obscene = w.obscene and not surname_shaped(surname)
         return Word(key=w.key, obscene=obscene, english=w.english, person=True)
-    w = analyse(tok.text)
+    w = analyse(text)
     return w._replace(person=True) if named else w
 
 
@@ -324,9 +326,8 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
     low = basic(text)
     toks = tokens(low, cased(text))
     is_name = names(toks)
-    words = [_word(t, named) for t, named in zip(toks, is_name, strict=True)]
+    words = [_word(t.text, named) for t, named in zip(toks, is_name, strict=True)]
     quoted, titles = _framed_quotes(toks, words) if any(t.quote for t in toks) else (set(), set())
-    wood = any(w.key.startswith(lx.WOOD_CUES) for w in words)
     obscene: list[str] = []
     insult: list[str] = []
     english: list[str] = []
@@ -340,7 +341,9 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
         skip.append(in_report)
         if not in_report:
             has_trigger = has_trigger or w.trigger
-        if tok.text in NAME_WORDS or _subject_term(i, toks, words, wood):
+        if not (w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun):
+            continue
+        if tok.text in NAME_WORDS or _subject_term(i, toks, words):
             continue
         no_obscene = no_insult = no_english = False
         if is_name[i]:

@@ -341,6 +341,7 @@ INITIALS_RE = re.compile(r"[а-яa-z]\.[а-яa-z]")
 _OPEN_QUOTES = frozenset("«„")
 _CLOSE_QUOTES = frozenset("»”")
 _EITHER_QUOTES = frozenset('"“')  # closes an open quotation, opens one otherwise
+_QUOTE_CHARS = _OPEN_QUOTES | _CLOSE_QUOTES | _EITHER_QUOTES
 
 
 def tokens(text: str, original: str | None = None) -> list[Token]:
@@ -364,7 +365,7 @@ def tokens(text: str, original: str | None = None) -> list[Token]:
                 boundary = True
             if "," in gap or ":" in gap:
                 comma = True
-            for ch in gap:
+            for ch in gap if not _QUOTE_CHARS.isdisjoint(gap) else ():
                 if ch in _OPEN_QUOTES and not quote:
                     quotes += 1
                     quote = quotes
