@@ -297,6 +297,10 @@ def test_english_names_pass(text: str) -> None:
         ("Х.Г.Сафина — тупая курица", Category.INSULT),
         ("Учитель Дурак", Category.INSULT),
         ("Mr Hancock is a dick", Category.ENGLISH),
+        ("Вы все Пидоров", Category.OBSCENE),  # a capital alone does not make a name of an obscene word
+        ("кучка Мудаков", Category.OBSCENE),
+        ("е.б.ать", Category.OBSCENE),  # not initials glued to a surname
+        ("Х. У. Й.", Category.OBSCENE),
         ("Petrova E.N. blyat opyat", Category.OBSCENE),
     ],
 )

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import lexicon as lx
-from .names import EN_NAME_WORDS, FIRST_NAMES, NAME_WORDS, names, surname_shaped
+from .names import EN_NAME_WORDS, FIRST_NAMES, NAME, NAME_WORDS, NOT_NAME, names, surname_shaped
 from .normalize import (
     INITIALS_RE,
     SPELLED,
@@ -298,23 +298,28 @@ def _word(text: str, named: bool) -> Word:
     if INITIALS_RE.fullmatch(text):
         return _INITIALS_WORD
     glued = _GLUED_RE.fullmatch(text) if "." in text else None
-    if glued is not None:  # initials written together with the surname: the surname alone is read
+    if glued is not None:  # initials written together with the surname: «Е.Н.Петрова», not «е.б.ать»
         surname = glued.group(1)
         w = analyse(surname)
-        obscene = w.obscene and not surname_shaped(surname)
+        obscene = (w.obscene or analyse(text).obscene) and not (len(surname) >= 4 and surname_shaped(surname))
         return Word(key=w.key, obscene=obscene, english=w.english, person=True)
     w = analyse(text)
     return w._replace(person=True) if named else w
 
 
-def _name_exempt(tok: Token, w: Word) -> tuple[bool, bool, bool]:
-    """What a token in a name's position is exempt from: (obscene, insult, english)."""
+def _name_exempt(tok: Token, strength: int) -> tuple[bool, bool, bool]:
+    """What a token in a name's position is exempt from: (obscene, insult, english).
+
+    Insults: always. Obscene roots: only a surname-shaped word of at least four letters, and in
+    Cyrillic only with the stronger evidence (:data:`.names.NAME`): «кучка Мудаков» is not a name.
+    """
     text = tok.text
     if text.isascii():
         parts = text.split("-")
         shaped = text.isalpha() and surname_shaped(collapse(translit(text)))
         return shaped, True, any(p in EN_NAME_WORDS for p in parts) and "head" not in parts
-    return surname_shaped(text) or text in NAME_WORDS, True, False
+    shaped = strength == NAME and len(text) >= 4 and surname_shaped(text)
+    return shaped or text in NAME_WORDS, True, False
 
 
 def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
@@ -325,8 +330,12 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
     """
     low = basic(text)
     toks = tokens(low, cased(text))
-    is_name = names(toks)
-    words = [_word(t.text, named) for t, named in zip(toks, is_name, strict=True)]
+    words = [_word(t.text, False) for t in toks]
+    if any(w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun for w in words):
+        is_name = names(toks)
+        words = [w if not named else _word(t.text, True) for t, w, named in zip(toks, words, is_name, strict=True)]
+    else:  # nothing to exempt: most messages
+        is_name = [NOT_NAME] * len(toks)
     quoted, titles = _framed_quotes(toks, words) if any(t.quote for t in toks) else (set(), set())
     obscene: list[str] = []
     insult: list[str] = []
@@ -347,7 +356,7 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
             continue
         no_obscene = no_insult = no_english = False
         if is_name[i]:
-            no_obscene, no_insult, no_english = _name_exempt(tok, w)
+            no_obscene, no_insult, no_english = _name_exempt(tok, is_name[i])
         if tok.quote in titles:
             no_insult = True
         if w.english and i > 0 and words[i - 1].key == "spoted":

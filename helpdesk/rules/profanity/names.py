@@ -21,6 +21,7 @@ roots only when the word has a surname's shape («Сукин Олег», «Хе�
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .normalize import INITIALS_RE, Token, collapse
 
@@ -75,6 +76,12 @@ EN_NAME_WORDS: frozenset[str] = frozenset(("dick",))
 _LATIN_RE = re.compile(r"[a-z]+(?:-[a-z]+)?")
 
 
+# How sure we are that a token is a name.
+NOT_NAME = 0
+LIKELY = 1  # a surname-shaped capitalised word inside a sentence: exempt from insults only
+NAME = 2  # beside an initial, a first name, a patronymic or a word introducing a name
+
+
 def is_initial(tok: Token) -> bool:
     return INITIALS_RE.fullmatch(tok.text) is not None or (
         tok.cap and len(tok.text) == 1 and tok.text.isalpha()
@@ -85,40 +92,47 @@ def surname_shaped(word: str) -> bool:
     return SURNAME_RE.search(word) is not None
 
 
+@lru_cache(maxsize=1 << 14)
+def _given_name(text: str) -> bool:
+    """A first name or a patronymic (the token is capitalised)."""
+    return collapse(text) in FIRST_NAMES or PATRONYMIC_RE.search(text) is not None
+
+
+@lru_cache(maxsize=1 << 14)
+def _title(text: str) -> bool:
+    return collapse(text) in NAME_TITLES
+
+
 def _marker(tok: Token) -> bool:
     """An initial, a first name or a patronymic: what shows that its neighbour is a name."""
-    if is_initial(tok):
-        return True
-    if not tok.cap:
-        return False
-    return collapse(tok.text) in FIRST_NAMES or PATRONYMIC_RE.search(tok.text) is not None
+    return is_initial(tok) or (tok.cap and _given_name(tok.text))
 
 
 def _latin(tok: Token) -> bool:
     return _LATIN_RE.fullmatch(tok.text) is not None
 
 
-def names(toks: list[Token]) -> list[bool]:
-    """For each token: is it (part of) a person's name? See the module docstring."""
+def names(toks: list[Token]) -> list[int]:
+    """For each token: :data:`NAME`, :data:`LIKELY` or :data:`NOT_NAME`. See the module docstring."""
     n = len(toks)
-    out = [False] * n
+    out = [NOT_NAME] * n
     for i, tok in enumerate(toks):
-        if not tok.cap or is_initial(tok) or collapse(tok.text) in NAME_TITLES:
+        if not tok.cap or is_initial(tok) or _title(tok.text):
             continue
         prev_ok = i > 0 and not tok.sentence_start
         next_ok = i + 1 < n and not toks[i + 1].sentence_start
         if (prev_ok and _marker(toks[i - 1])) or (next_ok and _marker(toks[i + 1])):
-            out[i] = True
+            out[i] = NAME
             continue
         if _latin(tok):
-            out[i] = (
-                not tok.sentence_start
-                or "-" in tok.text  # «Moby-Dick», «King-Smith»
-                or (next_ok and toks[i + 1].cap and _latin(toks[i + 1]))
-            )
+            if "-" in tok.text or (next_ok and toks[i + 1].cap and _latin(toks[i + 1])):
+                out[i] = NAME  # «Moby-Dick», «King-Smith», «Dick Francis»
+            elif not tok.sentence_start:
+                out[i] = LIKELY if not (i > 0 and _title(toks[i - 1].text)) else NAME
             continue
-        if surname_shaped(tok.text) and (
-            not tok.sentence_start or (i > 0 and collapse(toks[i - 1].text) in NAME_TITLES)
-        ):
-            out[i] = True
+        if surname_shaped(tok.text):
+            if i > 0 and _title(toks[i - 1].text):
+                out[i] = NAME  # «ученик Дураков», «фамилия Сукина»
+            elif not tok.sentence_start:
+                out[i] = LIKELY  # «Петя Дураков и Саша Сукин» (Петя makes Дураков a NAME already)
     return out
