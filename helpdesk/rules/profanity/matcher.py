@@ -329,13 +329,16 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
     quotation or after a name-calling verb.
     """
     low = basic(text)
-    toks = tokens(low, cased(text))
+    toks = tokens(low)
     words = [_word(t.text, False) for t in toks]
-    if any(w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun for w in words):
+    if not any(w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun for w in words):
+        if not any(w.trigger for w in words):
+            return [], [], [], [], []  # most messages: nothing to find, nothing to exempt
+        is_name = [NOT_NAME] * len(toks)
+    else:  # capitals matter only now: names, titles, initials
+        toks = tokens(low, cased(text))
         is_name = names(toks)
         words = [w if not named else _word(t.text, True) for t, w, named in zip(toks, words, is_name, strict=True)]
-    else:  # nothing to exempt: most messages
-        is_name = [NOT_NAME] * len(toks)
     quoted, titles = _framed_quotes(toks, words) if any(t.quote for t in toks) else (set(), set())
     obscene: list[str] = []
     insult: list[str] = []
