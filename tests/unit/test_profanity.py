@@ -199,7 +199,7 @@ _LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"
 
 
 def test_every_pair_of_initials_passes() -> None:
-    """Every two-letter initial, written every way parents write it, beside a surname."""
+    """Every two-letter initial, written every way parents write it, beside a surname (6272 messages)."""
     bad = []
     for a in _LETTERS:
         for b in _LETTERS:
@@ -209,6 +209,8 @@ def test_every_pair_of_initials_passes() -> None:
                 f"С уважением, Смирнова {a}. {b}.",
                 f"Вопрос к {a}.{b}.Кузнецовой",
                 f"завуч {a.lower()}.{b.lower()}. орлова",
+                f"записались к {a.lower()}.{b.lower()}.кузнецовой",
+                f"Спасибо {a}. {b}. и {b}. {a}. за праздник",
                 f"Классный руководитель — Бойко {a}.{b}",
             ):
                 if classify(text).violation:
@@ -300,6 +302,8 @@ def test_english_names_pass(text: str) -> None:
         ("Вы все Пидоров", Category.OBSCENE),  # a capital alone does not make a name of an obscene word
         ("кучка Мудаков", Category.OBSCENE),
         ("е.б.ать", Category.OBSCENE),  # not initials glued to a surname
+        ("х.у.евый", Category.OBSCENE),
+        ("Е.Н.Сука", Category.OBSCENE),
         ("Х. У. Й.", Category.OBSCENE),
         ("Petrova E.N. blyat opyat", Category.OBSCENE),
     ],

@@ -293,16 +293,19 @@ _GLUED_RE = re.compile(r"(?:[а-яa-z]\.){1,2}([а-яa-z]{2,})")  # «Е.Н.Пе
 
 
 @lru_cache(maxsize=1 << 16)
-def _word(text: str, named: bool) -> Word:
+def _word(text: str, named: bool, glued_name: bool = False) -> Word:
     """:func:`analyse`, knowing initials and names (cached like it)."""
     if INITIALS_RE.fullmatch(text):
         return _INITIALS_WORD
     glued = _GLUED_RE.fullmatch(text) if "." in text else None
-    if glued is not None:  # initials written together with the surname: «Е.Н.Петрова», not «е.б.ать»
+    if glued is not None:
+        # Initials glued to a surname: «Е.Н.Петрова» written with capitals, or any surname-shaped word
+        # («е.б.кузнецовой»); the surname alone is read. Not «е.б.ать», «х.у.евый», «Е.Н.Сука».
         surname = glued.group(1)
-        w = analyse(surname)
-        obscene = (w.obscene or analyse(text).obscene) and not (len(surname) >= 4 and surname_shaped(surname))
-        return Word(key=w.key, obscene=obscene, english=w.english, person=True)
+        shaped = len(surname) >= 4 and surname_shaped(surname)
+        if glued_name or shaped:
+            w = analyse(surname)
+            return Word(key=w.key, obscene=w.obscene and not shaped, english=w.english, person=True)
     w = analyse(text)
     return w._replace(person=True) if named else w
 
@@ -338,7 +341,7 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
     else:  # capitals matter only now: names, titles, initials
         toks = tokens(low, cased(text))
         is_name = names(toks)
-        words = [w if not named else _word(t.text, True) for t, w, named in zip(toks, words, is_name, strict=True)]
+        words = [_word(t.text, named != NOT_NAME, t.glued_name) for t, named in zip(toks, is_name, strict=True)]
     quoted, titles = _framed_quotes(toks, words) if any(t.quote for t in toks) else (set(), set())
     obscene: list[str] = []
     insult: list[str] = []

@@ -334,10 +334,12 @@ class Token(NamedTuple):
     dash_before: bool
     cap: bool = False  # written with a capital first letter (known only when tokens() got the cased text)
     quote: int = 0  # inside the n-th quotation («…», "…", „…“) of the message; 0 = outside quotes
+    glued_name: bool = False  # «Е.Н.Петрова»: capital initials glued to a capitalised surname (cased text only)
 
 
 # Initials: «Е.Н.», «е.н», «J.K.» — two letters each followed by a dot (the last dot may be missing).
 INITIALS_RE = re.compile(r"[а-яa-z]\.[а-яa-z]")
+_GLUED_NAME_RE = re.compile(r"(?:[А-ЯЁA-Z]\.){1,2}[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?")
 _OPEN_QUOTES = frozenset("«„")
 _CLOSE_QUOTES = frozenset("»”")
 _EITHER_QUOTES = frozenset('"“')  # closes an open quotation, opens one otherwise
@@ -379,8 +381,14 @@ def tokens(text: str, original: str | None = None) -> list[Token]:
         stripped = raw.strip(_EDGE)
         lead = len(raw) - len(raw.lstrip(_EDGE))
         cap = caps is not None and bool(stripped) and caps[start + lead].isupper()
+        glued = (
+            cap
+            and caps is not None
+            and "." in stripped
+            and _GLUED_NAME_RE.fullmatch(caps, start + lead, start + lead + len(stripped)) is not None
+        )
         if stripped == raw:
-            out.append(Token(raw, boundary, comma, dash, cap, quote))
+            out.append(Token(raw, boundary, comma, dash, cap, quote, glued))
             boundary = comma = dash = False
             if len(raw) == 1:
                 run += 1
@@ -394,7 +402,7 @@ def tokens(text: str, original: str | None = None) -> list[Token]:
             if not ends.isdisjoint(raw):
                 boundary = True
             continue
-        out.append(Token(stripped, boundary, comma, dash, cap, quote))
+        out.append(Token(stripped, boundary, comma, dash, cap, quote, glued))
         boundary = comma = dash = False
         if len(stripped) == 1:
             run += 1
@@ -419,13 +427,19 @@ def comma_after(toks: list[Token], i: int) -> bool:
 
 
 def _join_spelled_out(toks: list[Token]) -> list[Token]:
-    """``х у й`` / ``f u c k``: runs of >= 3 one-character tokens become one token."""
+    """``х у й`` / ``f u c k``: runs of >= 3 one-character tokens become one token.
+
+    After its first letter (which may open a sentence: «М у д а к») a run breaks where the case
+    changes (known only with the cased text): «Спасибо Х. У. и У. Х.» is initials and a
+    conjunction, not a word spelled out; «Х. У. Й.» and «х у й» are.
+    """
     out: list[Token] = []
     i = 0
     n = len(toks)
     while i < n:
         j = i
-        while j < n and len(toks[j].text) == 1:
+        case = toks[i + 1].cap if i + 1 < n else False  # the first letter may open a sentence: «М у д а к»
+        while j < n and len(toks[j].text) == 1 and (j == i or toks[j].cap == case):
             j += 1
         if j - i >= 3:
             first = toks[i]
