@@ -305,6 +305,9 @@ def test_english_names_pass(text: str) -> None:
         ("х.у.евый", Category.OBSCENE),
         ("Е.Н.Сука", Category.OBSCENE),
         ("Х. У. Й.", Category.OBSCENE),
+        ("Х у Й", Category.OBSCENE),
+        ("П и З д А", Category.OBSCENE),
+        ("М у д а к какой-то", Category.OBSCENE),
         ("Petrova E.N. blyat opyat", Category.OBSCENE),
     ],
 )

@@ -335,6 +335,7 @@ class Token(NamedTuple):
     cap: bool = False  # written with a capital first letter (known only when tokens() got the cased text)
     quote: int = 0  # inside the n-th quotation («…», "…", „…“) of the message; 0 = outside quotes
     glued_name: bool = False  # «Е.Н.Петрова»: capital initials glued to a capitalised surname (cased text only)
+    initial: bool = False  # «Е.»: one capital letter and a dot (cased text only)
 
 
 # Initials: «Е.Н.», «е.н», «J.K.» — two letters each followed by a dot (the last dot may be missing).
@@ -402,7 +403,8 @@ def tokens(text: str, original: str | None = None) -> list[Token]:
             if not ends.isdisjoint(raw):
                 boundary = True
             continue
-        out.append(Token(stripped, boundary, comma, dash, cap, quote, glued))
+        initial = cap and len(stripped) == 1 and raw.endswith(".")
+        out.append(Token(stripped, boundary, comma, dash, cap, quote, glued, initial))
         boundary = comma = dash = False
         if len(stripped) == 1:
             run += 1
@@ -429,17 +431,17 @@ def comma_after(toks: list[Token], i: int) -> bool:
 def _join_spelled_out(toks: list[Token]) -> list[Token]:
     """``х у й`` / ``f u c k``: runs of >= 3 one-character tokens become one token.
 
-    After its first letter (which may open a sentence: «М у д а к») a run breaks where the case
-    changes (known only with the cased text): «Спасибо Х. У. и У. Х.» is initials and a
-    conjunction, not a word spelled out; «Х. У. Й.» and «х у й» are.
+    After its first letter (which may differ: «М у д а к») a run breaks between initials (a capital
+    and a dot, known only with the cased text) and other letters: «Спасибо Х. У. и У. Х.» is
+    initials and a conjunction, not a word spelled out; «Х. У. Й.», «Х у Й» and «х у й» are.
     """
     out: list[Token] = []
     i = 0
     n = len(toks)
     while i < n:
         j = i
-        case = toks[i + 1].cap if i + 1 < n else False  # the first letter may open a sentence: «М у д а к»
-        while j < n and len(toks[j].text) == 1 and (j == i or toks[j].cap == case):
+        kind = toks[i + 1].initial if i + 1 < n else False  # the first letter may differ: «М у д а к»
+        while j < n and len(toks[j].text) == 1 and (j == i or toks[j].initial == kind):
             j += 1
         if j - i >= 3:
             first = toks[i]
