@@ -296,6 +296,7 @@ def test_english_names_pass(text: str) -> None:
         ("Сукин сын этот ваш админ", Category.OBSCENE),
         ("Сука Анна, верни телефон", Category.OBSCENE),
         ("Кузьмина Е.А. — тупая курица", Category.INSULT),
+        ("Ну вы и «Идиоты»", Category.INSULT),  # a capitalised quotation aimed at the reader is no title
         ("Х.Г.Сафина — тупая курица", Category.INSULT),
         ("Учитель Дурак", Category.INSULT),
         ("Mr Hancock is a dick", Category.ENGLISH),

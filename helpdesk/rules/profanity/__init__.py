@@ -40,7 +40,7 @@ Decisions (also in ``benchmarks/README-profanity.md``):
   read as words; a capitalised word beside an initial, a first name or a patronymic, or a
   surname-shaped word inside a sentence or after «ученик/фамилия …», is a name and never an
   insult; it is obscene only if it does not have a surname's shape («Сукин Олег» passes,
-  «Сука Анна» does not). A short capitalised quotation is a title («Идиот», «Дура»); «Dick» in a
+  «Сука Анна» does not). A short capitalised quotation in a sentence without ты/вы is a title («Идиот», «Дура»); «Dick» in a
   name's position (Moby Dick, Philip K. Dick) is a name. School-subject terms: «сучки» in a
   message about wood, «на суку», «Dura lex», «Иван-дурак».
 * **Insult context rule**: *strong* insults (идиот, дебил, кретин, придурок, урод, тварь, дура,

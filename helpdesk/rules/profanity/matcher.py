@@ -233,6 +233,17 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
     return word.weak_noun and tok.sentence_start and comma_after(toks, i)
 
 
+def _you_in_sentence(start: int, q: int, toks: list[Token], words: list[Word]) -> bool:
+    """A second-person pronoun outside quotation ``q`` in the sentence where it opens."""
+    first = start
+    while first > 0 and not toks[first].sentence_start:
+        first -= 1
+    last = start + 1
+    while last < len(toks) and not toks[last].sentence_start:
+        last += 1
+    return any(words[k].pron2 and toks[k].quote != q for k in range(first, last))
+
+
 def _framed_quotes(toks: list[Token], words: list[Word]) -> tuple[set[int], set[int]]:
     """Quotations that are someone else's words: (reported speech, titles). See the package docstring."""
     starts: dict[int, int] = {}
@@ -256,9 +267,8 @@ def _framed_quotes(toks: list[Token], words: list[Word]) -> tuple[set[int], set[
                 break
             j -= 1
             steps += 1
-        before = words[start - 1] if start > 0 else None
-        if lengths[q] <= 4 and toks[start].cap and not (before is not None and before.pron2):
-            titles.add(q)  # «Идиот» Достоевского, «Недоросль», «Dura lex, sed lex»
+        if lengths[q] <= 4 and toks[start].cap and not _you_in_sentence(start, q, toks, words):
+            titles.add(q)  # «Идиот» Достоевского, «Недоросль», «Dura lex, sed lex»; not «Ну вы и «Идиоты»»
     return reported, titles
 
 
