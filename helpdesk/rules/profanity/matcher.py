@@ -343,7 +343,7 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
     """
     low = basic(text)
     toks = tokens(low)
-    words = [_word(t.text, False) for t in toks]
+    words = [analyse(t.text) for t in toks]  # initials («е.н» may read as a masked word) are sorted out below
     if not any(w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun for w in words):
         if not any(w.trigger for w in words):
             return [], [], [], [], []  # most messages: nothing to find, nothing to exempt

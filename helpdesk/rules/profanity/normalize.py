@@ -380,14 +380,15 @@ def tokens(text: str, original: str | None = None) -> list[Token]:
         prev_end = m.end()
         raw = m.group()
         stripped = raw.strip(_EDGE)
-        lead = len(raw) - len(raw.lstrip(_EDGE))
-        cap = caps is not None and bool(stripped) and caps[start + lead].isupper()
-        glued = (
-            cap
-            and caps is not None
-            and "." in stripped
-            and _GLUED_NAME_RE.fullmatch(caps, start + lead, start + lead + len(stripped)) is not None
-        )
+        cap = glued = False
+        if caps is not None and stripped:
+            lead = len(raw) - len(raw.lstrip(_EDGE))
+            cap = caps[start + lead].isupper()
+            glued = (
+                cap
+                and "." in stripped
+                and _GLUED_NAME_RE.fullmatch(caps, start + lead, start + lead + len(stripped)) is not None
+            )
         if stripped == raw:
             out.append(Token(raw, boundary, comma, dash, cap, quote, glued))
             boundary = comma = dash = False
