@@ -362,7 +362,7 @@ def test_reported_fragment_beside_an_own_violation() -> None:
 
 
 def test_cli_jsonl_in_order() -> None:
-    lines = ["Не могу войти", "х.у.й", "вы идиот", "wtf", "", "сукно"]
+    lines = ["Не могу войти", "х.у.й", "вы идиот", "wtf", "", "сукно", "Сына назвали «сукой»"]
     proc = subprocess.run(
         [sys.executable, "-m", "helpdesk.rules.profanity"],
         input=("\n".join(lines) + "\n").encode("utf-8"),
@@ -372,8 +372,9 @@ def test_cli_jsonl_in_order() -> None:
         check=True,
     )
     out = [json.loads(x) for x in proc.stdout.decode("utf-8").splitlines()]
-    assert [o["violation"] for o in out] == [False, True, True, True, False, False]
-    assert [o["category"] for o in out] == [None, "obscene", "insult", "english", None, None]
+    assert [o["violation"] for o in out] == [False, True, True, True, False, False, False]
+    assert [o["category"] for o in out] == [None, "obscene", "insult", "english", None, None, None]
+    assert out[6]["reported"] == ["сукой"] and out[1]["reported"] == []
     assert out[1]["matches"] == ["х.у.й"]
     assert "х.у.й" in proc.stdout.decode("utf-8")  # ensure_ascii=False
 
