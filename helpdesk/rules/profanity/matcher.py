@@ -1,4 +1,11 @@
-"""Matching normalised tokens against the lexicon, and the insult context rule."""
+"""Matching normalised tokens against the lexicon: the insult context rule, names, reported speech.
+
+:func:`scan` reads a message in two passes. The first tokenises the lower-cased text and looks each
+word up; a message with no hit and no phrase trigger (most messages) stops there. Otherwise the
+text is tokenised again with its capitals, which show names (:mod:`.names`), initials and titles,
+and every hit is weighed: a name, a title, a school-subject term or someone else's reported words
+are not the user's violation (the rules are in the package docstring).
+"""
 
 from __future__ import annotations
 
