@@ -384,27 +384,29 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
             no_insult = True
         if w.english and i > 0 and words[i - 1].key == "spoted":
             no_english = True  # «spotted dick», a pudding
-        hits: list[list[str]] = []
-        if w.obscene and not no_obscene:
-            hits.append(obscene)
-        if w.english and not no_english:
-            hits.append(english)
-        said = False  # a strong insult after a reporting word («обзывают дебилом»)
+        is_obscene = w.obscene and not no_obscene
+        is_english = w.english and not no_english
+        is_insult = said = False  # said: a strong insult after a reporting word («обзывают дебилом»)
         if no_insult:
             pass
         elif w.strong:
+            is_insult = True
             said = _reported(i, words)
-            hits.append(insult)
-        elif (w.weak_adj or w.weak_noun) and _aimed_at_person(i, toks, words):
-            hits.append(insult)
-        if not hits:
+        elif w.weak_adj or w.weak_noun:
+            is_insult = _aimed_at_person(i, toks, words)
+        if not (is_obscene or is_english or is_insult):
             continue
-        if in_report or (said and hits == [insult]) or (obscene in hits and _name_called(i, toks, words)):
+        if (
+            in_report
+            or (said and not is_obscene and not is_english)
+            or (is_obscene and _name_called(i, toks, words))
+        ):
             if shown not in reported:
                 reported.append(shown)
             continue
-        for bucket in hits:
-            bucket.append(shown)
+        for hit, bucket in ((is_obscene, obscene), (is_english, english), (is_insult, insult)):
+            if hit:
+                bucket.append(shown)
         if shown not in ordered:
             ordered.append(shown)
     if has_trigger:
