@@ -52,6 +52,20 @@ class StaffCb(CallbackData, prefix="s"):
     ticket: int
 
 
+class CloseAction(StrEnum):
+    YES = "y"
+    NO = "n"
+
+
+class CloseCb(CallbackData, prefix="xc"):
+    """A specialist's answer to "the user's last message has no answer: close anyway?". ``upto`` is the id
+    of that message: a newer one from the user asks again."""
+
+    action: CloseAction
+    ticket: int
+    upto: int
+
+
 class LangCb(CallbackData, prefix="l"):
     locale: str
 
@@ -86,11 +100,13 @@ class FaqAction(StrEnum):
 
 
 class FaqCb(CallbackData, prefix="fq"):
-    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start)."""
+    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start), ``page``
+    its page (at most ``fq:a:ed:<40-character id>:99``, 51 bytes)."""
 
     action: FaqAction
     topic: Topic | None = None
     article: str = ""
+    page: int = 0
 
 
 class SeminarCb(CallbackData, prefix=SEMINAR_PREFIX):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import StaffAction, StaffArticleCb, StaffCb
+from bot.callbacks import CloseAction, CloseCb, StaffAction, StaffArticleCb, StaffCb
 from bot.filters import (
     FromPerson,
     FromStaffGroup,
@@ -67,8 +67,15 @@ def create_router(staff: StaffChat, membership: StaffMembership) -> Router:
     )
     router.callback_query.register(article_chosen, StaffArticleCb.filter(), FromStaffGroup(membership))
     router.callback_query.register(stranger_pressed, StaffArticleCb.filter())
+    router.callback_query.register(
+        close_confirmed, CloseCb.filter(F.action == CloseAction.YES), FromStaffGroup(membership)
+    )
+    router.callback_query.register(
+        close_kept, CloseCb.filter(F.action == CloseAction.NO), FromStaffGroup(membership)
+    )
     # Anyone else pressing (or forging) a staff button is refused and nothing changes.
     router.callback_query.register(stranger_pressed, StaffCb.filter())
+    router.callback_query.register(stranger_pressed, CloseCb.filter())
     return router
 
 
@@ -103,8 +110,62 @@ async def card_closed(callback: CallbackQuery, callback_data: StaffCb, tickets: 
         else:
             await callback.answer(tr("staff.closed_ok", number=ticket.id))
 
+    async def confirm(ticket: Ticket, upto: int) -> None:
+        await callback.answer()
+        if isinstance(callback.message, Message):
+            await callback.message.reply(
+                tr("routing.close_confirm", number=ticket.id),
+                reply_markup=keyboards.close_confirm(tr, ticket.id, upto),
+            )
+
     who = callback.from_user
-    await tickets.close_by_staff(callback_data.ticket, staff_name=who.first_name, staff_id=who.id, ack=ack)
+    await tickets.close_by_staff(
+        callback_data.ticket, staff_name=who.first_name, staff_id=who.id, ack=ack, confirm=confirm
+    )
+
+
+async def close_confirmed(callback: CallbackQuery, callback_data: CloseCb, tickets: Tickets, tr: Tr) -> None:
+    """«Да, закрыть» under the question "the user's last message has no answer: close anyway?"."""
+
+    async def ack(outcome: CloseOutcome, ticket: Ticket | None) -> None:
+        if outcome is CloseOutcome.NOT_FOUND or ticket is None:
+            await callback.answer(tr("staff.not_found"), show_alert=True)
+            await settle(callback, tr("staff.not_found"))
+        elif outcome is CloseOutcome.ALREADY_CLOSED:
+            await callback.answer(tr("ticket.already_closed"))
+            await settle(callback, tr("ticket.already_closed"))
+        else:
+            await callback.answer(tr("staff.closed_ok", number=ticket.id))
+            await settle(callback, tr("staff.closed_ok", number=ticket.id))
+
+    async def again(ticket: Ticket, upto: int) -> None:
+        # The user wrote again after the question was asked: the specialist reads it first.
+        await callback.answer(tr("routing.close_stale"), show_alert=True)
+        await settle(callback, tr("routing.close_stale"))
+
+    who = callback.from_user
+    await tickets.close_by_staff(
+        callback_data.ticket,
+        staff_name=who.first_name,
+        staff_id=who.id,
+        ack=ack,
+        confirm=again,
+        confirmed_upto=callback_data.upto,
+    )
+
+
+async def close_kept(callback: CallbackQuery, callback_data: CloseCb, tr: Tr) -> None:
+    await callback.answer()
+    await settle(callback, tr("routing.close_kept", number=callback_data.ticket))
+
+
+async def settle(callback: CallbackQuery, text: str) -> None:
+    """A question with buttons becomes the record of what was decided, without buttons."""
+    if isinstance(callback.message, Message):
+        try:
+            await callback.message.edit_text(text, reply_markup=None)
+        except TelegramAPIError:
+            pass  # too old to edit, or already settled by a colleague's press
 
 
 async def stranger_pressed(callback: CallbackQuery, tr: Tr) -> None:

@@ -26,7 +26,7 @@ from helpdesk.formatting import escape, shorten
 from helpdesk.kb_answers import AnswerOutcome, ArticleAnswers
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.kb import KnowledgeBase
-from helpdesk.rules.schedule import format_schedule
+from helpdesk.rules.routing import format_user_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.texts import Tr
 from storage.users import User
@@ -240,18 +240,21 @@ async def faq_pressed(
             await callback.answer(tr("kb.not_found"), show_alert=True)
             return
         await callback.answer()
-        await _edit(message, article.render(), keyboards.faq_article(tr, callback_data.topic))
+        await _edit(
+            message, article.render(), keyboards.faq_article(tr, callback_data.topic, callback_data.page)
+        )
         await kb_feedback.opened(user_id=user.id, article_id=article.id)
         return
     await callback.answer()
     if action is FaqAction.TOPIC and callback_data.topic is not None:
         topic = callback_data.topic
         articles = kb.by_topic(topic, tr.locale)
-        await _edit(
-            message,
-            tr("faq.topic", topic=tr(f"topic.{topic.value}"), count=len(articles)),
-            keyboards.faq_articles(tr, articles, topic),
-        )
+        pages = keyboards.faq_pages(len(articles))
+        page = min(max(callback_data.page, 0), pages - 1)  # a stale page of a list that became shorter
+        text = tr("faq.topic", topic=tr(f"topic.{topic.value}"), count=len(articles))
+        if pages > 1:
+            text += "\n" + tr("routing.faq_page", page=page + 1, pages=pages)
+        await _edit(message, text, keyboards.faq_articles(tr, articles, topic, page))
         return
     await _edit(message, tr("faq.home"), keyboards.faq_home(tr, _first_topic(user)))
 
@@ -267,7 +270,7 @@ def contacts_text(tr: Tr, school: SchoolProfile, today: date) -> str:
     if school.address:
         lines.append(tr("contacts.address", address=escape(school.address)))
     lines.append("")
-    lines.append(format_schedule(school, today, tr))
+    lines.append(format_user_schedule(school, today, tr))
     vendor = school.vendor
     lines.append("")
     lines.append(tr("contacts.vendor_title", name=escape(vendor.name)))
