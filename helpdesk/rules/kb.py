@@ -19,7 +19,22 @@ Every file starts with a front matter block::
     ---
     Markdown body (paragraphs, numbered and bulleted lists, **bold**, *italic*, [links](https://...)).
 
-The body is converted to Telegram HTML once, at load time. Pure Python: no aiogram here.
+The body is converted to Telegram HTML once, at load time (markdown-it-py). Pure Python: no aiogram here.
+
+The matcher (:meth:`KnowledgeBase.search`) works on meanings rather than letters:
+
+* every word becomes its dictionary form (pymorphy3 and its Russian dictionary, loaded once per process);
+  words that mean the same here are one term (``_SYNONYM_GROUPS``: «ставить», «выставить», «поставить»);
+  a word the dictionary does not know is corrected to an article word one typo away;
+* an article scores by the rarity of the question's terms in its title, keywords, example questions (learned
+  from answered tickets, :meth:`KnowledgeBase.with_examples`) and body, with a bonus for a whole keyword phrase;
+* it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses is
+  what the question is about, so «когда родительское собрание» gets nothing rather than a guess;
+* optionally, a word no article uses stands for its nearest article word by word vectors (``WordVectors``,
+  navec from the natasha wheel: :mod:`helpdesk.rules.kb_vectors`), when they are close enough.
+
+Quality is measured by ``benchmarks/kb_bench.py`` on a frozen held-out set; the constants are tuned on the
+dev set only.
 """
 
 from __future__ import annotations
