@@ -70,7 +70,8 @@ class KnowledgeLibrary:
         examples: dict[str, list[str]] = {}
         for example in await self.store.kb.examples():
             examples.setdefault(example.article_id, []).append(example.question)
-        self._kb = self._articles.with_examples(examples)
+        # No examples yet (a new school, every test's start): the articles as read, no index rebuilt.
+        self._kb = self._articles.with_examples(examples) if examples else self._articles
 
     async def reload(self) -> Reloaded:
         """Read the articles again now (management's command)."""
