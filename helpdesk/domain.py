@@ -91,6 +91,15 @@ def default_topic(role: Role) -> Topic:
     return Topic.JOURNAL if role.is_staff_member else Topic.DIARY
 
 
+class RouteReason(StrEnum):
+    """Why a question went where it did (stored with the ticket: the card says it as the user was told)."""
+
+    ON_DUTY = "on_duty"  # a helper qualified for it is consulting now: it is theirs now
+    NEXT_SLOT = "next_slot"  # nobody is consulting now: the earliest consultation of a qualified helper
+    NOT_THEIRS = "not_theirs"  # someone is consulting now, but not a helper qualified for this question
+    NO_SLOT = "no_slot"  # no qualified helper has a consultation in the schedule
+
+
 # ---- Report figures -------------------------------------------------------------------------------------
 # What a report over a period counts (computed by SQL aggregates in ``storage/reports.py``, composed into
 # words by ``helpdesk/rules/reports.py``). Durations are consultation minutes: only minutes inside the
@@ -152,7 +161,9 @@ class ReportFigures:
     by_category: tuple[tuple[Category, int], ...] = ()
     first_response: Durations = Durations()
     resolution: Durations = Durations()
-    # Reference articles: answers «помогло» / «нет», and questions asked after articles were offered.
+    # Reference articles: articles offered (in the question dialog), answers «помогло» / «нет», and questions
+    # asked after articles were offered.
+    kb_offers: int = 0
     kb_helped: int = 0
     kb_not_helped: int = 0
     kb_offered_tickets: int = 0

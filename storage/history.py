@@ -151,4 +151,15 @@ class HistoryRepo:
             "INSERT INTO kb_feedback (user_id, article_id, helped, created_at) VALUES (?, ?, ?, ?)",
             [(user_id[a.user], a.article_id, int(a.helped), _iso(a.at)) for a in articles],
         )
+        # Every answer to an article followed its offer; so did every question asked after offered articles.
+        offers = [(a.article_id, user_id[a.user], None, _iso(a.at)) for a in articles]
+        offers += [
+            (article, user_id[t.user], first_id + n, _iso(t.created))
+            for n, t in enumerate(tickets)
+            for article in t.offered
+        ]
+        await c.executemany(
+            "INSERT INTO kb_events (article_id, event, user_id, ticket_id, created_at) VALUES (?, 'offered', ?, ?, ?)",
+            offers,
+        )
         return len(ticket_rows)

@@ -261,8 +261,10 @@ class ReportRepo:
 
         kb = await fetch_one(
             c,
-            """SELECT COALESCE(SUM(helped), 0) AS yes, COALESCE(SUM(1 - helped), 0) AS no FROM kb_feedback
-               WHERE unixepoch(created_at) >= :s AND unixepoch(created_at) < :e""",
+            """SELECT COALESCE(SUM(helped), 0) AS yes, COALESCE(SUM(1 - helped), 0) AS no,
+                      (SELECT COUNT(*) FROM kb_events WHERE event = 'offered'
+                       AND unixepoch(created_at) >= :s AND unixepoch(created_at) < :e) AS offers
+               FROM kb_feedback WHERE unixepoch(created_at) >= :s AND unixepoch(created_at) < :e""",
             period,
         )
         assert kb is not None
@@ -329,6 +331,7 @@ class ReportRepo:
             by_category=tuple((Category(k), n) for k, n in by_category),
             first_response=first,
             resolution=resolution,
+            kb_offers=int(kb["offers"]),
             kb_helped=int(kb["yes"]),
             kb_not_helped=int(kb["no"]),
             kb_offered_tickets=int(total["offered"]),

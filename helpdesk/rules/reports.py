@@ -201,7 +201,13 @@ def compose(
     lines.append(_durations("report.first_response", f.first_response, sla_first, tr))
     lines.append(_durations("report.resolution", f.resolution, sla_resolution, tr))
     lines.append(
-        tr("report.kb", helped=f.kb_helped, not_helped=f.kb_not_helped, offered=f.kb_offered_tickets)
+        tr(
+            "report.kb",
+            offers=f.kb_offers,
+            helped=f.kb_helped,
+            not_helped=f.kb_not_helped,
+            offered=f.kb_offered_tickets,
+        )
     )
     if f.ratings_asked:
         if f.ratings_given and f.rating_mean is not None:

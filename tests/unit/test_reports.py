@@ -202,6 +202,15 @@ async def history(tmp_path: Path) -> AsyncIterator[History]:
                 "INSERT INTO kb_feedback (user_id, article_id, helped, created_at) VALUES (1, 'a', ?, ?)",
                 (helped, iso(moment)),
             )
+        for moment in (at(2, 9), at(2, 10), at(3, 11), at(6, 9), at(6, 9, 1), at(8, 23, 59), at(9, 0)):
+            await conn.execute(
+                "INSERT INTO kb_events (article_id, event, user_id, created_at) VALUES ('a', 'offered', 1, ?)",
+                (iso(moment),),
+            )
+        await conn.execute(
+            "INSERT INTO kb_events (article_id, event, user_id, created_at) VALUES ('a', 'opened', 1, ?)",
+            (iso(at(2, 10)),),
+        )
         for kind in ("violation", "session_end"):
             await conn.execute(
                 "INSERT INTO conduct_events (at, kind, user_id, ticket_id, actor) VALUES (?, ?, 1, ?, 'filter')",
@@ -225,7 +234,7 @@ async def test_the_figures_of_a_fixed_week_match_the_hand_count(history: History
     # Resolutions 45 and 70 (the session ended for misconduct does not count): median 57.5, p90 the 2nd;
     # target 60 → one.
     assert f.resolution == Durations(count=2, median=57.5, p90=70.0, within=1)
-    assert (f.kb_helped, f.kb_not_helped, f.kb_offered_tickets) == (3, 1, 1)
+    assert (f.kb_offers, f.kb_helped, f.kb_not_helped, f.kb_offered_tickets) == (6, 3, 1, 1)
     assert (f.ratings_asked, f.ratings_given, f.rating_counts, f.rating_mean) == (2, 2, (0, 1, 0, 0, 1), 3.5)
     assert f.comments == ((5, "Спасибо, всё получилось"),)
     # Tuesday 16:40 → Thursday 15:10: 46.5 hours at the vendor.
@@ -264,7 +273,7 @@ async def test_the_report_text_says_it_and_hides_the_load_outside_management(his
         "Вопросов: 5 (ЭД 3, ЭЖ 2), закрыто 3",
         "медиана 30 мин, 90% — до 50 мин; в срок (40 мин) — 67%",
         "медиана 58 мин",  # 57.5, rounded to even
-        "«помогло» — 3, «нет» — 1",
+        "предложено статей — 6, «помогло» — 3, «нет» — 1",
         "Оценки: 3,5 из 5 (оценили 2 из 2, 100%)",
         "Передано разработчику: 1, закрыто 1, медиана до закрытия 46 ч 30 мин",
         "Иванов И. И.: 2 / 2 / 20 мин",
