@@ -164,4 +164,4 @@ async def test_the_gaps_report_reaches_management_on_monday_once(fake_telegram: 
         report = await h.manager().expect("Вопросы без статьи")
         assert "собрание — вопросов: 2" in report.text
         await h.tick()
-        assert not [m for m in h.manager().inbox if "Вопросы без статьи" in m.text and m is not report]
+        assert not [m for m in h.manager().inbox if "Вопросы без статьи" in m.content and m is not report]
