@@ -93,6 +93,7 @@ class Article:
     locale: str
     priority: int = 0
     source: str = field(default="", compare=False, repr=False)
+    examples: tuple[str, ...] = ()  # questions as people ask them (the ``examples:`` list of the front matter)
 
     def for_role(self, role: Role | None) -> bool:
         return role is None or role in self.roles
@@ -153,7 +154,7 @@ _CATEGORY_ALIASES: dict[str, Category] = {
     "другое": Category.OTHER,
 }
 
-_KEYS = ("id", "title", "topics", "categories", "roles", "keywords", "priority")
+_KEYS = ("id", "title", "topics", "categories", "roles", "keywords", "priority", "examples")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -334,6 +335,8 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
     if not lines or lines[0].strip() != "---":
         raise KnowledgeBaseError(f"{name}:1: the file must start with a '---' line (front matter)")
     meta: dict[str, tuple[int, str]] = {}
+    examples: list[str] = []
+    in_list = False  # inside the ``examples:`` list ("- question" lines)
     end: int | None = None
     for index in range(1, len(lines)):
         number = index + 1
@@ -343,6 +346,12 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
             break
         if not stripped or stripped.startswith("#"):
             continue
+        if in_list and stripped.startswith("-"):
+            question = stripped[1:].strip()
+            if question:
+                examples.append(question)
+            continue
+        in_list = False
         key, sep, value = stripped.partition(":")
         key = key.strip().lower()
         if not sep or not key:
@@ -354,6 +363,13 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
                 f"{name}:{number}: key {key!r} is repeated (first on line {meta[key][0]})"
             )
         meta[key] = (number, value.strip())
+        if key == "examples":
+            if value.strip():
+                raise KnowledgeBaseError(
+                    f"{name}:{number}: write each example question on its own line below 'examples:', "
+                    "starting with '- '"
+                )
+            in_list = True
     if end is None:
         raise KnowledgeBaseError(f"{name}:1: front matter is not closed with a '---' line")
 
@@ -411,6 +427,7 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
         locale=locale,
         priority=priority,
         source=name,
+        examples=tuple(examples),
     )
     return _Parsed(article, meta["id"][0] if "id" in meta else 1)
 
@@ -827,7 +844,7 @@ class _Index:
             fields = (
                 (article.title, TITLE_WEIGHT),
                 (" ".join(article.keywords), KEYWORD_WEIGHT),
-                (" ".join(examples.get(article.id, ())), EXAMPLE_WEIGHT),
+                (" ".join((*article.examples, *examples.get(article.id, ()))), EXAMPLE_WEIGHT),
                 (plain_text(article.body_html, tag_sep=" "), BODY_WEIGHT),
             )
             for text, weight in fields:
