@@ -592,6 +592,7 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "son",
         "daughter",
     ),
+    "родитель": ("мама", "папа", "мать", "отец", "бабушка", "дедушка", "опекун", "родители", "parent", "parents"),
     "сферум": (
         "sferum",
         "мессенджер",
@@ -655,6 +656,8 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "отметить": ("отмечать", "пометить", "помечать"),
     "задать": ("задавать", "задано", "задали"),
     "ошибочный": ("неправильный", "неверный", "ошибиться", "ошибочно", "неправильно", "перепутать", "ошибка"),
+    "excel": ("эксель", "ексель", "экселе", "xls", "xlsx", "таблица"),
+    "pdf": ("пдф",),
     "grade": ("mark", "marks", "grades", "grading", "score"),
     "homework": ("hw", "assignment", "assignments"),
     "timetable": ("schedule", "schedules"),
@@ -694,8 +697,12 @@ def _word(token: str) -> _Word:
             parse = morph.parse(token)[0]
             word = _Word(parse.normal_form.replace("ё", "е"), True, parse.tag.POS in _SUBJECT_POS)
         else:
-            guess = morph.parse(token)[0].normal_form.replace("ё", "е")
-            word = _Word(token, False, False, guess if guess != token else "")
+            parse = morph.parse(token)[0]
+            guess = parse.normal_form.replace("ё", "е")
+            # A word the dictionary does not know but takes for a noun («аватарку»): when no article word is one
+            # typo away from it, it is likely what the question is about.
+            noun = UNKNOWN_NOUNS and parse.tag.POS == "NOUN" and len(token) >= MIN_FUZZY_LENGTH
+            word = _Word(token, False, noun, guess if guess != token else "")
     else:
         word = _Word(str(_EN.stemWord(token)), True, True)
     if len(_WORD_CACHE) < _WORD_CACHE_SIZE:
@@ -707,8 +714,11 @@ def _lemma(token: str) -> str:
     return _word(token).lemma
 
 
+_JOINED_RE = re.compile(r"\b(гос)\s+(услуг)")  # «гос услуги» is written apart as often as not
+
+
 def _tokens(text: str) -> list[str]:
-    return _TOKEN_RE.findall(text.lower().replace("ё", "е"))
+    return _TOKEN_RE.findall(_JOINED_RE.sub(r"\1\2", text.lower().replace("ё", "е")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -802,7 +812,10 @@ MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
 # "Nothing" when the article explains too little of the question: the share of the question's weight
 # (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
-MIN_COVERAGE = 0.4
+MIN_COVERAGE = 0.45
+MISMATCH_COVERAGE = 0.2  # more coverage needed from an article for another role or topic, for each
+UNKNOWN_NOUNS = True
+BODY_COVERAGE = 0.5  # a word only in an article's body explains this share of it (title, keywords, examples: all)
 UNKNOWN_IDF = 2.5  # an unknown noun: likely the subject the question is about
 UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
 OTHER_WORD_CAP = 1.0  # a known verb or adjective weighs at most this much in the question (rare or not)
@@ -1068,6 +1081,7 @@ class KnowledgeBase:
                 if hints.intersection(terms):
                     mentioned.add(hinted)
             best: dict[int, float] = {}
+            share: dict[int, float] = {}  # how much of the word the article explains (its body alone: less)
             if not lexicon.weak.isdisjoint(terms):
                 factor *= WEAK_FACTOR
             rarity = max(index.idf[term] for term in terms) * factor
@@ -1080,9 +1094,11 @@ class KnowledgeBase:
                     value = idf * weight * factor
                     if value > best.get(number, 0.0):
                         best[number] = value
+                    part = 1.0 if weight > BODY_WEIGHT else BODY_COVERAGE
+                    share[number] = max(share.get(number, 0.0), part)
             for number, value in best.items():
                 raw[number] = raw.get(number, 0.0) + value
-                covered[number] = covered.get(number, 0.0) + rarity
+                covered[number] = covered.get(number, 0.0) + rarity * share[number]
         asked = {term for terms, _, _ in resolved.groups for term in terms}
         bonus: dict[int, float] = {}
         for number, phrase in index.phrases:
@@ -1096,12 +1112,16 @@ class KnowledgeBase:
         results: list[Match] = []
         for number, score in raw.items():
             article = index.articles[number]
-            if question_weight > 0 and covered[number] / question_weight < MIN_COVERAGE:
+            # An article for another role or topic must explain more of the question to be offered.
+            other_role = role is not None and role not in article.roles
+            other_topic = topic is not None and topic not in article.topics
+            needed = MIN_COVERAGE + MISMATCH_COVERAGE * (other_role + other_topic)
+            if question_weight > 0 and covered[number] / question_weight < needed:
                 continue
-            if role is not None and role not in article.roles:
+            if other_role:
                 score *= ROLE_MISMATCH
             if topic is not None:
-                score *= TOPIC_MATCH if topic in article.topics else TOPIC_MISMATCH
+                score *= TOPIC_MISMATCH if other_topic else TOPIC_MATCH
             else:
                 if text_topic is not None:
                     score *= TEXT_TOPIC_MATCH if text_topic in article.topics else TEXT_TOPIC_MISMATCH
