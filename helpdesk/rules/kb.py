@@ -599,8 +599,11 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "daughter",
     ),
     "родитель": ("мама", "папа", "мать", "отец", "бабушка", "дедушка", "опекун", "родители", "parent", "parents"),
+    "первый": ("впервые", "первично"),
     "сферум": (
         "sferum",
+        "беседа",
+        "беседе",
         "мессенджер",
         "мессенджере",
         "чат",
@@ -710,7 +713,10 @@ def _word(token: str) -> _Word:
             guess = parse.normal_form.replace("ё", "е")
             # A word the dictionary does not know but takes for a noun («аватарку»): when no article word is one
             # typo away from it, it is likely what the question is about.
-            noun = UNKNOWN_NOUNS and parse.tag.POS == "NOUN" and len(token) >= MIN_FUZZY_LENGTH
+            # So is an abbreviation the dictionary cannot parse at all («впр», «огэ»).
+            noun = UNKNOWN_NOUNS and (
+                (parse.tag.POS == "NOUN" and len(token) >= MIN_FUZZY_LENGTH) or ("UNKN" in parse.tag and len(token) >= 3)
+            )
             word = _Word(token, False, noun, guess if guess != token else "")
     else:
         word = _Word(str(_EN.stemWord(token)), True, True)
@@ -821,11 +827,11 @@ MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
 # "Nothing" when the article explains too little of the question: the share of the question's weight
 # (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
-MIN_COVERAGE = 0.45
+MIN_COVERAGE = 0.42
 MISMATCH_COVERAGE = 0.2  # more coverage needed from an article for another role or topic, for each
 UNKNOWN_NOUNS = True
 BODY_COVERAGE = 0.5  # a word only in an article's body explains this share of it (title, keywords, examples: all)
-UNKNOWN_IDF = 2.5  # an unknown noun: likely the subject the question is about
+UNKNOWN_IDF = 4.0  # an unknown noun: likely the subject the question is about
 UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
 OTHER_WORD_CAP = 1.0  # a known verb or adjective weighs at most this much in the question (rare or not)
 # The semantic signal: a word no article uses stands for its nearest article word when they are close.
