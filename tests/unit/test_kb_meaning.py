@@ -120,7 +120,7 @@ def test_navec_vectors_from_the_natasha_wheel_load_and_answer() -> None:
 
 def test_an_example_question_makes_the_same_question_in_new_words_find_the_article(kb: KnowledgeBase) -> None:
     learned = "Телефон перестал пищать, когда ставят отметки"
-    asked = "Гаджет больше не пищит при новых оценках"
+    asked = "Планшет больше не пищит при новых оценках"
     assert "ed-notifications" not in ids(kb, asked, Role.PARENT, Topic.DIARY)
     taught = kb.with_examples({"ed-notifications": [learned]})
     assert ids(taught, asked, Role.PARENT, Topic.DIARY)[:1] == ["ed-notifications"]
