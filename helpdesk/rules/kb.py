@@ -16,6 +16,9 @@ Every file starts with a front matter block::
     roles: par, stu
     keywords: пароль, забыл, восстановить
     priority: 10
+    examples:
+      - не помню пароль от дневника
+      - пишет неверный логин или пароль
     ---
     Markdown body (paragraphs, numbered and bulleted lists, **bold**, *italic*, [links](https://...)).
 
@@ -26,10 +29,14 @@ The matcher (:meth:`KnowledgeBase.search`) works on meanings rather than letters
 * every word becomes its dictionary form (pymorphy3 and its Russian dictionary, loaded once per process);
   words that mean the same here are one term (``_SYNONYM_GROUPS``: «ставить», «выставить», «поставить»);
   a word the dictionary does not know is corrected to an article word one typo away;
-* an article scores by the rarity of the question's terms in its title, keywords, example questions (learned
-  from answered tickets, :meth:`KnowledgeBase.with_examples`) and body, with a bonus for a whole keyword phrase;
-* it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses is
-  what the question is about, so «когда родительское собрание» gets nothing rather than a guess;
+* an article scores by the rarity of the question's terms in its title, keywords, example questions (written in
+  its front matter, and learned from answered tickets, :meth:`KnowledgeBase.with_examples`) and body, with a
+  bonus for a whole keyword phrase;
+* it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses (also one
+  the dictionary does not know, or an abbreviation: «аватарка», «впр») is what the question is about, so «когда
+  родительское собрание» gets nothing rather than a guess; a word found only in an article's body explains half
+  of itself (``BODY_COVERAGE``), and an article for another role or topic must explain more
+  (``MISMATCH_COVERAGE``); words that set the scene («понимать», «система») count neither way;
 * optionally, a word no article uses stands for its nearest article word by word vectors (``WordVectors``,
   navec from the natasha wheel: :mod:`helpdesk.rules.kb_vectors`), when they are close enough.
 
