@@ -34,7 +34,7 @@ The matcher (:meth:`KnowledgeBase.search`) works on meanings rather than letters
   bonus for a whole keyword phrase;
 * it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses (also one
   the dictionary does not know, or an abbreviation: «аватарка», «впр») is what the question is about, so «когда
-  родительское собрание» gets nothing rather than a guess; a word found only in an article's body explains half
+  родительское собрание» gets nothing rather than a guess; a word found only in an article's body explains a third
   of itself (``BODY_COVERAGE``), and an article for another role or topic must explain more
   (``MISMATCH_COVERAGE``); words that set the scene («понимать», «система») count neither way;
 * optionally, a word no article uses stands for its nearest article word by word vectors (``WordVectors``,
@@ -839,7 +839,7 @@ RELATIVE_CUTOFF = 0.3
 MIN_COVERAGE = 0.42
 MISMATCH_COVERAGE = 0.2  # more coverage needed from an article for another role or topic, for each
 UNKNOWN_NOUNS = True
-BODY_COVERAGE = 0.5  # a word only in an article's body explains this share of it (title, keywords, examples: all)
+BODY_COVERAGE = 0.3  # a word only in an article's body explains this share of it (title, keywords, examples: all)
 UNKNOWN_IDF = 4.0  # an unknown noun: likely the subject the question is about
 UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
 OTHER_WORD_CAP = 1.0  # a known verb or adjective weighs at most this much in the question (rare or not)
