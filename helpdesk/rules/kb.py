@@ -837,6 +837,9 @@ RELATIVE_CUTOFF = 0.3
 # "Nothing" when the article explains too little of the question: the share of the question's weight
 # (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
 MIN_COVERAGE = 0.42
+# Once one article explains enough, the others that explain this share of "enough" may be offered beside it
+# (ranked by score): whether to offer anything is one decision, which articles to offer another.
+SECOND_COVERAGE = 0.6
 MISMATCH_COVERAGE = 0.2  # more coverage needed from an article for another role or topic, for each
 UNKNOWN_NOUNS = True
 BODY_COVERAGE = 0.3  # a word only in an article's body explains this share of it (title, keywords, examples: all)
@@ -1134,13 +1137,15 @@ class KnowledgeBase:
         text_topic = next(iter(mentioned)) if len(mentioned) == 1 else None
         implied_topic = default_topic(role) if role is not None and topic is None else None
         results: list[Match] = []
+        answered = False  # one article at least explains enough of the question
         for number, score in raw.items():
             article = index.articles[number]
             # An article for another role or topic must explain more of the question to be offered.
             other_role = role is not None and role not in article.roles
             other_topic = topic is not None and topic not in article.topics
             needed = MIN_COVERAGE + MISMATCH_COVERAGE * (other_role + other_topic)
-            if question_weight > 0 and covered[number] / question_weight < needed:
+            coverage = covered[number] / question_weight if question_weight > 0 else 1.0
+            if coverage < needed * SECOND_COVERAGE:
                 continue
             if other_role:
                 score *= ROLE_MISMATCH
@@ -1155,7 +1160,8 @@ class KnowledgeBase:
                 score *= CATEGORY_MATCH
             if score >= MIN_SCORE:
                 results.append(Match(article, round(score, 3)))
-        if not results:
+                answered = answered or coverage >= needed
+        if not results or not answered:
             return []
         results.sort(key=lambda m: (-m.score, m.article.id))
         floor = results[0].score * RELATIVE_CUTOFF

@@ -200,3 +200,13 @@ def test_words_written_apart_and_in_russian_letters_are_recognised(kb: Knowledge
     assert ids(kb, "можно ли сохранить журнал в эксель", Role.SUBJECT_TEACHER, Topic.JOURNAL)[:1] == [
         "ej-print-journal"
     ]
+
+
+def test_whether_to_offer_is_one_decision_and_which_articles_another(kb: KnowledgeBase) -> None:
+    # «прошлого года» is in one example of the timetable article, which so explains more of the question; the
+    # article on lesson topics explains less but matches its subject («тема урока») and is offered beside it, first.
+    found = ids(kb, "как скопировать темы уроков из прошлого года", Role.SUBJECT_TEACHER, Topic.JOURNAL)
+    assert found[:1] == ["ej-lesson-topic"]
+    # Alone, the article on lesson topics explains too little of it: no reason to offer anything.
+    without = KnowledgeBase([a for a in kb.all("ru") if a.id != "ej-timetable-changes"])
+    assert ids(without, "как скопировать темы уроков из прошлого года", Role.SUBJECT_TEACHER, Topic.JOURNAL) == []
