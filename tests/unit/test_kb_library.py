@@ -98,7 +98,7 @@ async def test_a_broken_file_keeps_the_articles_in_use(knowledge: Path, store: S
 
 async def test_learned_examples_reach_the_matcher_and_survive_a_reload(knowledge: Path, store: Store) -> None:
     library = _library(knowledge, store)
-    asked = "планшет больше не пищит при новых оценках"
+    asked = "гаджет перестал пищать при новых оценках"
     assert "ed-notifications" not in _ids(library, asked)
     async with store.transaction():
         await store.kb.add_example(
