@@ -470,6 +470,7 @@ _STOP_LEMMAS = frozenset(
     """
     быть мочь хотеть нужный надо сделать делать который какой свой весь этот тот такой что как где когда
     сказать подсказать помочь пожалуйста здравствуйте спасибо почему зачем ли же бы
+    я ты он она оно мы вы они
     """.split()
 )
 
@@ -485,7 +486,7 @@ _SCENE_LEMMAS = frozenset(
     вчерашний завтрашний сегодняшний прошлый следующий
     диктант сочинение изложение доклад реферат проект тест самостоятельный лабораторный
     система портал платформа страница вкладка понимать понять основной вообще ничего происходить
-    получаться получиться пытаться попытаться стоить значит рядом
+    получаться получиться пытаться попытаться стоить значит рядом количество куча
     """.split()
 )
 
@@ -600,6 +601,8 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "дочки",
         "дочери",
         "дочку",
+        "девочка",
+        "мальчик",
         "child",
         "children",
         "kid",
@@ -677,6 +680,7 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "печать": ("печатать", "напечатать", "распечатать", "распечатывать", "распечатка", "печатный"),
     "фото": ("фотография", "фотка", "снимок", "скан", "сканировать", "картинка"),
     "уведомление": ("оповещение", "пуш", "push", "уведомлять", "оповещать", "извещение"),
+    "ученик": ("ученица", "школьник", "школьница", "учащийся", "обучающийся", "pupil", "pupils"),
     "почта": ("письмо", "email", "мейл", "имейл", "емейл"),
     "клетка": ("ячейка", "колонка", "столбец", "графа", "клеточка"),
     "сотрудник": (
@@ -702,7 +706,7 @@ class _Word:
     lemma: str
     known: bool  # in the dictionary (a word that is not may be a typo: it is corrected, not guessed)
     subject: bool  # a noun or a name: what a question is about, when no article knows it
-    guess: str = ""  # for an unknown word, the dictionary's guess at its lemma (a second try at correcting)
+    guess: str = ""  # for an unknown word whose guessed lemma differs from it: the word as written (typo correction)
 
 
 _WORD_CACHE: dict[str, _Word] = {}
@@ -732,7 +736,9 @@ def _word(token: str) -> _Word:
             noun = UNKNOWN_NOUNS and (
                 (parse.tag.POS == "NOUN" and len(token) >= MIN_FUZZY_LENGTH) or ("UNKN" in parse.tag and len(token) >= 3)
             )
-            word = _Word(token, False, noun, guess if guess != token else "")
+            # Its guessed dictionary form stands for it on both sides («сферуме», «сферума» -> «сферум»); the word
+            # as written is kept for the typo correction.
+            word = _Word(guess, False, noun, token if guess != token else "")
     else:
         word = _Word(str(_EN.stemWord(token)), True, True)
     if len(_WORD_CACHE) < _WORD_CACHE_SIZE:

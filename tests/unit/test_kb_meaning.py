@@ -210,3 +210,16 @@ def test_whether_to_offer_is_one_decision_and_which_articles_another(kb: Knowled
     # Alone, the article on lesson topics explains too little of it: no reason to offer anything.
     without = KnowledgeBase([a for a in kb.all("ru") if a.id != "ej-timetable-changes"])
     assert ids(without, "как скопировать темы уроков из прошлого года", Role.SUBJECT_TEACHER, Topic.JOURNAL) == []
+
+
+def test_a_word_the_dictionary_does_not_know_is_matched_in_its_guessed_form(kb: KnowledgeBase) -> None:
+    # «сферуме», «сферума» are in no dictionary; both stand for «сферум», in the articles and in the question.
+    for question in ("как попасть в чат класса в сферуме", "не могу найти ссылку сферума"):
+        assert ids(kb, question, Role.PARENT)[:1] == ["sferum-messenger"], question
+
+
+def test_a_girl_is_a_child_and_a_pronoun_is_no_subject(kb: KnowledgeBase) -> None:
+    assert "ej-fix-grade" in ids(kb, "поставила двойку не той девочке, как исправить", Role.SUBJECT_TEACHER, Topic.JOURNAL)
+    assert "ej-parent-contacts" in ids(
+        kb, "мама ученицы пишет что у нее в дневнике нет дочери", Role.CLASS_TEACHER, Topic.JOURNAL
+    )
