@@ -444,6 +444,7 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
 _EN = snowballstemmer.stemmer("english")
 _TOKEN_RE = re.compile(r"[a-zа-я0-9]+")
 _CYRILLIC_RE = re.compile(r"[а-я]")
+_DIGIT_RE = re.compile(r"[0-9]")
 
 _STOP_WORDS = frozenset(
     """
@@ -720,7 +721,7 @@ def _word(token: str) -> _Word:
     cached = _WORD_CACHE.get(token)
     if cached is not None:
         return cached
-    if token.isdigit():
+    if _DIGIT_RE.search(token):  # a number, a class («10а»), a time: the scene, not the subject
         word = _Word(token, True, False)
     elif _CYRILLIC_RE.search(token):
         morph = _morph()
@@ -997,7 +998,7 @@ class _Index:
                     key, similarity = self.semantic(group[0])
                     factor = SEMANTIC_FACTOR * similarity
             if not key:
-                if not word.lemma.isdigit() and word.lemma not in synonyms:
+                if not _DIGIT_RE.search(word.lemma) and word.lemma not in synonyms:
                     unknown += UNKNOWN_IDF if word.subject else UNKNOWN_OTHER_IDF
                 continue
             if key not in seen:

@@ -223,3 +223,9 @@ def test_a_girl_is_a_child_and_a_pronoun_is_no_subject(kb: KnowledgeBase) -> Non
     assert "ej-parent-contacts" in ids(
         kb, "мама ученицы пишет что у нее в дневнике нет дочери", Role.CLASS_TEACHER, Topic.JOURNAL
     )
+
+
+def test_a_class_name_is_the_scene_not_the_subject(kb: KnowledgeBase) -> None:
+    # «10а» is no word of any article and none of the dictionary: still not what the question is about.
+    for question in ("у сына в 10а не видно оценки в дневнике", "у сына в 5в не видно оценки в дневнике"):
+        assert ids(kb, question, Role.PARENT, Topic.DIARY)[:1] == ["ed-grade-not-shown"], question
