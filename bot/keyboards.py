@@ -59,13 +59,20 @@ def categories(tr: Tr, items: tuple[Category, ...]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def draft(tr: Tr) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=tr("btn.send"), callback_data=DraftCb(action=DraftAction.SEND))
-    kb.button(text=tr("btn.change_topic"), callback_data=DraftCb(action=DraftAction.CHANGE))
-    kb.button(text=tr("btn.cancel"), callback_data=DraftCb(action=DraftAction.CANCEL))
-    kb.adjust(1, 2)
-    return kb.as_markup()
+def draft(tr: Tr, articles: Sequence[tuple[str, str]] = ()) -> InlineKeyboardMarkup:
+    """The summary's buttons: the articles offered with it (``(id, title)``, one a row), then send, change the
+    topic, cancel."""
+    rows = _article_rows(articles)
+    rows.append([InlineKeyboardButton(text=tr("btn.send"), callback_data=DraftCb(action=DraftAction.SEND).pack())])
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=tr("btn.change_topic"), callback_data=DraftCb(action=DraftAction.CHANGE).pack()
+            ),
+            InlineKeyboardButton(text=tr("btn.cancel"), callback_data=DraftCb(action=DraftAction.CANCEL).pack()),
+        ]
+    )
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def user_ticket(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
@@ -105,13 +112,16 @@ def languages(tr: Tr) -> InlineKeyboardMarkup:
 # ---- reference articles and seminars ---------------------------------------------------------------
 
 
-def kb_offer(articles: Sequence[Article]) -> InlineKeyboardMarkup:
-    """Titles of the articles offered in the question dialog; a press opens one."""
-    kb = InlineKeyboardBuilder()
-    for article in articles:
-        kb.button(text=f"📖 {article.title}", callback_data=KbCb(action=KbAction.OPEN, article=article.id))
-    kb.adjust(1)
-    return kb.as_markup()
+def _article_rows(articles: Sequence[tuple[str, str]]) -> list[list[InlineKeyboardButton]]:
+    return [
+        [InlineKeyboardButton(text=f"📖 {title}", callback_data=KbCb(action=KbAction.OPEN, article=id_).pack())]
+        for id_, title in articles
+    ]
+
+
+def kb_offer(articles: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Titles of the articles offered in the question dialog (``(id, title)``); a press opens one."""
+    return InlineKeyboardMarkup(inline_keyboard=_article_rows(articles))
 
 
 def kb_article(tr: Tr, article_id: str) -> InlineKeyboardMarkup:

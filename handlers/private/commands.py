@@ -35,21 +35,20 @@ def create_router() -> Router:
     return router
 
 
-async def ask_topic(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
-    assert user.role is not None
-    await state.set_state(AskQuestion.topic)
-    await message.answer(tr("topic.ask"), reply_markup=keyboards.topics(tr, default_topic(user.role)))
-
-
 async def start(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+    # One message: the greeting carries the next question (Telegram paces a chat at about a message a
+    # second, and a wave of /start from a class chat shares its 30 a second).
     await state.clear()
-    await message.answer(tr("start.greeting", name=escape(user.first_name)))
+    greeting = tr("start.greeting", name=escape(user.first_name))
     if user.role is None:
         await state.set_state(AskQuestion.role)
-        await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+        await message.answer(f"{greeting}\n\n{tr('role.ask')}", reply_markup=keyboards.roles(tr))
         return
-    await message.answer(tr("role.saved", role=tr(f"role.{user.role.value}")) + " /role")
-    await ask_topic(message, state, tr, user)
+    await state.set_state(AskQuestion.topic)
+    saved = tr("role.saved", role=tr(f"role.{user.role.value}")) + " /role"
+    await message.answer(
+        f"{greeting}\n\n{saved}\n{tr('topic.ask')}", reply_markup=keyboards.topics(tr, default_topic(user.role))
+    )
 
 
 async def show_help(message: Message, tr: Tr) -> None:
