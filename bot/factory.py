@@ -30,6 +30,7 @@ import handlers.management
 import handlers.private
 import handlers.seminars
 import handlers.staff
+from bot.albums import Albums
 from bot.cards import Cards
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
@@ -140,6 +141,7 @@ def create_dispatcher(
     seminars: SeminarService,
     kb_feedback: KbFeedback,
     audit_trail: AuditTrail,
+    albums: Albums | None = None,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -167,6 +169,7 @@ def create_dispatcher(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        albums=albums or Albums(),
     )
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)

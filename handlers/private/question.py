@@ -12,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.albums import Albums
 from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
 from bot.inbound import file_id_of, message_kind
 from bot.states import AskQuestion
@@ -253,39 +254,81 @@ def matching_articles(tr: Tr, user: User, kb: KnowledgeBase, data: dict[str, Any
     return [m.article for m in matches]
 
 
+def in_draft(draft: Draft, message: Message) -> bool:
+    """Is ``message`` kept in the draft already (a part of an album handled again after a restart)?"""
+    return any(a.chat_id == message.chat.id and a.message_id == message.message_id for a in draft.attachments)
+
+
 async def question_received(
-    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase
+    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, albums: Albums
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)
-    updated = add_to_draft(draft, message)
+    album = message.media_group_id
+    if album is not None and in_draft(draft, message):
+        updated: Draft | None = draft
+    else:
+        updated = add_to_draft(draft, message)
     if updated is None:
         await message.answer(tr("input.unsupported"))
         return
     if len(updated.attachments) > MAX_ATTACHMENTS:
-        await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+        if album is not None:
+            # The summary that answers the album says what was kept; the rest is named once there.
+            await state.update_data(album_refused=album)
+        else:
+            await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+            return
+    else:
+        data = await state.update_data(draft=updated.to_json())
+    if album is not None:
+        # One summary for the whole album, once its last part has come.
+        albums.part(message.chat.id, album, lambda: album_settled(message, state, tr, user, kb, album))
         return
-    data = await state.update_data(draft=updated.to_json())
     await show_summary(message, state, tr, user, data, offer=matching_articles(tr, user, kb, data))
 
 
-async def button_expected(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+async def album_settled(
+    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, album: str
+) -> None:
+    """The album's parts are in the draft: one summary for all of them."""
+    if await state.get_state() not in (AskQuestion.question.state, AskQuestion.confirm.state):
+        return  # the dialog ended meanwhile (/cancel, sent)
     data = await state.get_data()
-    updated = add_to_draft(draft_from(data), message)
-    if updated is not None and len(updated.attachments) <= MAX_ATTACHMENTS:
+    if data.get("album_refused") == album:
+        data = await state.update_data(album_refused=None)
+        await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+    await show_summary(message, state, tr, user, data, offer=matching_articles(tr, user, kb, data))
+
+
+async def button_expected(message: Message, state: FSMContext, tr: Tr, user: User, albums: Albums) -> None:
+    data = await state.get_data()
+    draft = draft_from(data)
+    album = message.media_group_id
+    updated = draft if album is not None and in_draft(draft, message) else add_to_draft(draft, message)
+    if updated is not None and updated is not draft and len(updated.attachments) <= MAX_ATTACHMENTS:
         await state.update_data(draft=updated.to_json())
+    if album is not None:
+        if data.get("album") == album:
+            return  # the rest of the album that started this question: its first part asked already
+        albums.part(message.chat.id, album, lambda: point_at_buttons(message, state, tr, user, updated is not None))
+        return
+    await point_at_buttons(message, state, tr, user, updated is not None)
+
+
+async def point_at_buttons(message: Message, state: FSMContext, tr: Tr, user: User, kept: bool) -> None:
+    """What was written is kept: the buttons of the current step, again."""
+    data = await state.get_data()
     current = await state.get_state()
+    if current not in (AskQuestion.role.state, AskQuestion.topic.state, AskQuestion.category.state):
+        return  # a button was pressed meanwhile (an album's parts settle after a second)
     if current == AskQuestion.role.state or user.role is None:
         markup = keyboards.roles(tr)
     elif current == AskQuestion.category.state and data.get("topic"):
         markup = keyboards.categories(tr, categories_for(user.role, Topic(data["topic"])))
     else:
         markup = keyboards.topics(tr, default_topic(user.role))
-    hint = (
-        tr("input.use_buttons")
-        if updated is not None
-        else tr("input.unsupported") + "\n" + tr("input.use_buttons")
-    )
+    hint = tr("input.use_buttons") if kept else tr("input.unsupported") + "\n" + tr("input.use_buttons")
     await message.answer(hint, reply_markup=markup)
 
 
