@@ -145,8 +145,9 @@ def create_dispatcher(
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
+    fsm = SQLiteStorage(db)
     dp = Dispatcher(
-        storage=SQLiteStorage(db),
+        storage=fsm,
         # One user's updates are handled one at a time, in order (isolation); in a forum, "one user" is a
         # specialist in one ticket's topic, so a specialist answering many tickets is not one queue.
         fsm_strategy=FSMStrategy.USER_IN_TOPIC,
@@ -181,6 +182,7 @@ def create_dispatcher(
     membership = StaffMembership(staff_chat)
     roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
+        handlers.private.commands.create_fast_router(),
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
@@ -194,6 +196,7 @@ def create_dispatcher(
     )
 
     async def on_startup(bot: Bot) -> None:
+        await fsm.preload()
         await staff_moves.detect_mode(bot)
         await specialists.load()
         staff.start()

@@ -9,17 +9,26 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import LangCb
-from bot.filters import IsCommand
+from bot.delivery import Gateway
+from bot.filters import IsCommand, PlainStart
 from bot.states import AskQuestion
 from handlers.private.faq import contacts_text
 from helpdesk.clock import Clock
 from helpdesk.domain import default_topic
 from helpdesk.formatting import escape
+from helpdesk.ports import Destination
 from helpdesk.school import SchoolProfile
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
 from helpdesk.tickets import Tickets
 from storage.users import User
+
+
+def create_fast_router() -> Router:
+    """Placed first: a plain /start goes straight to its handler (see ``PlainStart``)."""
+    router = Router(name=f"{__name__}.fast")
+    router.message.register(start, PlainStart())
+    return router
 
 
 def create_router() -> Router:
@@ -35,19 +44,21 @@ def create_router() -> Router:
     return router
 
 
-async def start(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+async def start(message: Message, state: FSMContext, tr: Tr, user: User, gateway: Gateway) -> None:
     # One message: the greeting carries the next question (Telegram paces a chat at about a message a
-    # second, and a wave of /start from a class chat shares its 30 a second).
-    await state.clear()
+    # second, and a wave of /start from a class chat shares its 30 a second). Sent by the gateway, which
+    # reads only the new message's id from Telegram's answer.
+    await state.set_data({})
     greeting = tr("start.greeting", name=escape(user.first_name))
+    here = Destination(message.chat.id)
     if user.role is None:
         await state.set_state(AskQuestion.role)
-        await message.answer(f"{greeting}\n\n{tr('role.ask')}", reply_markup=keyboards.roles(tr))
+        await gateway.send(here, f"{greeting}\n\n{tr('role.ask')}", markup=keyboards.roles(tr))
         return
     await state.set_state(AskQuestion.topic)
     saved = tr("role.saved", role=tr(f"role.{user.role.value}")) + " /role"
-    await message.answer(
-        f"{greeting}\n\n{saved}\n{tr('topic.ask')}", reply_markup=keyboards.topics(tr, default_topic(user.role))
+    await gateway.send(
+        here, f"{greeting}\n\n{saved}\n{tr('topic.ask')}", markup=keyboards.topics(tr, default_topic(user.role))
     )
 
 
