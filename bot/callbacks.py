@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from helpdesk.conduct_desk import ALERT_PREFIX, AlertAction
 from helpdesk.domain import Category, Role, Topic
 from helpdesk.seminars import SEMINAR_PREFIX, SeminarAction
 
@@ -119,4 +120,14 @@ class ConductEndCb(CallbackData, prefix="ce"):
 class ComplaintCb(CallbackData, prefix="cmp"):
     """A user's complaint about a specialist's answer in this ticket."""
 
+    ticket: int
+
+
+class ConductAlertCb(CallbackData, prefix=ALERT_PREFIX):
+    """The management's decision under a violation alert. The core builds these buttons
+    (``helpdesk.conduct_desk.alert_buttons``): the prefix and the actions are its own. ``user`` is the
+    user's id in the store, ``ticket`` the question's number (0: none)."""
+
+    action: AlertAction
+    user: int
     ticket: int

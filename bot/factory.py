@@ -340,7 +340,7 @@ async def _build(
         chats=ConductChats(
             manager=settings.manager_chat_id,
             director=settings.director_chat_id,
-            timezone=settings.timezone,
+            timezone=school.tz,  # the school's time, as the schedule's promises
             block_window_days=settings.conduct_block_window_days,
         ),
         store=store,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from aiogram.exceptions import TelegramAPIError
@@ -21,7 +22,7 @@ from bot.outbox import Outbox
 from bot.recovery import Recovery
 from bot.relay import Relay
 from bot.staff_chat import StaffChat
-from helpdesk.ports import DeliveryError, Destination, Inbound
+from helpdesk.ports import Button, DeliveryError, Destination, Inbound
 from helpdesk.texts import Texts
 from storage.tickets import Ticket, TicketMessage
 from storage.users import User
@@ -72,9 +73,10 @@ class TelegramStaff:
     async def refresh_card(self, ticket: Ticket) -> None:
         await self.cards.refresh(ticket)
 
-    async def say(self, where: Destination, html_text: str) -> int:
+    async def say(self, where: Destination, html_text: str, buttons: Sequence[Button] = ()) -> int:
         try:
-            return await self.gateway.send(where, html_text)
+            markup = keyboards.buttons(buttons) if buttons else None
+            return await self.gateway.send(where, html_text, markup=markup)
         except TelegramAPIError as exc:
             raise DeliveryError(str(exc)) from exc
 

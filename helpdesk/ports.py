@@ -85,8 +85,9 @@ class StaffSide(Protocol):
 
     async def refresh_card(self, ticket: Ticket) -> None: ...
 
-    async def say(self, where: Destination, html_text: str) -> int:
-        """A message to staff now (a ticket's thread, a reply to a specialist, an alert); its message id."""
+    async def say(self, where: Destination, html_text: str, buttons: Sequence[Button] = ()) -> int:
+        """A message to staff now (a ticket's thread, a reply to a specialist, an alert), with ``buttons``
+        (one per row); its message id."""
         ...
 
     async def say_long(self, where: Destination, header_html: str, body_plain: str) -> list[int]:

@@ -364,14 +364,15 @@ class Store:
         actor_id: int | None = None,
         actor_name: str | None = None,
         action: str = "close",
+        conduct: bool = False,
     ) -> tuple[bool, Ticket | None]:
         """Close a ticket (recorded in the audit trail as ``action`` by the actor). Returns (changed,
-        ticket)."""
+        ticket). ``conduct``: the conduct policy ended the session; the card says so."""
         async with self.db.transaction():
             ticket = await self.tickets.get(ticket_id)
             if ticket is None or ticket.status is TicketStatus.CLOSED:
                 return False, ticket
-            await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now())
+            await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now(), conduct=conduct)
             await self.audit_action(
                 action, actor_id, actor_name if actor_name is not None else closed_by, ticket_id=ticket_id
             )

@@ -38,6 +38,7 @@ class Ticket:
     vendor_ref: str | None = None
     vendor_reminded_at: datetime | None = None
     offered_articles: tuple[str, ...] = ()
+    conduct_ended_at: datetime | None = None  # the conduct policy ended the session (the card says so)
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +104,7 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         vendor_ref=row["vendor_ref"],
         vendor_reminded_at=_dt(row["vendor_reminded_at"]),
         offered_articles=tuple(k for k in row["offered_articles"].split(",") if k),
+        conduct_ended_at=_dt(row["conduct_ended_at"]),
     )
 
 
@@ -248,18 +250,32 @@ class TicketRepo:
             self.conn,
             """UPDATE tickets SET answered_at = COALESCE(answered_at, ?),
                    status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
-                   closed_at = NULL, closed_by = NULL
+                   closed_at = NULL, closed_by = NULL, conduct_ended_at = NULL
                WHERE id = ? RETURNING *""",
             (now.isoformat(), ticket_id),
         )
         assert row is not None, f"ticket {ticket_id} vanished"
         return _ticket(row), True
 
-    async def close(self, ticket_id: int, *, closed_by: str, now: datetime) -> None:
+    async def close(self, ticket_id: int, *, closed_by: str, now: datetime, conduct: bool = False) -> None:
+        """Close the ticket; ``conduct``: the conduct policy ended its session (the card is marked)."""
         await self.conn.execute(
-            "UPDATE tickets SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ?",
-            (closed_by, now.isoformat(), ticket_id),
+            """UPDATE tickets SET status = 'closed', closed_by = ?, closed_at = ?, conduct_ended_at = ?
+               WHERE id = ?""",
+            (closed_by, now.isoformat(), now.isoformat() if conduct else None, ticket_id),
         )
+
+    async def reopen_after_conduct(self, ticket_id: int) -> Ticket | None:
+        """A question the conduct policy ended goes back to work (to whoever had taken it); None when it is
+        not such a question (open already, or closed for another reason)."""
+        row = await fetch_one(
+            self.conn,
+            """UPDATE tickets SET status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
+                   closed_at = NULL, closed_by = NULL, conduct_ended_at = NULL
+               WHERE id = ? AND status = 'closed' AND conduct_ended_at IS NOT NULL RETURNING *""",
+            (ticket_id,),
+        )
+        return _ticket(row) if row is not None else None
 
     async def set_routing(
         self, ticket_id: int, *, routed_to: tuple[str, ...], take_up_at: datetime | None, queued: bool

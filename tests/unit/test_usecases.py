@@ -6,7 +6,7 @@ Each test runs in milliseconds; the same paths end to end (through Telegram) are
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from helpdesk.clock import ManualClock
 from helpdesk.domain import Category, Role, TicketStatus, Topic
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
-from helpdesk.ports import DeliveryError, Destination, Inbound
+from helpdesk.ports import Button, DeliveryError, Destination, Inbound
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.school import SchoolProfile, load_profile
 from helpdesk.specialists import Specialists
@@ -74,7 +74,7 @@ class FakeStaff:
     async def refresh_card(self, ticket: Ticket) -> None:
         self.calls.append(("refresh", ticket.status))
 
-    async def say(self, where: Destination, html_text: str) -> int:
+    async def say(self, where: Destination, html_text: str, buttons: Sequence[Button] = ()) -> int:
         self.calls.append(("say", html_text))
         self.next_id += 1
         return self.next_id
