@@ -293,6 +293,7 @@ class ConductDesk:
         # The ticket's thread: closed, and why — never the offending words.
         if closed is not None:
             await self.staff.refresh_card(closed)
+            await self.users.ticket_closed(user, closed)  # the user's «Вопрос решён, закрыть» goes too
             key = "conduct.staff_ended_manual" if actor is Actor.SPECIALIST else "conduct.staff_ended_filter"
             try:
                 await self.staff.say(

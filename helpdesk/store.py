@@ -22,6 +22,7 @@ from storage.audit import AuditRepo
 from storage.chat_moves import ChatMovesRepo
 from storage.db import Database
 from storage.duty import DutyRepo
+from storage.kb_feedback import KbFeedbackRepo
 from storage.outbox import OutboxRepo
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo
@@ -87,6 +88,7 @@ class Store:
         self.chat_moves = ChatMovesRepo(db.conn)
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
+        self.kb = KbFeedbackRepo(db.conn)
 
     def now(self) -> datetime:
         return self.clock()
@@ -205,9 +207,10 @@ class Store:
             assert created is not None
             await self.tickets.set_routing(
                 created.id,
-                routed_to=tuple(s.key for s in (routing.on_duty_now or routing.candidates)),
+                routed_to=routing.routed_to,
                 take_up_at=routing.take_up_at,
                 queued=routing.queued,
+                reason=routing.reason,
             )
             for a in draft.attachments:
                 await self.messages.add(
@@ -334,6 +337,21 @@ class Store:
             fresh = await self.tickets.get(ticket.id)
         assert fresh is not None
         return fresh
+
+    async def set_confirmation(self, ticket: Ticket, message_id: int) -> Ticket:
+        """The user's confirmation of the ticket (the message with the close button) was delivered."""
+        async with self.db.transaction():
+            await self.tickets.set_confirmation(ticket.id, message_id)
+            fresh = await self.tickets.get(ticket.id)
+        assert fresh is not None
+        return fresh
+
+    async def unanswered_follow_up(self, ticket: Ticket) -> int | None:
+        """The id of the user's last message in the ticket when it is a follow-up with no answer after it;
+        None otherwise. A follow-up is a message the user wrote after the ticket's confirmation (their
+        private chat numbers its messages in order); the question's own attachments are not follow-ups.
+        Without a known confirmation, a message after an answer is one."""
+        return await self.tickets.unanswered_follow_up(ticket.id, ticket.confirm_message_id)
 
     async def set_staff_thread(self, user: User, thread_id: int | None) -> None:
         self._forget(user)

@@ -18,6 +18,7 @@ from bot.inbound import file_id_of, message_kind
 from bot.states import AskQuestion
 from helpdesk.domain import Category, Role, Topic, categories_for, default_topic
 from helpdesk.formatting import escape, shorten
+from helpdesk.kb_feedback import KbFeedback
 from helpdesk.ports import USER_KINDS
 from helpdesk.rules.kb import Article, KnowledgeBase
 from helpdesk.store import Attachment, Draft, Store
@@ -136,6 +137,7 @@ async def category_chosen(
     tr: Tr,
     user: User,
     kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
 ) -> None:
     data = await state.update_data(category=callback_data.category.value)
     await callback.answer()
@@ -143,7 +145,8 @@ async def category_chosen(
     assert isinstance(callback.message, Message)
     draft = draft_from(data)
     if not draft.empty:
-        await show_summary(callback.message, state, tr, user, data, offer=matching_articles(tr, user, kb, data))
+        offer = matching_articles(tr, user, kb, data)
+        await show_summary(callback.message, state, tr, user, data, offer=offer, kb_feedback=kb_feedback)
         return
     await state.set_state(AskQuestion.question)
     # Self-help first: the articles for this role, topic and category, offered in the same message that asks
@@ -161,6 +164,7 @@ async def category_chosen(
     await callback.message.answer(
         f"{tr('kb.offer.before')}\n\n{prompt}", reply_markup=keyboards.kb_offer(article_buttons(fresh))
     )
+    await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in fresh])
     await state.update_data(offered=[*offered_from(data), *(a.id for a in fresh)])
 
 
@@ -172,6 +176,7 @@ async def show_summary(
     data: dict[str, Any],
     *,
     offer: Sequence[Article] = (),
+    kb_feedback: KbFeedback | None = None,
 ) -> None:
     """The draft to check before sending, with its buttons; ``offer``: articles that match the question,
     offered at the top of the same message (those offered before in this dialog are left out)."""
@@ -211,6 +216,8 @@ async def show_summary(
         reply_markup=keyboards.draft(tr, buttons),
     )
     changes: dict[str, Any] = {"summary_id": sent.message_id, "summary_offer": [list(b) for b in buttons]}
+    if fresh and kb_feedback is not None:
+        await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in fresh])
     if fresh:
         changes["offered"] = [*offered_from(data), *(a.id for a in fresh)]
     await state.update_data(changes)
@@ -260,7 +267,13 @@ def in_draft(draft: Draft, message: Message) -> bool:
 
 
 async def question_received(
-    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, albums: Albums
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
+    albums: Albums,
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)
@@ -283,13 +296,22 @@ async def question_received(
         data = await state.update_data(draft=updated.to_json())
     if album is not None:
         # One summary for the whole album, once its last part has come.
-        albums.part(message.chat.id, album, lambda: album_settled(message, state, tr, user, kb, album))
+        albums.part(
+            message.chat.id, album, lambda: album_settled(message, state, tr, user, kb, kb_feedback, album)
+        )
         return
-    await show_summary(message, state, tr, user, data, offer=matching_articles(tr, user, kb, data))
+    offer = matching_articles(tr, user, kb, data)
+    await show_summary(message, state, tr, user, data, offer=offer, kb_feedback=kb_feedback)
 
 
 async def album_settled(
-    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, album: str
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
+    album: str,
 ) -> None:
     """The album's parts are in the draft: one summary for all of them."""
     if await state.get_state() not in (AskQuestion.question.state, AskQuestion.confirm.state):
@@ -298,7 +320,8 @@ async def album_settled(
     if data.get("album_refused") == album:
         data = await state.update_data(album_refused=None)
         await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
-    await show_summary(message, state, tr, user, data, offer=matching_articles(tr, user, kb, data))
+    offer = matching_articles(tr, user, kb, data)
+    await show_summary(message, state, tr, user, data, offer=offer, kb_feedback=kb_feedback)
 
 
 async def button_expected(message: Message, state: FSMContext, tr: Tr, user: User, albums: Albums) -> None:

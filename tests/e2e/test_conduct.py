@@ -125,6 +125,9 @@ async def test_disguised_insult_in_a_followup_ends_the_open_ticket(both: Conduct
     else:
         assert ended.reply_to_message_id == card.message_id
     assert "закрыт (регламент)" in card.content and card.buttons == []
+    # The user's «Вопрос решён, закрыть» goes with the ticket.
+    confirmation = next(m for m in parent.inbox if f"№{number} принят" in m.content)
+    assert await h.server.world.wait_for(lambda: not confirmation.buttons, 5)
     assert "идиoты" not in h.staff_texts()
     alert = await h.manager().expect("Нарушение регламента")
     assert f"Вопрос: №{number}" in alert.content and "оскорбление" in alert.content
