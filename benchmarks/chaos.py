@@ -93,7 +93,8 @@ def _button(msg: Msg | None, *labels: str) -> tuple[str, str] | None:
         return None
     for label in labels:
         for text, data in msg.buttons:
-            if label in text and data is not None and not data.startswith(("http", "tg:")):
+            # (An offered article, «📖 …», is no step of the dialog, whatever its title says.)
+            if label in text and data is not None and not data.startswith(("http", "tg:")) and not text.startswith("📖"):
                 return text, data
     return None
 

@@ -32,6 +32,7 @@ import handlers.management
 import handlers.private
 import handlers.seminars
 import handlers.staff
+from bot.albums import Albums
 from bot.cards import Cards
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
@@ -148,11 +149,13 @@ def create_dispatcher(
     audit_trail: AuditTrail,
     library: KnowledgeLibrary,
     article_answers: ArticleAnswers,
+    albums: Albums | None = None,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
+    fsm = SQLiteStorage(db)
     dp = Dispatcher(
-        storage=SQLiteStorage(db),
+        storage=fsm,
         # One user's updates are handled one at a time, in order (isolation); in a forum, "one user" is a
         # specialist in one ticket's topic, so a specialist answering many tickets is not one queue.
         fsm_strategy=FSMStrategy.USER_IN_TOPIC,
@@ -177,6 +180,7 @@ def create_dispatcher(
         audit_trail=audit_trail,
         library=library,
         article_answers=article_answers,
+        albums=albums or Albums(),
     )
     # `kb` is the knowledge base as of each update (reloaded or having learned while the bot runs).
     dp.update.outer_middleware(KnowledgeMiddleware(library))
@@ -190,6 +194,7 @@ def create_dispatcher(
     membership = StaffMembership(staff_chat)
     roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
+        handlers.private.commands.create_fast_router(),
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
@@ -204,6 +209,7 @@ def create_dispatcher(
     )
 
     async def on_startup(bot: Bot) -> None:
+        await fsm.preload()
         await staff_moves.detect_mode(bot)
         await specialists.load()
         await library.refresh_examples()

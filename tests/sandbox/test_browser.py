@@ -197,6 +197,12 @@ async def test_the_bot_runs_at_a_chosen_moment(forum_site: Site, chromium: Brows
     assert sandbox.app is not None
     # The bot's handlers and its scheduled checks see the same moment.
     assert sandbox.app.clock is sandbox.clock and sandbox.app.runner.clock is sandbox.clock
+    # Messages show the bot's time (in the school's time zone), not the machine's.
+    user = page.locator("#pane-user")
+    await write(user, "/start")
+    await sees(user, "кто Вы")
+    shown = await user.locator(".msg .time").last.text_content()
+    assert shown is not None and shown.startswith("20:0"), shown
 
     await page.locator("#clock-preset").select_option("real")
     await _expect()(page.locator("#clock-shifted")).to_be_hidden()
