@@ -120,3 +120,26 @@ class ComplaintCb(CallbackData, prefix="cmp"):
     """A user's complaint about a specialist's answer in this ticket."""
 
     ticket: int
+
+
+class ConsentAction(StrEnum):
+    AGREE = "y"
+    DECLINE = "n"
+
+
+class ConsentCb(CallbackData, prefix="pd"):
+    """The user's decision on the personal-data notice."""
+
+    action: ConsentAction
+
+
+class ForgetAction(StrEnum):
+    YES = "y"
+    NO = "n"
+
+
+class ForgetCb(CallbackData, prefix="pf"):
+    """Confirming an erasure: the user's own (``user`` 0) or, by management, a person's (their user id)."""
+
+    action: ForgetAction
+    user: int = 0

@@ -27,12 +27,14 @@ import handlers.conduct
 import handlers.errors
 import handlers.group_moved
 import handlers.management
+import handlers.privacy
 import handlers.private
 import handlers.seminars
 import handlers.staff
 from bot.cards import Cards
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
+from bot.erasure import TelegramEraser
 from bot.filters import StaffMembership
 from bot.fsm_storage import SQLiteStorage
 from bot.inflight import InFlight
@@ -57,6 +59,7 @@ from helpdesk.conduct_desk import ConductChats, ConductDesk
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
 from helpdesk.kb_feedback import KbFeedback
+from helpdesk.privacy import Consent, PersonalData, Retention
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
 from helpdesk.school import SchoolProfile, load_profile
@@ -73,7 +76,9 @@ from storage.users import TELEGRAM
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel")
+COMMANDS = (
+    "start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel", "mydata", "forget",
+)
 
 
 def create_bot(settings: Settings, delivery: DeliveryMiddleware) -> Bot:
@@ -140,6 +145,8 @@ def create_dispatcher(
     seminars: SeminarService,
     kb_feedback: KbFeedback,
     audit_trail: AuditTrail,
+    consent: Consent,
+    personal_data: PersonalData,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -167,6 +174,8 @@ def create_dispatcher(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        consent=consent,
+        personal_data=personal_data,
     )
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
@@ -178,9 +187,12 @@ def create_dispatcher(
     membership = StaffMembership(staff_chat)
     roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
+        # Before anything a user writes is taken as a question: the personal-data notice and consent.
+        handlers.private.privacy.create_gate_router(),
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
+        handlers.privacy.create_router(roles),
         handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
@@ -275,6 +287,7 @@ async def _build(
         kb=kb,
         texts=texts,
         in_flight=in_flight,
+        privacy=school.privacy,
     )
     relay = Relay(gateway=gateway, cards=cards, store=store, specialists=specialists, texts=texts)
     pacing = Pacing(
@@ -359,6 +372,15 @@ async def _build(
     )
     kb_feedback = KbFeedback(db, clock)
     audit_trail = AuditTrail(store=store, school=school)
+    consent = Consent(store=store, school=school, texts=texts, users=users)
+    personal_data = PersonalData(
+        store=store,
+        school=school,
+        texts=texts,
+        staff=staff,
+        eraser=TelegramEraser(gateway=gateway, staff_chat=staff_chat),
+    )
+    retention = Retention(store=store, school=school, data=personal_data, clock=clock)
 
     runner.add("database", db.check)
     runner.add("queue", duty.release_queue)
@@ -366,6 +388,7 @@ async def _build(
     runner.add("vendor", vendor.vendor_reminders)
     runner.add("summary", summary.daily_summary)
     runner.add("seminars", seminars.check)
+    runner.add("retention", retention.daily)
 
     async def resume(now: object) -> None:
         await staff.resume()
@@ -392,6 +415,8 @@ async def _build(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        consent=consent,
+        personal_data=personal_data,
     )
     return App(
         settings=settings,
@@ -412,6 +437,7 @@ async def _build(
         school=school,
         kb=kb,
         runner=runner,
+        extras={"consent": consent, "personal_data": personal_data, "retention": retention},
     )
 
 

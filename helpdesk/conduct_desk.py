@@ -20,6 +20,7 @@ from helpdesk.clock import Clock
 from helpdesk.conduct import MANUAL, ConductService, Standing, UnblockTarget, same_local_day, transcript
 from helpdesk.formatting import escape, shorten, user_link
 from helpdesk.ports import DeliveryError, Destination, Inbound, StaffSide, UserSide
+from helpdesk.privacy import staff_label
 from helpdesk.rules.profanity import Category, Verdict, classify
 from helpdesk.rules.schedule import on_duty, specialist_label
 from helpdesk.school import SchoolProfile
@@ -155,11 +156,20 @@ class ConductDesk:
         return escape(", ".join(people)) if people else tr("conduct.duty_none")
 
     def evidence(self, text: str) -> str:
+        """The offending text for management's alert: only as much as needed (the profile's
+        ``alert_excerpt``), and the template puts it behind a spoiler."""
+        limit = min(EVIDENCE_LIMIT, self.school.privacy.alert_excerpt)
         return (
-            escape(shorten(text.strip(), EVIDENCE_LIMIT))
-            if text.strip()
+            escape(shorten(text.strip(), limit))
+            if text.strip() and limit > 0
             else self.staff_tr("conduct.no_text")
         )
+
+    def ticket_ref(self, tr: Tr, ticket: Ticket) -> str:
+        """«№12», linked to its card when the group has links."""
+        number = tr("conduct.alert_ticket", number=ticket.id)
+        url = self.staff.card_url(ticket)
+        return f'<a href="{escape(url, quote=True)}">{number}</a>' if url else number
 
     # ---- a user's violation ---------------------------------------------------------------------------
 
@@ -291,10 +301,8 @@ class ConductDesk:
             self.manager_chat,
             tr(
                 "conduct.alert_user",
-                ticket=tr("conduct.alert_ticket", number=ticket.id)
-                if ticket
-                else tr("conduct.alert_no_ticket"),
-                user=user_link(user.external_id, user.display_name),
+                ticket=self.ticket_ref(tr, ticket) if ticket else tr("conduct.alert_no_ticket"),
+                user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 what=self.what(tr, category, actor_name),
                 text=self.evidence(text),
@@ -377,7 +385,7 @@ class ConductDesk:
                 "conduct.alert_staff",
                 number=ticket.id,
                 specialist=user_link(inbound.author_id, inbound.author_name),
-                user=user_link(user.external_id, user.display_name),
+                user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 what=what,
                 text=self.evidence(text),
@@ -419,7 +427,7 @@ class ConductDesk:
             tr(
                 "conduct.complaint_alert",
                 number=complaint.id,
-                user=user_link(user.external_id, user.display_name),
+                user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 ticket=tr("conduct.alert_ticket", number=ticket.id)
                 if ticket

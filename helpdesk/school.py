@@ -23,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk.domain import Category, Role, Topic
+from helpdesk.rules.privacy import DEFAULT_PRIVACY, PrivacySettings
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -215,6 +216,7 @@ class SchoolProfile:
     schedule_note: str | None = None
     timezone: str | None = None
     management: Management = Management()
+    privacy: PrivacySettings = DEFAULT_PRIVACY
     _by_key: Mapping[str, Specialist] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -322,7 +324,19 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 _RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
-_ROOT_KEYS = ("school", "vendor", "management", "specialists", "slots", "holidays", "changes")
+_ROOT_KEYS = ("school", "vendor", "management", "specialists", "slots", "holidays", "changes", "privacy")
+_PRIVACY_KEYS = (
+    "operator",
+    "policy_url",
+    "show_full_name",
+    "show_profile_link",
+    "students_need_parent",
+    "alert_excerpt",
+    "ticket_texts_days",
+    "inactive_user_days",
+    "conduct_days",
+    "service_days",
+)
 _MANAGEMENT_KEYS = ("members", "invite_hours")
 _USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _SCHOOL_KEYS = ("name", "short_name", "phone", "email", "address", "schedule_note", "timezone")
@@ -681,6 +695,44 @@ class _Loader:
             )
         return Management(ids=frozenset(ids), usernames=frozenset(usernames), invite_hours=hours)
 
+    def privacy(self, data: Mapping[str, Any]) -> PrivacySettings:
+        if "privacy" not in data:
+            return PrivacySettings()
+        where: _Where = ("privacy", None, None)
+        sec = self.table(data, "privacy", where)
+        self.check_keys(sec, _PRIVACY_KEYS, where)
+        flags: dict[str, bool] = {}
+        for key in ("show_full_name", "show_profile_link", "students_need_parent"):
+            value = sec.get(key, False)
+            if not isinstance(value, bool):
+                self.fail(("privacy", None, key), f'"{key}" must be true or false')
+            flags[key] = value
+        numbers: dict[str, int] = {}
+        defaults = PrivacySettings()
+        for key, low, high in (
+            ("alert_excerpt", 0, 1500),
+            ("ticket_texts_days", 1, 3650),
+            ("inactive_user_days", 1, 3650),
+            ("conduct_days", 1, 3650),
+            ("service_days", 1, 3650),
+        ):
+            value = sec.get(key, getattr(defaults, key))
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                self.fail(("privacy", None, key), f'"{key}" must be a whole number, {low}–{high}')
+            numbers[key] = value
+        return PrivacySettings(
+            operator=self.string(sec, "operator", where, required=False),
+            policy_url=self.string(sec, "policy_url", where, required=False),
+            show_full_name=flags["show_full_name"],
+            show_profile_link=flags["show_profile_link"],
+            students_need_parent=flags["students_need_parent"],
+            alert_excerpt=numbers["alert_excerpt"],
+            ticket_texts_days=numbers["ticket_texts_days"],
+            inactive_user_days=numbers["inactive_user_days"],
+            conduct_days=numbers["conduct_days"],
+            service_days=numbers["service_days"],
+        )
+
     def specialists(self, data: Mapping[str, Any]) -> tuple[Specialist, ...]:
         result: list[Specialist] = []
         seen: set[str] = set()
@@ -881,6 +933,7 @@ class _Loader:
         school = self.school(data)
         vendor = self.vendor(data)
         management = self.management(data)
+        privacy = self.privacy(data)
         specialists = self.specialists(data)
         slots = self.slots(data, specialists)
         holidays = self.holidays(data)
@@ -892,6 +945,7 @@ class _Loader:
             holidays=holidays,
             changes=changes,
             management=management,
+            privacy=privacy,
             **school,
         )
 

@@ -23,6 +23,7 @@ from storage.chat_moves import ChatMovesRepo
 from storage.db import Database
 from storage.duty import DutyRepo
 from storage.outbox import OutboxRepo
+from storage.privacy import PrivacyRepo
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo
 
@@ -87,6 +88,7 @@ class Store:
         self.chat_moves = ChatMovesRepo(db.conn)
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
+        self.privacy = PrivacyRepo(db.conn)
 
     def now(self) -> datetime:
         return self.clock()
@@ -155,6 +157,10 @@ class Store:
 
     def _forget(self, user: User) -> None:
         self._user_cache.pop((user.channel, user.external_id), None)
+
+    def uncache(self, user: User) -> None:
+        """Drop the user row kept in memory: it is about to change (consent, erasure)."""
+        self._forget(user)
 
     async def set_role(self, user: User, role: Role) -> None:
         self._forget(user)
