@@ -169,15 +169,21 @@ class Database:
             if not self.note(exc):
                 raise
 
-    async def checkpoint(self) -> bool:
+    async def checkpoint(self, attempts: int = 40) -> bool:
         """Move the write-ahead log into the database file and truncate the log to zero bytes, so that what
         an erasure removed is not left in old log frames. False when a reader kept the log (tried again
         by the next erasure or retention pass)."""
         if str(self.path) == ":memory:":
             return True
-        async with self._write_lock:
-            row = await fetch_one(self.conn, "PRAGMA wal_checkpoint(TRUNCATE)")
-        return row is not None and int(row[0]) == 0
+        for attempt in range(attempts):
+            if attempt:
+                await asyncio.sleep(0.05)  # a reader (the writer connection, a backup) finishes in moments
+            async with self._write_lock:
+                row = await fetch_one(self.conn, "PRAGMA wal_checkpoint(TRUNCATE)")
+            if row is not None and int(row[0]) == 0:
+                return True
+        log.warning("the write-ahead log could not be truncated now: tried again at the next erasure")
+        return False
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
