@@ -43,11 +43,21 @@ class Gated(Filter):
     async def __call__(self, event: TelegramObject, consent: Consent, user: User | None = None) -> bool:
         if user is None:
             return False
-        if isinstance(event, Message):
-            text = event.text or event.caption or ""
-            if text.startswith("/") and text[1:].split(maxsplit=1)[0].split("@")[0] not in GATED_COMMANDS:
-                return False
+        if isinstance(event, Message) and not _asks(event.text or event.caption or ""):
+            return False
         return await consent.gate(user) in self.wanted
+
+
+def _asks(text: str) -> bool:
+    """Is this message (a question, ``/start``, ``/role``) the way to a question? Other commands are not, nor
+    is a deep link other than a parent's (an invite for a specialist: ``/start inv-...``)."""
+    if not text.startswith("/"):
+        return True
+    command, _, args = text[1:].partition(" ")
+    command = command.split("@")[0]
+    if command == "start" and args.strip():
+        return args.strip().startswith(PARENT_LINK_PREFIX)
+    return command in GATED_COMMANDS
 
 
 def create_gate_router() -> Router:
