@@ -58,7 +58,7 @@ async def agree(user: Actor) -> None:
     Users made by ``Harness.user()`` have agreed already (see ``Harness.consented``); this is for the
     scenarios of the notice itself and for actors made otherwise."""
     await user.expect("Персональные данные")
-    await user.press("Согласен(на)")
+    await user.press("✅ Согласен(на)")
 
 
 def db_bytes(h: Harness) -> bytes:

@@ -39,7 +39,7 @@ async def test_notice_comes_before_the_first_question_and_keeps_it_as_a_draft(fo
     # Writing more before deciding: kept too, the buttons pointed at.
     await parent.send("И ещё: за четверть QX-MORE-42")
     await parent.expect("ответьте, пожалуйста, на уведомление")
-    await parent.press("Согласен(на)")
+    await parent.press("✅ Согласен(на)")
     await parent.expect("кто Вы")
     await parent.press("Родитель")
     await parent.press("дневник")
@@ -98,7 +98,7 @@ async def test_a_new_version_of_the_notice_is_shown_again(plain_desk: Harness) -
     await parent.send("/start")
     notice = await parent.expect("Персональные данные")
     assert "school16.example.ru" in notice.content
-    await parent.press("Согласен(на)")
+    await parent.press("✅ Согласен(на)")
     await parent.expect("Здравствуйте")
     versions = rows(h, "SELECT DISTINCT version FROM consents ORDER BY id")
     assert len(versions) == 2
@@ -266,7 +266,7 @@ async def test_a_student_needs_a_parents_confirmation_when_the_school_asks(plain
     await student.send("Не открывается дневник QX-STUDENT-54")
     notice = await student.expect("Персональные данные")
     assert "подтверждения родителем" in notice.content
-    await student.press("Согласен(на)")
+    await student.press("✅ Согласен(на)")
     await student.press("Обучающийся")
     await student.press("дневник")
     await student.press("Вход")
