@@ -279,7 +279,6 @@ class Retention:
                 continue
             await self.data.forget(user, actor_id=None, actor_name="retention")
             total.users += 1
-        await self.store.db.checkpoint()
         report = RetentionReport(
             tickets=total.tickets,
             messages=total.messages,
@@ -288,6 +287,8 @@ class Retention:
             complaints=total.complaints,
             service=total.service,
         )
+        if any((report.tickets, report.messages, report.users, report.conduct, report.complaints, report.service)):
+            await self.store.db.checkpoint()  # (an erased user's was done by forget)
         log.info(
             "retention: texts of %d closed ticket(s) (%d message(s)) deleted, %d inactive user(s) erased, "
             "%d conduct record(s) and %d complaint(s) cleared, %d service row(s) deleted",
