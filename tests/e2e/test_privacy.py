@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+
 import pytest
 
 from fakegram import Actor, Msg

@@ -118,6 +118,19 @@ async def test_deleted_text_is_zeroed_in_the_file_and_the_log(tmp_path: Path) ->
         wal = tmp_path / "d.sqlite3-wal"
         data = (tmp_path / "d.sqlite3").read_bytes() + (wal.read_bytes() if wal.exists() else b"")
         assert b"QX-UNIT-77" not in data
+        # The control: the same with secure_delete off (some SQLite builds' default) leaves the text behind.
+        for conn in (db.conn, db.writer):
+            assert conn is not None
+            assert (await conn.execute_fetchall("PRAGMA secure_delete"))[0][0] == 1  # type: ignore[index]
+        await db.conn.execute("PRAGMA secure_delete=OFF")
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO fsm (key, state, data, updated_at) VALUES ('k', NULL, ?, ?)", (secret, NOW.isoformat())
+            )
+        async with db.transaction() as conn:
+            await conn.execute("DELETE FROM fsm WHERE key = 'k'")
+        assert await db.checkpoint()
+        assert b"QX-UNIT-77" in (tmp_path / "d.sqlite3").read_bytes()
     finally:
         await db.close()
 
