@@ -194,6 +194,8 @@ class PersonalData:
                 await self.store.tickets.close(ticket_id, closed_by=tr("privacy.closed_by"), now=now)
                 await self.store.audit_action("close", actor_id, actor_name or tr("privacy.closed_by"),
                                               ticket_id=ticket_id)
+            # The withdrawal itself is kept (its time and the version withdrawn), without the person.
+            await self.store.privacy.decide(user.id, user.consent_version or "-", "withdraw", now)
             done = await self.store.privacy.erase_user(user.id, now)
             await self.store.audit_action(
                 "forget_of" if actor_id is not None else "forget", actor_id, actor_name, detail=f"user {user.id}"
