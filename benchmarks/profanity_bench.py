@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 PEERS_DIR = Path(__file__).resolve().parent / ".peers"
 CATEGORIES = ("obscene", "insult", "english")
+INITIALS = "lookalike-initials"
 MIN_SECONDS = 2.0
 
 if str(ROOT) not in sys.path:
@@ -61,6 +62,9 @@ class Scores:
     tn: int = 0
     lookalike_fp: int = 0
     lookalike_n: int = 0
+    initials_fp: int = 0  # kind lookalike-initials: teachers' initials («Петрова Е.Н.»), goal 0
+    initials_n: int = 0
+    fa_by: dict[str, list[int]] = field(default_factory=dict)  # look-alike kind -> [false alarms, total]
     recall_by: dict[str, list[int]] = field(default_factory=dict)  # key -> [hits, total]
 
     @property
@@ -79,6 +83,18 @@ class Scores:
     @property
     def lookalike_rate(self) -> float:
         return self.lookalike_fp / self.lookalike_n if self.lookalike_n else 0.0
+
+    @property
+    def other_fp(self) -> int:
+        return self.lookalike_fp - self.initials_fp
+
+    @property
+    def other_n(self) -> int:
+        return self.lookalike_n - self.initials_n
+
+    def fa(self, kind: str) -> float:
+        hits, total = self.fa_by.get(kind, [0, 0])
+        return hits / total if total else float("nan")
 
     def rec(self, key: str) -> float:
         hits, total = self.recall_by.get(key, [0, 0])
@@ -104,9 +120,15 @@ def score(rows: Sequence[Row], predictions: Sequence[bool]) -> Scores:
                 s.fp += 1
             else:
                 s.tn += 1
-            if row.kind == "lookalike":
+            if row.kind.startswith("lookalike"):
                 s.lookalike_n += 1
                 s.lookalike_fp += int(pred)
+                bucket = s.fa_by.setdefault(row.kind, [0, 0])
+                bucket[0] += int(pred)
+                bucket[1] += 1
+                if row.kind == INITIALS:
+                    s.initials_n += 1
+                    s.initials_fp += int(pred)
     return s
 
 
@@ -278,17 +300,34 @@ def fmt(x: float) -> str:
 
 def table(title: str, results: list[tuple[Filter, Scores | None, float | None]]) -> str:
     lines = [f"### {title}", "",
-             "| filter | precision | recall | F1 | lookalike false alarms | obscene / insult / english recall"
-             " | msgs/s |",
-             "|---|---|---|---|---|---|---|"]
+             "| filter | precision | recall | F1 | insult recall | look-alike false alarms: initials (goal 0)"
+             " | other look-alikes (goal < 1%) | obscene / insult / english recall | msgs/s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for f, s, speed in results:
         if s is None:
-            lines.append(f"| {f.name} | unavailable: {f.unavailable} | | | | | |")
+            lines.append(f"| {f.name} | unavailable: {f.unavailable} | | | | | | | |")
             continue
         cats = " / ".join(fmt(s.rec(f"cat:{c}")) for c in CATEGORIES)
-        la = f"{s.lookalike_fp}/{s.lookalike_n} ({100 * s.lookalike_rate:.1f}%)"
+        ini = _ratio(s.initials_fp, s.initials_n)
+        other = _ratio(s.other_fp, s.other_n)
         sp = f"{speed:,.0f}" if speed is not None else "–"
-        lines.append(f"| {f.name} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {la} | {cats} | {sp} |")
+        lines.append(f"| {f.name} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {fmt(s.rec('cat:insult'))}"
+                     f" | {ini} | {other} | {cats} | {sp} |")
+    return "\n".join(lines)
+
+
+def _ratio(hits: int, total: int) -> str:
+    return f"{hits}/{total} ({100 * hits / total:.1f}%)" if total else "–"
+
+
+def lookalike_table(rows: Sequence[Row], results: list[tuple[Filter, Scores | None, float | None]]) -> str:
+    kinds = sorted({r.kind for r in rows if not r.label and r.kind.startswith("lookalike")})
+    ok = [(f, s) for f, s, _ in results if s is not None]
+    head = "| look-alike kind (false alarms) | n | " + " | ".join(f.name for f, _ in ok) + " |"
+    lines = [head, "|---|---|" + "---|" * len(ok)]
+    for k in kinds:
+        total = ok[0][1].fa_by.get(k, [0, 0])[1] if ok else 0
+        lines.append(f"| {k} | {total} | " + " | ".join(_ratio(*s.fa_by.get(k, [0, 0])) for _, s in ok) + " |")
     return "\n".join(lines)
 
 
@@ -317,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     holdout = DATA / "profanity_holdout.tsv"
     if holdout.exists():
         sets["holdout"] = load(holdout)
+    names = DATA / "profanity_holdout_names.tsv"
+    if names.exists():
+        sets["look-alike holdout"] = load(names)
 
     from helpdesk.rules.profanity import classify
     from helpdesk.rules.profanity.matcher import analyse
@@ -362,7 +404,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append((f, score(rows, preds), speeds.get(f.name)))
         n_pos = sum(r.label for r in rows)
         print(table(f"{title}: {len(rows)} messages, {n_pos} violations, "
-                    f"{sum(r.kind == 'lookalike' for r in rows)} look-alikes", results))
+                    f"{sum(r.kind.startswith('lookalike') for r in rows)} look-alikes", results))
+        print()
+        print(lookalike_table(rows, results))
         print()
         print(kinds_table(rows, results))
         print()

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from helpdesk.conduct_desk import ALERT_PREFIX, AlertAction
 from helpdesk.domain import Category, Role, Topic
 from helpdesk.seminars import SEMINAR_PREFIX, SeminarAction
 
@@ -43,11 +44,26 @@ class StaffAction(StrEnum):
     CLOSE = "x"
     ESCALATE = "es"  # to the deputy director, with a comment
     VENDOR = "v"  # handed over to the e-journal vendor's support
+    ARTICLE = "a"  # answer with a reference article: articles matching the ticket's question
 
 
 class StaffCb(CallbackData, prefix="s"):
     action: StaffAction
     ticket: int
+
+
+class CloseAction(StrEnum):
+    YES = "y"
+    NO = "n"
+
+
+class CloseCb(CallbackData, prefix="xc"):
+    """A specialist's answer to "the user's last message has no answer: close anyway?". ``upto`` is the id
+    of that message: a newer one from the user asks again."""
+
+    action: CloseAction
+    ticket: int
+    upto: int
 
 
 class LangCb(CallbackData, prefix="l"):
@@ -61,9 +77,18 @@ class KbAction(StrEnum):
 
 
 class KbCb(CallbackData, prefix="kb"):
-    """A reference article offered in the question dialog (``article`` is its id, at most 40 chars)."""
+    """A reference article offered in the question dialog (``article`` is its id, at most 40 chars), or sent
+    by a specialist in ``ticket`` (0: not in a ticket)."""
 
     action: KbAction
+    article: str
+    ticket: int = 0
+
+
+class StaffArticleCb(CallbackData, prefix="ka"):
+    """A specialist picks the article to send to the ticket's user."""
+
+    ticket: int
     article: str
 
 
@@ -75,11 +100,13 @@ class FaqAction(StrEnum):
 
 
 class FaqCb(CallbackData, prefix="fq"):
-    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start)."""
+    """Browsing /faq. ``topic`` is the list to go back to (None: the search results or the start), ``page``
+    its page (at most ``fq:a:ed:<40-character id>:99``, 51 bytes)."""
 
     action: FaqAction
     topic: Topic | None = None
     article: str = ""
+    page: int = 0
 
 
 class SeminarCb(CallbackData, prefix=SEMINAR_PREFIX):
@@ -143,3 +170,13 @@ class ForgetCb(CallbackData, prefix="pf"):
 
     action: ForgetAction
     user: int = 0
+
+
+class ConductAlertCb(CallbackData, prefix=ALERT_PREFIX):
+    """The management's decision under a violation alert. The core builds these buttons
+    (``helpdesk.conduct_desk.alert_buttons``): the prefix and the actions are its own. ``user`` is the
+    user's id in the store, ``ticket`` the question's number (0: none)."""
+
+    action: AlertAction
+    user: int
+    ticket: int

@@ -113,6 +113,10 @@ class Cards:
                 titles.append(f"«{escape(article.title if article else article_id)}»")
             lines.append(tr("staff.card_articles", titles=", ".join(titles)))
         lines.extend(self.specialists.card_lines(ticket))
+        if ticket.conduct_ended_at is not None:
+            # The question stays visible, marked; the words that ended it are only in the deputy's alert.
+            when = ticket.conduct_ended_at.astimezone(self.specialists.school.tz).strftime("%d.%m %H:%M")
+            lines.append(tr("staff.card_conduct_ended", when=when))
         return lines
 
     def url(self, ticket: Ticket) -> str | None:

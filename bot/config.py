@@ -60,6 +60,7 @@ class Settings:
     alert_unanswered_minutes: int | None = 240
     daily_summary_at: time | None = time(8, 0)
     flood_control: bool = True
+    kb_vectors: bool = False
     webhook_url: str = ""
     webhook_secret: Secret = field(default_factory=lambda: Secret(""))
     webhook_host: str = "127.0.0.1"
@@ -254,6 +255,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if flood_raw not in {"on", "off"}:
         raise ConfigError(f"FLOOD_CONTROL must be on or off, got {flood_raw!r}.")
 
+    vectors_raw = (env.get("KB_VECTORS", "").strip() or "off").lower()
+    if vectors_raw not in {"on", "off"}:
+        raise ConfigError(f"KB_VECTORS must be on or off, got {vectors_raw!r}.")
+
     webhook_url = env.get("WEBHOOK_URL", "").strip()
     webhook_secret = env.get("WEBHOOK_SECRET", "").strip()
     webhook_path = "/telegram/webhook"
@@ -312,6 +317,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         conduct_block_after=conduct["CONDUCT_BLOCK_AFTER"],
         conduct_block_window_days=conduct["CONDUCT_BLOCK_WINDOW_DAYS"],
         flood_control=flood_raw == "on",
+        kb_vectors=vectors_raw == "on",
         webhook_url=webhook_url,
         webhook_secret=Secret(webhook_secret),
         webhook_host=webhook_host,

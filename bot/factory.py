@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -26,6 +27,7 @@ from aiohttp import web
 import handlers.conduct
 import handlers.errors
 import handlers.group_moved
+import handlers.knowledge
 import handlers.management
 import handlers.privacy
 import handlers.private
@@ -41,6 +43,7 @@ from bot.inflight import InFlight
 from bot.jobs import JobRunner, heartbeat, heartbeat_file
 from bot.middlewares.conduct import StaffConductMiddleware, UserConductMiddleware
 from bot.middlewares.context import UserContextMiddleware
+from bot.middlewares.knowledge import KnowledgeMiddleware
 from bot.outbox import Outbox
 from bot.pacing import Pacing
 from bot.recovery import Recovery
@@ -58,10 +61,13 @@ from helpdesk.conduct import ConductService, Policy
 from helpdesk.conduct_desk import ConductChats, ConductDesk
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
+from helpdesk.kb_answers import ArticleAnswers, WeeklyGaps
 from helpdesk.kb_feedback import KbFeedback
+from helpdesk.knowledge import KnowledgeLibrary
 from helpdesk.privacy import Consent, PersonalData, Retention
 from helpdesk.rules.escalation import EscalationSettings
-from helpdesk.rules.kb import KnowledgeBase, load_knowledge_base
+from helpdesk.rules.kb import KnowledgeBase, KnowledgeBaseError, WordVectors, load_knowledge_base
+from helpdesk.rules.kb_vectors import load_navec
 from helpdesk.school import SchoolProfile, load_profile
 from helpdesk.seminars import SeminarService
 from helpdesk.specialists import Specialists
@@ -147,6 +153,8 @@ def create_dispatcher(
     audit_trail: AuditTrail,
     consent: Consent,
     personal_data: PersonalData,
+    library: KnowledgeLibrary,
+    article_answers: ArticleAnswers,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
@@ -176,7 +184,11 @@ def create_dispatcher(
         audit_trail=audit_trail,
         consent=consent,
         personal_data=personal_data,
+        library=library,
+        article_answers=article_answers,
     )
+    # `kb` is the knowledge base as of each update (reloaded or having learned while the bot runs).
+    dp.update.outer_middleware(KnowledgeMiddleware(library))
     context = UserContextMiddleware(store, texts)
     dp.message.outer_middleware(context)
     dp.callback_query.outer_middleware(context)
@@ -197,6 +209,7 @@ def create_dispatcher(
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
         handlers.seminars.create_router(staff_chat, settings.manager_chat_id, roles),
+        handlers.knowledge.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.conduct.create_router(settings, membership, roles),
         handlers.private.create_router(),
         handlers.errors.create_router(),
@@ -205,6 +218,7 @@ def create_dispatcher(
     async def on_startup(bot: Bot) -> None:
         await staff_moves.detect_mode(bot)
         await specialists.load()
+        await library.refresh_examples()
         staff.start()
         scope = BotCommandScopeAllPrivateChats()
         for locale in texts.locales:
@@ -221,6 +235,13 @@ def create_dispatcher(
     return dp
 
 
+def _knowledge_loader(vectors: WordVectors | None) -> Callable[[Path, str], KnowledgeBase]:
+    """How the articles are read, at start and at every reload (with the vectors, when they are on)."""
+    if vectors is None:
+        return load_knowledge_base
+    return functools.partial(load_knowledge_base, vectors=vectors)
+
+
 async def create_app(
     settings: Settings,
     *,
@@ -232,7 +253,10 @@ async def create_app(
     (:mod:`helpdesk`) inside, the Telegram adapter around it. Raises ProfileError / KnowledgeBaseError for
     a bad school file."""
     school = load_profile(settings.school_profile)
-    kb = load_knowledge_base(settings.knowledge_dir, default_locale=settings.default_locale)
+    vectors = load_navec() if settings.kb_vectors else None
+    if settings.kb_vectors and vectors is None:
+        raise KnowledgeBaseError("KB_VECTORS=on, but natasha (pip install '.[vectors]') is not installed")
+    kb = _knowledge_loader(vectors)(settings.knowledge_dir, settings.default_locale)
     db = await Database.open(settings.database_path)
     try:
         return await _build(settings, clock, school, kb, db, sleep=sleep, monotonic=monotonic)
@@ -347,7 +371,7 @@ async def _build(
         chats=ConductChats(
             manager=settings.manager_chat_id,
             director=settings.director_chat_id,
-            timezone=settings.timezone,
+            timezone=school.tz,  # the school's time, as the schedule's promises
             block_window_days=settings.conduct_block_window_days,
         ),
         store=store,
@@ -381,6 +405,17 @@ async def _build(
         eraser=TelegramEraser(gateway=gateway, staff_chat=staff_chat),
     )
     retention = Retention(store=store, school=school, data=personal_data, clock=clock)
+    library = KnowledgeLibrary(
+        root=settings.knowledge_dir,
+        default_locale=settings.default_locale,
+        articles=kb,
+        store=store,
+        load=_knowledge_loader(kb.vectors),
+    )
+    article_answers = ArticleAnswers(store=store, library=library, staff=staff, sender=users, texts=texts)
+    weekly_gaps = WeeklyGaps(
+        answers=article_answers, duty=duty, store=store, notices=staff, at=settings.daily_summary_at
+    )
 
     runner.add("database", db.check)
     runner.add("queue", duty.release_queue)
@@ -389,6 +424,8 @@ async def _build(
     runner.add("summary", summary.daily_summary)
     runner.add("seminars", seminars.check)
     runner.add("retention", retention.daily)
+    runner.add("knowledge", library.tick)
+    runner.add("kb_gaps", weekly_gaps.tick)
 
     async def resume(now: object) -> None:
         await staff.resume()
@@ -417,6 +454,8 @@ async def _build(
         audit_trail=audit_trail,
         consent=consent,
         personal_data=personal_data,
+        library=library,
+        article_answers=article_answers,
     )
     return App(
         settings=settings,

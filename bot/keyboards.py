@@ -10,6 +10,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     CategoryCb,
+    CloseAction,
+    CloseCb,
     ComplaintCb,
     ConductEndAction,
     ConductEndCb,
@@ -28,6 +30,7 @@ from bot.callbacks import (
     SeminarAdminAction,
     SeminarAdminCb,
     StaffAction,
+    StaffArticleCb,
     StaffCb,
     TopicCb,
     UserTicketCb,
@@ -90,9 +93,25 @@ def staff_card(
     kb.button(text=tr("btn.escalate"), callback_data=StaffCb(action=StaffAction.ESCALATE, ticket=ticket_id))
     if not vendor:
         kb.button(text=tr("btn.vendor"), callback_data=StaffCb(action=StaffAction.VENDOR, ticket=ticket_id))
+    kb.button(text=tr("btn.article"), callback_data=StaffCb(action=StaffAction.ARTICLE, ticket=ticket_id))
     kb.button(
         text=tr("conduct.btn_end"),
         callback_data=ConductEndCb(action=ConductEndAction.ASK, ticket=ticket_id),
+    )
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def close_confirm(tr: Tr, ticket_id: int, upto: int) -> InlineKeyboardMarkup:
+    """Close a ticket whose last message, the user's ``upto``, has no answer: yes or no."""
+    kb = InlineKeyboardBuilder()
+    kb.button(
+        text=tr("routing.btn_close_yes"),
+        callback_data=CloseCb(action=CloseAction.YES, ticket=ticket_id, upto=upto),
+    )
+    kb.button(
+        text=tr("routing.btn_close_no"),
+        callback_data=CloseCb(action=CloseAction.NO, ticket=ticket_id, upto=upto),
     )
     kb.adjust(2)
     return kb.as_markup()
@@ -118,11 +137,27 @@ def kb_offer(articles: Sequence[Article]) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def kb_article(tr: Tr, article_id: str) -> InlineKeyboardMarkup:
+def kb_article(tr: Tr, article_id: str, ticket_id: int = 0) -> InlineKeyboardMarkup:
+    """«Помогло» / «нет» under an article; in a ticket (a specialist sent it) «нет» only says so."""
     kb = InlineKeyboardBuilder()
-    kb.button(text=tr("btn.kb.helped"), callback_data=KbCb(action=KbAction.HELPED, article=article_id))
-    kb.button(text=tr("btn.kb.ask"), callback_data=KbCb(action=KbAction.ASK, article=article_id))
+    kb.button(
+        text=tr("btn.kb.helped"),
+        callback_data=KbCb(action=KbAction.HELPED, article=article_id, ticket=ticket_id),
+    )
+    kb.button(
+        text=tr("btn.kb.not_helped" if ticket_id else "btn.kb.ask"),
+        callback_data=KbCb(action=KbAction.ASK, article=article_id, ticket=ticket_id),
+    )
     kb.adjust(2)
+    return kb.as_markup()
+
+
+def staff_articles(ticket_id: int, articles: Sequence[Article]) -> InlineKeyboardMarkup:
+    """In a ticket's thread: the articles a specialist may send to the user; a press sends one."""
+    kb = InlineKeyboardBuilder()
+    for article in articles:
+        kb.button(text=f"📖 {article.title}", callback_data=StaffArticleCb(ticket=ticket_id, article=article.id))
+    kb.adjust(1)
     return kb.as_markup()
 
 
@@ -135,22 +170,44 @@ def faq_home(tr: Tr, first: Topic) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def faq_articles(tr: Tr, articles: Sequence[Article], topic: Topic | None) -> InlineKeyboardMarkup:
-    """A list of articles (a topic's, or search results when ``topic`` is None) and the way back."""
+FAQ_PAGE = 6
+"""Articles on one page of a /faq list: a phone's screen shows them without scrolling."""
+
+
+def faq_pages(count: int) -> int:
+    return max(1, -(-count // FAQ_PAGE))
+
+
+def faq_articles(
+    tr: Tr, articles: Sequence[Article], topic: Topic | None, page: int = 0
+) -> InlineKeyboardMarkup:
+    """A list of articles (a topic's, or search results when ``topic`` is None) and the way back. A long
+    list shows ``FAQ_PAGE`` articles of page ``page`` (from 0), with «Назад» and «Ещё» between pages."""
     kb = InlineKeyboardBuilder()
-    for article in articles:
+    pages = faq_pages(len(articles))
+    page = min(max(page, 0), pages - 1)
+    shown = articles[page * FAQ_PAGE : (page + 1) * FAQ_PAGE] if topic is not None else articles
+    for article in shown:
         kb.button(
-            text=article.title, callback_data=FaqCb(action=FaqAction.ARTICLE, topic=topic, article=article.id)
+            text=article.title,
+            callback_data=FaqCb(action=FaqAction.ARTICLE, topic=topic, article=article.id, page=page),
         )
+    turns = 0
+    if topic is not None and page > 0:
+        kb.button(text=tr("routing.faq_prev"), callback_data=FaqCb(action=FaqAction.TOPIC, topic=topic, page=page - 1))
+        turns += 1
+    if topic is not None and page < pages - 1:
+        kb.button(text=tr("routing.faq_more"), callback_data=FaqCb(action=FaqAction.TOPIC, topic=topic, page=page + 1))
+        turns += 1
     kb.button(text=tr("btn.faq.home"), callback_data=FaqCb(action=FaqAction.HOME))
-    kb.adjust(1)
+    kb.adjust(*([1] * len(shown)), *([turns] if turns else []), 1)
     return kb.as_markup()
 
 
-def faq_article(tr: Tr, topic: Topic | None) -> InlineKeyboardMarkup:
+def faq_article(tr: Tr, topic: Topic | None, page: int = 0) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if topic is not None:
-        kb.button(text=tr("btn.faq.back"), callback_data=FaqCb(action=FaqAction.TOPIC, topic=topic))
+        kb.button(text=tr("btn.faq.back"), callback_data=FaqCb(action=FaqAction.TOPIC, topic=topic, page=page))
     kb.button(text=tr("btn.faq.home"), callback_data=FaqCb(action=FaqAction.HOME))
     kb.adjust(2)
     return kb.as_markup()

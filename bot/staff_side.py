@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 
 from aiogram.exceptions import TelegramAPIError
@@ -21,10 +23,12 @@ from bot.outbox import Outbox
 from bot.recovery import Recovery
 from bot.relay import Relay
 from bot.staff_chat import StaffChat
-from helpdesk.ports import DeliveryError, Destination, Inbound
+from helpdesk.ports import Button, DeliveryError, Destination, Inbound
 from helpdesk.texts import Texts
 from storage.tickets import Ticket, TicketMessage
 from storage.users import User
+
+log = logging.getLogger(__name__)
 
 
 class TelegramStaff:
@@ -72,9 +76,12 @@ class TelegramStaff:
     async def refresh_card(self, ticket: Ticket) -> None:
         await self.cards.refresh(ticket)
 
-    async def say(self, where: Destination, html_text: str) -> int:
+    async def say(
+        self, where: Destination, html_text: str, buttons: Sequence[Button] = (), *, quiet: bool = False
+    ) -> int:
         try:
-            return await self.gateway.send(where, html_text)
+            markup = keyboards.buttons(buttons) if buttons else None
+            return await self.gateway.send(where, html_text, markup=markup, disable_notification=quiet or None)
         except TelegramAPIError as exc:
             raise DeliveryError(str(exc)) from exc
 
@@ -145,14 +152,43 @@ class TelegramUsers:
     ) -> None:
         await self.relay.to_user(row, ticket, user, body_html=body_html)
 
-    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> int | None:
         tr = self.texts.of(user)
-        await self.gateway.send(
+        return await self.gateway.send(
             Destination(user.chat_id), html_text, markup=keyboards.user_ticket(tr, ticket.id)
         )
+
+    async def ticket_closed(self, user: User, ticket: Ticket) -> None:
+        if ticket.confirm_message_id is None:
+            return
+        try:
+            await self.gateway.drop_keyboard(user.chat_id, ticket.confirm_message_id)
+        except TelegramAPIError as exc:
+            # The notice that the ticket is closed has gone anyway; a press on the old button is answered.
+            log.info("ticket %s: close button not removed: %s", ticket.id, exc)
+
+    async def ticket_reopened(self, user: User, ticket: Ticket) -> None:
+        if ticket.confirm_message_id is None:
+            return
+        markup = keyboards.user_ticket(self.texts.of(user), ticket.id)
+        try:
+            await self.gateway.bot.edit_message_reply_markup(
+                chat_id=user.chat_id, message_id=ticket.confirm_message_id, reply_markup=markup
+            )
+        except TelegramAPIError as exc:
+            # Too old to edit (48 hours): the user can still write, and staff can close it.
+            log.info("ticket %s: close button not restored: %s", ticket.id, exc)
 
     async def tell(self, user: User, html_text: str) -> None:
         try:
             await self.gateway.send(Destination(user.chat_id), html_text)
+        except TelegramAPIError as exc:
+            raise DeliveryError(str(exc)) from exc
+
+    async def send_article(self, user: User, ticket_id: int, article_id: str, html_text: str) -> None:
+        """A specialist's article, with «помогло / нет» naming the ticket (see ArticleAnswers)."""
+        markup = keyboards.kb_article(self.texts.of(user), article_id, ticket_id)
+        try:
+            await self.gateway.send(Destination(user.chat_id), html_text, markup=markup)
         except TelegramAPIError as exc:
             raise DeliveryError(str(exc)) from exc

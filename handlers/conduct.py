@@ -2,7 +2,8 @@
 
 * staff group: «Завершить: нарушение регламента» on the card (with a confirmation);
 * management (in the manager chat or the staff group; see :mod:`helpdesk.rules.roles`):
-  ``/unblock <ticket | id…>``;
+  ``/unblock <ticket | id…>``, and the buttons under a violation alert: «Снять ограничение»,
+  «Заблокировать», «Вернуть вопрос в работу» (anyone else pressing them is refused politely);
 * private chats: ``/complaint`` and «Пожаловаться директору» under answers — a one-message dialog.
 
 The checks themselves run in :mod:`bot.middlewares.conduct`, before any handler.
@@ -19,7 +20,7 @@ from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import ComplaintCb, ConductEndAction, ConductEndCb
+from bot.callbacks import ComplaintCb, ConductAlertCb, ConductEndAction, ConductEndCb
 from bot.config import Settings
 from bot.delivery import Gateway
 from bot.filters import (
@@ -36,7 +37,7 @@ from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from bot.states import ComplaintDialog
 from helpdesk.conduct import unblock_target
-from helpdesk.conduct_desk import ConductDesk, Ended, EndOutcome
+from helpdesk.conduct_desk import AlertAction, ConductDesk, Decided, Decision, Ended, EndOutcome
 from helpdesk.formatting import escape, user_link
 from helpdesk.ports import Destination
 from helpdesk.rules.roles import Action
@@ -45,6 +46,13 @@ from helpdesk.tickets import Tickets
 from storage.users import User
 
 ADMIN_STATUSES = {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR}
+
+# Who may press which button under a violation alert (all of them: management; helpdesk.rules.roles).
+ALERT_ACTIONS = {
+    AlertAction.LIFT: Action.UNBLOCK,
+    AlertAction.BLOCK: Action.BLOCK,
+    AlertAction.REOPEN: Action.REOPEN_ENDED,
+}
 
 
 def create_router(settings: Settings, membership: StaffMembership, roles: Roles) -> Router:
@@ -67,6 +75,15 @@ def create_router(settings: Settings, membership: StaffMembership, roles: Roles)
     management.message.register(unblock, Command("unblock"), Allowed(roles, Action.UNBLOCK))
     management.message.register(unblock_refused, Command("unblock"))
 
+    # The buttons under a violation alert: in the manager chat or the staff group, by management only.
+    alerts = Router(name=f"{__name__}.alerts")
+    where = InStaffChat(membership.staff, settings.manager_chat_id)
+    for action, allowed in ALERT_ACTIONS.items():
+        alerts.callback_query.register(
+            alert_decided, ConductAlertCb.filter(F.action == action), where, Allowed(roles, allowed)
+        )
+    alerts.callback_query.register(alert_refused, ConductAlertCb.filter())
+
     private = Router(name=f"{__name__}.private")
     private.message.filter(PrivateChat())
     private.callback_query.filter(PrivateChat())
@@ -76,7 +93,7 @@ def create_router(settings: Settings, membership: StaffMembership, roles: Roles)
     # Anything else but a command (which works as usual: /cancel ends the dialog).
     private.message.register(complaint_not_text, StateFilter(ComplaintDialog.text), NotCommand())
 
-    router.include_routers(staff, management, private)
+    router.include_routers(staff, management, alerts, private)
     return router
 
 
@@ -174,6 +191,50 @@ async def unblock(message: Message, command: CommandObject, conduct: ConductDesk
         await message.reply(
             tr("conduct.unblock_nothing", user=user_link(user.external_id, user.display_name))
         )
+
+
+# ---- the management's buttons under a violation alert ----------------------------------------------------
+
+
+async def alert_decided(
+    callback: CallbackQuery, callback_data: ConductAlertCb, conduct: ConductDesk, gateway: Gateway, tr: Tr
+) -> None:
+    who = callback.from_user
+    name = " ".join(p for p in (who.first_name, who.last_name) if p)
+
+    async def ack(decided: Decided) -> None:
+        if decided.decision is Decision.NOT_FOUND:
+            await callback.answer(tr("conduct.alert_not_found"), show_alert=True)
+        elif decided.decision is Decision.NOTHING:
+            await callback.answer(tr(f"conduct.alert_nothing_{decided.action.value}"), show_alert=True)
+        else:
+            await callback.answer(tr(f"conduct.alert_done_{decided.action.value}"))
+
+    decided = await conduct.decide(
+        callback_data.action,
+        callback_data.user,
+        callback_data.ticket or None,
+        actor_id=who.id,
+        actor_name=name,
+        ack=ack,
+    )
+    alert = callback.message
+    if decided.decision is not Decision.DONE or not isinstance(alert, Message):
+        return
+    # The alert becomes the record of who decided what; the buttons stay (a decision may be changed).
+    try:
+        await gateway.edit(
+            alert.chat.id,
+            alert.message_id,
+            f"{alert.html_text}\n{conduct.decided_line(decided, name)}",
+            markup=alert.reply_markup,
+        )
+    except TelegramAPIError:
+        pass  # too old to edit: the audit trail has the decision anyway
+
+
+async def alert_refused(callback: CallbackQuery, tr: Tr) -> None:
+    await callback.answer(tr("conduct.alert_only_management"), show_alert=True)
 
 
 # ---- complaints ----------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from bot.filters import InStaffChat, IsCommand
 from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from helpdesk.audit import AuditTrail
+from helpdesk.duty import Duty
 from helpdesk.formatting import escape
 from helpdesk.rules.roles import Action
-from helpdesk.rules.schedule import describe_duty, format_schedule
+from helpdesk.rules.schedule import format_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.specialists import RelinkOutcome, Specialists
 from helpdesk.texts import Tr
@@ -58,8 +59,8 @@ async def refuse(message: Message, tr: Tr) -> None:
     await message.answer(tr("duty.staff_only"))
 
 
-async def duty_now(message: Message, specialists: Specialists, tr: Tr) -> None:
-    await message.answer(describe_duty(specialists.school, specialists.now(), tr))
+async def duty_now(message: Message, duty: Duty, tr: Tr) -> None:
+    await message.answer(await duty.board(tr))
 
 
 async def schedule(message: Message, school: SchoolProfile, specialists: Specialists, tr: Tr) -> None:

@@ -6,8 +6,8 @@ on that list, on the announcement and on the reminders.
 Management (in the manager chat or the staff group; the person must be management, see
 :mod:`helpdesk.rules.roles`): ``/seminar <when>; <title>; <place or link>; <for whom>`` shows a preview
 with every link's domain and "Объявить" / "Не объявлять"; "Объявить" tells the users of those roles.
-``/signups`` lists who signed up; ``/kbstats`` shows which reference articles helped. Anyone else is
-refused, commands and buttons alike.
+``/signups`` lists who signed up (``/kbstats`` and the knowledge base's other commands: see
+:mod:`handlers.knowledge`). Anyone else is refused, commands and buttons alike.
 """
 
 from __future__ import annotations
@@ -23,15 +23,13 @@ from bot.filters import InStaffChat, IsCommand, PrivateChat
 from bot.roles import Allowed, Roles
 from bot.staff_chat import StaffChat
 from helpdesk.formatting import TEXT_LIMIT, escape, user_link, visible_len
-from helpdesk.kb_feedback import KbFeedback
-from helpdesk.rules.kb import KnowledgeBase
 from helpdesk.rules.roles import Action
 from helpdesk.rules.seminars import link_domains
 from helpdesk.seminars import Choice, Roster, SeminarService, Unreadable
 from helpdesk.texts import Tr
 from storage.users import User
 
-ADMIN_COMMANDS = ("seminar", "signups", "kbstats")
+ADMIN_COMMANDS = ("seminar", "signups")
 
 
 def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -> Router:
@@ -50,7 +48,6 @@ def create_router(staff: StaffChat, manager_chat_id: int | None, roles: Roles) -
     admin.callback_query.filter(InStaffChat(staff, manager_chat_id))
     admin.message.register(announce, Command("seminar"), Allowed(roles, Action.ANNOUNCE))
     admin.message.register(show_signups, Command("signups"), Allowed(roles, Action.SIGNUPS))
-    admin.message.register(kb_stats, Command("kbstats"), Allowed(roles, Action.KB_STATS))
     admin.message.register(management_only, Command(*ADMIN_COMMANDS))
     admin.callback_query.register(
         draft_published,
@@ -236,16 +233,3 @@ async def list_pressed(
         return
     await callback.answer()
     await _send_rosters(callback.message, tr, seminars, [roster])
-
-
-async def kb_stats(message: Message, tr: Tr, kb_feedback: KbFeedback, kb: KnowledgeBase) -> None:
-    summary = await kb_feedback.summary()
-    if summary is None:
-        await message.answer(tr("kb.stats_empty"))
-        return
-    lines = [tr("kb.stats_title", helped=summary.helped, not_helped=summary.not_helped)]
-    for s in summary.articles:
-        article = kb.article(s.article_id, tr.locale)
-        title = escape(article.title if article else s.article_id)
-        lines.append(tr("kb.stats_line", title=title, helped=s.helped, not_helped=s.not_helped))
-    await message.answer("\n".join(lines))

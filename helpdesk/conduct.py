@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
@@ -18,7 +18,7 @@ from helpdesk.clock import Clock
 from storage.audit import AuditRepo
 from storage.conduct import Actor, Complaint, ConductEvent, ConductRepo, EventKind
 from storage.db import Database
-from storage.tickets import TicketMessage
+from storage.tickets import Ticket, TicketMessage, TicketRepo
 
 MANUAL = "manual"  # the category of a violation marked by a specialist rather than the filter
 
@@ -28,9 +28,11 @@ class Policy:
     cooldown: timedelta = timedelta(minutes=60)
     block_after: int = 3  # violations within the window that block; 0 = never block
     block_window: timedelta = timedelta(days=30)
-    # A restricted user is reminded at most this often; the notice sent at the violation counts. More
-    # would answer every retort with the same text and eat into the per-chat send limit.
-    remind_every: timedelta = timedelta(minutes=30)
+    # A restricted user's messages get a short reply: always the first one after the session ended (the
+    # notice at the end answered the violation, not what the user says next, often an apology), then at
+    # most one per ``remind_every``. Ten minutes: a burst of retorts gets one answer, not one each (the
+    # per-chat send limit), and nobody waits longer than that for the bot to say where they stand.
+    remind_every: timedelta = timedelta(minutes=10)
 
 
 class Mark(Protocol):
@@ -46,6 +48,7 @@ class Standing:
     blocked: bool = False
     cooldown_until: datetime | None = None
     recent: int = 0  # violations that count toward a block right now
+    since: datetime | None = None  # when the restriction in force began: the last violation or block
 
     @property
     def restricted(self) -> bool:
@@ -63,7 +66,7 @@ def standing(history: Sequence[Mark], now: datetime, policy: Policy) -> Standing
     def after_unblock(m: Mark) -> bool:
         return since is None or m.at > since
 
-    blocked = any(m.kind is EventKind.BLOCK and m.at <= now and after_unblock(m) for m in history)
+    blocks = [m.at for m in history if m.kind is EventKind.BLOCK and m.at <= now and after_unblock(m)]
     violations = [m.at for m in history if m.kind is EventKind.VIOLATION and m.at <= now and after_unblock(m)]
     window_start = now - policy.block_window
     recent = sum(1 for at in violations if at > window_start)
@@ -72,7 +75,9 @@ def standing(history: Sequence[Mark], now: datetime, policy: Policy) -> Standing
         until = max(violations) + policy.cooldown
         if until > now:
             cooldown_until = until
-    return Standing(blocked=blocked, cooldown_until=cooldown_until, recent=recent)
+    blocked = bool(blocks)
+    since = max(blocks + violations) if blocked or cooldown_until is not None else None
+    return Standing(blocked=blocked, cooldown_until=cooldown_until, recent=recent, since=since)
 
 
 def should_block(current: Standing, policy: Policy) -> bool:
@@ -80,8 +85,17 @@ def should_block(current: Standing, policy: Policy) -> bool:
     return not current.blocked and policy.block_after > 0 and current.recent >= policy.block_after
 
 
-def reminder_due(last_notice: datetime | None, now: datetime, policy: Policy) -> bool:
-    return last_notice is None or now - last_notice >= policy.remind_every
+def reply_due(since: datetime | None, last_notice: datetime | None, now: datetime, policy: Policy) -> bool:
+    """Does a restricted user's message get the short reply now?
+
+    ``since`` is when the restriction began (:attr:`Standing.since`), ``last_notice`` when a message of the
+    user's last got this reply. The notice at the session's end answered the violation, not what the user
+    says next: the first message after it always gets a reply. After that, one reply per
+    ``policy.remind_every`` at most.
+    """
+    if last_notice is None or (since is not None and last_notice < since):
+        return True
+    return now - last_notice >= policy.remind_every
 
 
 def same_local_day(a: datetime, b: datetime, tz: tzinfo) -> bool:
@@ -219,31 +233,76 @@ class ConductService:
                 blocked_now = should_block(current, self.policy)
                 if blocked_now:
                     await add(EventKind.BLOCK)
-                    current = Standing(
-                        blocked=True, cooldown_until=current.cooldown_until, recent=current.recent
-                    )
-                # The notice sent now is the explanation; reminders count from it.
-                await self.repo.set_notice(user_id, now)
+                    current = replace(current, blocked=True)
         finally:
             self._changed(user_id)
         return Outcome(current, blocked_now)
 
-    async def lift(self, user_id: int, *, actor_id: int | None, actor_name: str | None) -> bool:
+    async def lift(
+        self,
+        user_id: int,
+        *,
+        actor_id: int | None,
+        actor_name: str | None,
+        ticket_id: int | None = None,
+    ) -> bool:
         """Lift a block (or a running cooldown). False if the user was not restricted."""
         now = self.now()
         try:
             async with self.db.transaction():
-                current = standing(await self.repo.for_user(user_id), now, self.policy)
-                if not current.restricted:
+                return await self._lift(user_id, now, actor_id, actor_name, ticket_id)
+        finally:
+            self._changed(user_id)
+
+    async def _lift(
+        self, user_id: int, now: datetime, actor_id: int | None, actor_name: str | None, ticket_id: int | None
+    ) -> bool:
+        """Inside the caller's transaction."""
+        current = standing(await self.repo.for_user(user_id), now, self.policy)
+        if not current.restricted:
+            return False
+        await AuditRepo(self.db.conn).record(
+            "unblock",
+            at=now,
+            actor_id=actor_id,
+            actor_name=actor_name or "",
+            ticket_id=ticket_id,
+            detail=f"user {user_id}",
+        )
+        await self.repo.add(
+            kind=EventKind.UNBLOCK,
+            now=now,
+            actor=Actor.DEPUTY,
+            user_id=user_id,
+            ticket_id=ticket_id,
+            actor_id=actor_id,
+            actor_name=actor_name,
+        )
+        return True
+
+    async def block(
+        self, user_id: int, *, actor_id: int | None, actor_name: str | None, ticket_id: int | None = None
+    ) -> bool:
+        """The management blocks the user. False if blocked already."""
+        now = self.now()
+        try:
+            async with self.db.transaction():
+                if standing(await self.repo.for_user(user_id), now, self.policy).blocked:
                     return False
                 await AuditRepo(self.db.conn).record(
-                    "unblock", at=now, actor_id=actor_id, actor_name=actor_name or "", detail=f"user {user_id}"
+                    "conduct_block",
+                    at=now,
+                    actor_id=actor_id,
+                    actor_name=actor_name or "",
+                    ticket_id=ticket_id,
+                    detail=f"user {user_id}",
                 )
                 await self.repo.add(
-                    kind=EventKind.UNBLOCK,
+                    kind=EventKind.BLOCK,
                     now=now,
                     actor=Actor.DEPUTY,
                     user_id=user_id,
+                    ticket_id=ticket_id,
                     actor_id=actor_id,
                     actor_name=actor_name,
                 )
@@ -251,11 +310,37 @@ class ConductService:
             self._changed(user_id)
         return True
 
-    async def take_reminder(self, user_id: int) -> bool:
-        """Whether a restricted user's message gets a reminder now (and if so, note that it did)."""
+    async def reopen(
+        self, ticket_id: int, user_id: int, *, actor_id: int | None, actor_name: str | None
+    ) -> Ticket | None:
+        """The management returns a question the conduct policy ended to work, and lifts the user's
+        restriction with it (an answer the user could not reply to would help nobody): one transaction.
+        None when the question is not such a question (open already, or closed for another reason)."""
+        now = self.now()
+        try:
+            async with self.db.transaction():
+                reopened = await TicketRepo(self.db.conn).reopen_after_conduct(ticket_id)
+                if reopened is None:
+                    return None
+                await AuditRepo(self.db.conn).record(
+                    "conduct_reopen",
+                    at=now,
+                    actor_id=actor_id,
+                    actor_name=actor_name or "",
+                    ticket_id=ticket_id,
+                    detail=f"user {user_id}",
+                )
+                await self._lift(user_id, now, actor_id, actor_name, ticket_id)
+        finally:
+            self._changed(user_id)
+        return reopened
+
+    async def take_reminder(self, user_id: int, since: datetime | None) -> bool:
+        """Whether a restricted user's message gets the short reply now (and if so, note that it did).
+        ``since``: when the restriction began (:func:`reply_due`)."""
         now = self.now()
         async with self.db.transaction():
-            if not reminder_due(await self.repo.last_notice(user_id), now, self.policy):
+            if not reply_due(since, await self.repo.last_notice(user_id), now, self.policy):
                 return False
             await self.repo.set_notice(user_id, now)
         return True

@@ -2,16 +2,20 @@
 
 The regulation: communication must be polite; insults and obscene language are not allowed. A user who
 breaks it loses the current session (:meth:`ConductDesk.user_violation`, or a specialist's button:
-:meth:`ConductDesk.manual_end`) and the deputy director is told; a specialist's message that breaks it is
-not delivered and the director is told (:meth:`ConductDesk.staff_violation`); a user may complain to the
-director (:meth:`ConductDesk.complain`). The rules are pure (:mod:`helpdesk.conduct`); this module applies
-them and says it through the ports. No aiogram: the Telegram checks are :mod:`bot.middlewares.conduct`.
+:meth:`ConductDesk.manual_end`): the question stays visible to staff, marked, and the deputy director gets an
+alert linked to its card, with buttons to lift the pause, block, or return the question to work
+(:meth:`ConductDesk.decide`). During the pause the user's messages reach nobody but get a short reply
+(:meth:`ConductDesk.remind`) and ``/help`` says so (:meth:`ConductDesk.pause_note`). A specialist's message
+that breaks it is not delivered and the director is told (:meth:`ConductDesk.staff_violation`); a user may
+complain to the director (:meth:`ConductDesk.complain`). The rules are pure (:mod:`helpdesk.conduct`); this
+module applies them and says it through the ports. No aiogram: the Telegram checks are
+:mod:`bot.middlewares.conduct`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -19,7 +23,7 @@ from enum import StrEnum
 from helpdesk.clock import Clock
 from helpdesk.conduct import MANUAL, ConductService, Standing, UnblockTarget, same_local_day, transcript
 from helpdesk.formatting import escape, shorten, user_link
-from helpdesk.ports import DeliveryError, Destination, Inbound, StaffSide, UserSide
+from helpdesk.ports import Button, DeliveryError, Destination, Inbound, StaffSide, UserSide
 from helpdesk.privacy import staff_label
 from helpdesk.rules.profanity import Category, Verdict, classify
 from helpdesk.rules.schedule import on_duty, specialist_label
@@ -34,6 +38,23 @@ from storage.users import TELEGRAM, User
 log = logging.getLogger(__name__)
 
 EVIDENCE_LIMIT = 1500
+
+# The deputy director's buttons under a violation alert. The core builds them (as the seminars' sign-up
+# buttons): the prefix and the actions are its own; ``bot.callbacks.ConductAlertCb`` reads them back.
+ALERT_PREFIX = "ca"
+
+
+class AlertAction(StrEnum):
+    LIFT = "lift"  # «Снять ограничение»: the pause or the block ends now
+    BLOCK = "block"  # «Заблокировать»: no questions until the management lifts it
+    REOPEN = "reopen"  # «Вернуть вопрос в работу»: the question goes back to staff, the restriction ends
+
+
+def alert_buttons(tr: Tr, user_id: int, ticket_id: int | None) -> list[Button]:
+    """The alert's buttons; «Вернуть вопрос в работу» only when there is a question (ticket 0: none)."""
+    ticket = ticket_id or 0
+    actions = [AlertAction.LIFT, AlertAction.BLOCK] + ([AlertAction.REOPEN] if ticket_id else [])
+    return [Button(tr(f"conduct.btn_{a.value}"), f"{ALERT_PREFIX}:{a.value}:{user_id}:{ticket}") for a in actions]
 
 
 @dataclass(frozen=True)
@@ -57,6 +78,22 @@ class Ended:
     outcome: EndOutcome
     ticket: Ticket | None = None
     user: User | None = None
+
+
+class Decision(StrEnum):
+    DONE = "done"
+    NOTHING = "nothing"  # a stale button: nothing to lift, blocked already, back in work already
+    NOT_FOUND = "not_found"  # a forged button, or the user or question is gone
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What the management's press on an alert led to."""
+
+    decision: Decision
+    action: AlertAction
+    user: User | None = None
+    ticket: Ticket | None = None
 
 
 class ConductDesk:
@@ -110,9 +147,9 @@ class ConductDesk:
     async def standing(self, user: User) -> Standing:
         return await self.record.standing(user.id)
 
-    async def _send(self, chat_id: int, html_text: str) -> int | None:
+    async def _send(self, chat_id: int, html_text: str, buttons: Sequence[Button] = ()) -> int | None:
         try:
-            return await self.staff.say(Destination(chat_id), html_text)
+            return await self.staff.say(Destination(chat_id), html_text, buttons)
         except DeliveryError as exc:
             log.error("conduct alert to chat %s not delivered: %s", chat_id, exc)
             return None
@@ -155,6 +192,12 @@ class ConductDesk:
         people = [specialist_label(s, tr) for s in on_duty(self.school, self.clock())]
         return escape(", ".join(people)) if people else tr("conduct.duty_none")
 
+    def ticket_ref(self, tr: Tr, ticket: Ticket) -> str:
+        """«№12», linked to the question's card in the staff group when the group has message links."""
+        url = self.staff.card_url(ticket)
+        number = tr("conduct.alert_ticket", number=ticket.id)
+        return tr("conduct.alert_ticket_link", number=number, url=escape(url, quote=True)) if url else number
+
     def evidence(self, text: str) -> str:
         """The offending text for management's alert: only as much as needed (the profile's
         ``alert_excerpt``), and the template puts it behind a spoiler."""
@@ -164,12 +207,6 @@ class ConductDesk:
             if text.strip() and limit > 0
             else self.staff_tr("conduct.no_text")
         )
-
-    def ticket_ref(self, tr: Tr, ticket: Ticket) -> str:
-        """«№12», linked to its card when the group has links."""
-        number = tr("conduct.alert_ticket", number=ticket.id)
-        url = self.staff.card_url(ticket)
-        return f'<a href="{escape(url, quote=True)}">{number}</a>' if url else number
 
     # ---- a user's violation ---------------------------------------------------------------------------
 
@@ -242,6 +279,7 @@ class ConductDesk:
                 actor_id=actor_id,
                 actor_name=actor_name or self.staff_tr("conduct.closed_by"),
                 action="conduct_end" if actor is Actor.SPECIALIST else "conduct_filter",
+                conduct=True,
             )
             if not changed:
                 closed = None
@@ -259,6 +297,7 @@ class ConductDesk:
         # The ticket's thread: closed, and why — never the offending words.
         if closed is not None:
             await self.staff.refresh_card(closed)
+            await self.users.ticket_closed(user, closed)  # the user's «Вопрос решён, закрыть» goes too
             key = "conduct.staff_ended_manual" if actor is Actor.SPECIALIST else "conduct.staff_ended_filter"
             try:
                 await self.staff.say(
@@ -301,7 +340,7 @@ class ConductDesk:
             self.manager_chat,
             tr(
                 "conduct.alert_user",
-                ticket=self.ticket_ref(tr, ticket) if ticket else tr("conduct.alert_no_ticket"),
+                ticket=self.ticket_ref(tr, closed or ticket) if ticket else tr("conduct.alert_no_ticket"),
                 user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 what=self.what(tr, category, actor_name),
@@ -311,20 +350,33 @@ class ConductDesk:
                 count=current.recent,
                 outcome=result,
             ),
+            alert_buttons(tr, user.id, ticket.id if ticket else None),
         )
 
     async def remind(self, user: User, current: Standing) -> None:
-        """A restricted user wrote: the explanation again, but not more often than the policy says."""
-        if not await self.record.take_reminder(user.id):
+        """A restricted user wrote: what they wrote reaches nobody, and they get one short reply saying so,
+        until when, and how to reach the school now (:func:`helpdesk.conduct.reply_due`: always the first
+        message after the session ended, then at most one reply per ``Policy.remind_every``)."""
+        if not await self.record.take_reminder(user.id, current.since):
             return
+        await self._to_user(user, self.pause_text(user, current, "conduct.reminder"))
+
+    async def pause_note(self, user: User) -> str | None:
+        """For ``/help``: the truth about a pause or a block (the user's messages do not reach the
+        specialists until when, and the school's phone and e-mail); None when the user is not restricted."""
+        current = await self.standing(user)
+        if not current.restricted:
+            return None
+        return self.pause_text(user, current, "conduct.help")
+
+    def pause_text(self, user: User, current: Standing, prefix: str) -> str:
+        """``{prefix}_cooldown`` or ``{prefix}_blocked`` in the user's language, with the time and contacts."""
         utr = self.user_tr(user)
         contacts = {"phone": escape(self.school.phone), "email": escape(self.school.email)}
         if current.blocked:
-            text = utr("conduct.reminder_blocked", **contacts)
-        else:
-            assert current.cooldown_until is not None
-            text = utr("conduct.reminder_cooldown", when=self.when(utr, current.cooldown_until), **contacts)
-        await self._to_user(user, text)
+            return utr(f"{prefix}_blocked", **contacts)
+        assert current.cooldown_until is not None
+        return utr(f"{prefix}_cooldown", when=self.when(utr, current.cooldown_until), **contacts)
 
     async def _target(self, target: UnblockTarget) -> User | None:
         if target.ticket_id is not None:
@@ -345,6 +397,74 @@ class ConductDesk:
         if lifted:
             await self._to_user(user, self.user_tr(user)("conduct.unblocked_user"))
         return lifted, user
+
+    # ---- the management's buttons under an alert -----------------------------------------------------
+
+    async def decide(
+        self,
+        action: AlertAction,
+        user_id: int,
+        ticket_id: int | None,
+        *,
+        actor_id: int,
+        actor_name: str,
+        ack: Callable[[Decided], Awaitable[None]] | None = None,
+    ) -> Decided:
+        """The management pressed a button under a violation alert (who may press is the adapter's check,
+        by :mod:`helpdesk.rules.roles`). Each action is recorded in the audit trail in its transaction;
+        the user is told; a question returned to work is marked so on its card and in its thread.
+
+        The button's ids are checked, not trusted: an unknown user, or a question that is not that user's,
+        is NOT_FOUND; a press that finds nothing to do (lifted already, blocked already, back in work) is
+        NOTHING. ``ack`` hears the outcome before the messages go out (the press is answered)."""
+        user = await self.store.users.get(user_id)
+        ticket = await self.store.tickets.get(ticket_id) if ticket_id else None
+        if user is None or (ticket_id and (ticket is None or ticket.user_id != user_id)):
+            decided = Decided(Decision.NOT_FOUND, action)
+            if ack is not None:
+                await ack(decided)
+            return decided
+        assert user is not None
+        if action is AlertAction.LIFT:
+            done = await self.record.lift(user.id, actor_id=actor_id, actor_name=actor_name, ticket_id=ticket_id)
+        elif action is AlertAction.BLOCK:
+            done = await self.record.block(user.id, actor_id=actor_id, actor_name=actor_name, ticket_id=ticket_id)
+        elif ticket is None:
+            done = False  # «Вернуть вопрос в работу» without a question: a forged button
+        else:
+            reopened = await self.record.reopen(ticket.id, user.id, actor_id=actor_id, actor_name=actor_name)
+            done = reopened is not None
+            ticket = reopened or ticket
+        decided = Decided(Decision.DONE if done else Decision.NOTHING, action, user, ticket)
+        if ack is not None:
+            await ack(decided)
+        if not done:
+            return decided
+        utr = self.user_tr(user)
+        if action is AlertAction.LIFT:
+            await self._to_user(user, utr("conduct.unblocked_user"))
+        elif action is AlertAction.BLOCK:
+            await self._to_user(
+                user,
+                utr("conduct.blocked_user", phone=escape(self.school.phone), email=escape(self.school.email)),
+            )
+        elif ticket is not None:
+            await self.staff.refresh_card(ticket)
+            try:
+                await self.staff.say(
+                    self.staff.thread_of(ticket),
+                    self.staff_tr("conduct.staff_reopened", number=ticket.id, name=escape(actor_name or "—")),
+                )
+            except DeliveryError as exc:
+                log.error("ticket %s: staff not told of the reopening: %s", ticket.id, exc)
+            await self._to_user(user, utr("conduct.reopened_user", number=ticket.id))
+        return decided
+
+    def decided_line(self, decided: Decided, actor_name: str) -> str:
+        """The line added to the alert (in the alert's language): who did what, and when (the school's
+        time)."""
+        at = self.clock().astimezone(self.chats.timezone).strftime("%d.%m %H:%M")
+        return self.staff_tr(f"conduct.decided_{decided.action.value}", name=escape(actor_name or "—"), at=at)
 
     # ---- a specialist's violation -------------------------------------------------------------------
 

@@ -87,3 +87,12 @@ def categories_for(role: Role, topic: Topic) -> tuple[Category, ...]:
 
 def default_topic(role: Role) -> Topic:
     return Topic.JOURNAL if role.is_staff_member else Topic.DIARY
+
+
+class RouteReason(StrEnum):
+    """Why a question went where it did (stored with the ticket: the card says it as the user was told)."""
+
+    ON_DUTY = "on_duty"  # a helper qualified for it is consulting now: it is theirs now
+    NEXT_SLOT = "next_slot"  # nobody is consulting now: the earliest consultation of a qualified helper
+    NOT_THEIRS = "not_theirs"  # someone is consulting now, but not a helper qualified for this question
+    NO_SLOT = "no_slot"  # no qualified helper has a consultation in the schedule

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from helpdesk.domain import Category, Role, Topic
+from helpdesk.domain import Category, Role, RouteReason, TicketStatus, Topic
 from helpdesk.formatting import escape
 from helpdesk.ports import DeliveryError, Destination, Notices, StaffSide
 from helpdesk.rules.routing import RouteDecision, route
-from helpdesk.rules.schedule import promise
+from helpdesk.rules.schedule import describe_duty, promise
 from helpdesk.school import Specialist
-from helpdesk.specialists import InviteOutcome, InviteResult, Specialists
+from helpdesk.specialists import InviteOutcome, InviteResult, Specialists, plain_label
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
 from storage.tickets import Ticket
@@ -70,24 +70,54 @@ class Duty:
         """Who takes a new question, and when: decided before it is stored, stored with it."""
         return route(self.school, role, topic, category, self.now())
 
-    def user_promise(self, decision: RouteDecision, tr: Tr) -> str:
-        now = self.now()
-        if not decision.queued and decision.on_duty_now:
-            spec = decision.on_duty_now[0]
-            name = tr("duty.label", name=spec.short_name, kind=tr(f"duty.kind.{spec.kind.value}"))
-            return tr("duty.user_on_duty", name=escape(name))
-        if decision.take_up_at is not None:
-            return tr("duty.user_queued", when=promise(now, decision.take_up_at, tr))
-        return tr("duty.user_no_slots", phone=escape(self.school.phone), email=escape(self.school.email))
+    def user_promise(self, decision: RouteDecision, tr: Tr, category: Category) -> str:
+        """What the user is told of who takes their question and when: the decision's assignee and time,
+        and, when a consultation is on that is not for this question, who is consulting and why it waits."""
+        now = decision.decided_at or self.now()
+        who = decision.assignee
+        if not decision.queued and who is not None:
+            return tr("duty.user_on_duty", name=escape(plain_label(who, tr)))
+        consulting = ", ".join(plain_label(s, tr) for s in decision.consulting_now)
+        verb = "many" if len(decision.consulting_now) > 1 else "one"
+        if who is not None and decision.take_up_at is not None:
+            when = promise(now, decision.take_up_at, tr)
+            if decision.reason is RouteReason.NOT_THEIRS and consulting:
+                return tr(
+                    f"routing.user_not_theirs_{verb}",
+                    consulting=escape(consulting),
+                    about=tr(f"routing.about.{category.value}"),
+                    kind=tr(f"duty.kind.{who.kind.value}"),
+                    name=escape(who.short_name),
+                    when=when,
+                )
+            return tr("routing.user_next_slot", when=when, name=escape(plain_label(who, tr)))
+        phone, email = escape(self.school.phone), escape(self.school.email)
+        if consulting:
+            return tr(
+                f"routing.user_not_theirs_no_slot_{verb}",
+                consulting=escape(consulting),
+                about=tr(f"routing.about.{category.value}"),
+                phone=phone,
+                email=email,
+            )
+        return tr("duty.user_no_slots", phone=phone, email=email)
 
     async def notify_assigned(self, ticket: Ticket, decision: RouteDecision) -> None:
-        """A short private notice to the specialists on duty who have linked their account."""
-        if decision.queued:
+        """A short private notice to the decision's assignee, when they have linked their account: a new
+        question for them now, or one promised in their name for their next consultation (quiet: it may be
+        evening)."""
+        who = decision.assignee
+        if who is None:
             return
-        for spec in decision.on_duty_now:
-            await self._private_notice(spec, ticket, "duty.notice_new")
+        if not decision.queued:
+            await self._private_notice(who, ticket, "duty.notice_new")
+        elif decision.take_up_at is not None:
+            when = promise(decision.decided_at or self.now(), decision.take_up_at, self.tr)
+            await self._private_notice(who, ticket, "routing.notice_promised", quiet=True, when=when)
 
-    async def _private_notice(self, spec: Specialist, ticket: Ticket, key: str) -> None:
+    async def _private_notice(
+        self, spec: Specialist, ticket: Ticket, key: str, *, quiet: bool = False, **params: str
+    ) -> None:
         link = self.specialists.links.get(spec.key)
         if link is None:
             return
@@ -97,9 +127,10 @@ class Duty:
             topic=self.tr(f"topic.short.{ticket.topic.value}"),
             category=self.tr(f"category.{ticket.category.value}"),
             link=self.card_link(ticket),
+            **params,
         )
         try:
-            await self.staff.say(Destination(link.tg_user_id), text)
+            await self.staff.say(Destination(link.tg_user_id), text, quiet=quiet)
         except DeliveryError as exc:
             # They have not started the bot, or blocked it: the mention on the card is enough.
             log.info("private notice to %s not sent: %s", spec.key, exc)
@@ -120,20 +151,27 @@ class Duty:
         for ticket in due:
             decision = self.decide(ticket, now)
             if decision.queued:
-                # The slot was cancelled or has already ended: promise the next one instead.
+                # The slot was cancelled or has already ended: promise the next one instead, and say so on
+                # the card (the new assignee and time).
                 async with self.store.transaction():
                     await self.store.tickets.set_routing(
                         ticket.id,
-                        routed_to=ticket.routed_to,
+                        routed_to=decision.routed_to,
                         take_up_at=decision.take_up_at,
                         queued=decision.take_up_at is not None,
+                        reason=decision.reason,
                     )
+                fresh = await self.store.tickets.get(ticket.id)
+                if fresh is not None:
+                    await self.staff.refresh_card(fresh)
                 continue
-            spec = decision.on_duty_now[0]
+            # The one promised to the user takes it, when on duty now (the usual case); else the best on duty.
+            spec = next((s for s in decision.on_duty_now if s.key == ticket.assignee_key), decision.on_duty_now[0])
+            others = tuple(s.key for s in decision.on_duty_now if s.key != spec.key)
             async with self.store.transaction():
                 await self.store.tickets.set_routing(
                     ticket.id,
-                    routed_to=tuple(s.key for s in decision.on_duty_now),
+                    routed_to=(spec.key, *others),
                     take_up_at=now,
                     queued=False,
                 )
@@ -153,6 +191,20 @@ class Duty:
                 if fresh is not None:
                     await self.staff.refresh_card(fresh)
                     await self._private_notice(spec, fresh, "duty.notice_queued")
+
+    async def board(self, tr: Tr) -> str:
+        """``/duty``: who is consulting now and next, and what waits — how many questions nobody has taken yet
+        (and how many of them wait for their consultation), and the oldest of them."""
+        now = self.now()
+        text = describe_duty(self.school, now, tr)
+        waiting = [t for t in await self.store.tickets.open_tickets() if t.status is TicketStatus.OPEN]
+        if not waiting:
+            return f"{text}\n\n{escape(tr('routing.queue_empty'))}"
+        oldest = min(waiting, key=lambda t: (t.created_at, t.id))
+        since = oldest.created_at.astimezone(self.school.tz).strftime("%d.%m %H:%M")
+        queued = sum(1 for t in waiting if t.queued)
+        queue = tr("routing.queue", count=len(waiting), queued=queued, since=since, oldest=self.ticket_line(oldest))
+        return f"{text}\n\n{queue}"
 
     def ticket_line(self, ticket: Ticket) -> str:
         url = self.staff.card_url(ticket)

@@ -1,11 +1,13 @@
-"""Did a reference article help? The answers to "помогло" / "нет, задать вопрос", and their summary.
+"""Reference articles' statistics: what was offered and opened, the answers to "помогло" / "нет", per article.
 
-One owner for the ``kb_feedback`` record: handlers tell it what the user pressed and render what it reports.
-No aiogram.
+One owner for the ``kb_feedback`` and ``kb_events`` records: handlers tell it what the user saw and pressed
+and render what it reports (``/kbstats``). Answers to an article a specialist sent in a ticket go through
+:class:`helpdesk.kb_answers.ArticleAnswers` (they also learn). No aiogram.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from helpdesk.clock import Clock
@@ -17,11 +19,14 @@ MAX_ARTICLES = 30  # articles listed by /kbstats
 
 @dataclass(frozen=True)
 class FeedbackSummary:
-    """All answers so far (``helped``, ``not_helped``) and the most helpful articles first."""
+    """All answers so far (``helped``, ``not_helped``), offers and openings, and the articles, most helpful
+    first."""
 
     helped: int
     not_helped: int
     articles: tuple[ArticleStats, ...]
+    offered: int = 0
+    opened: int = 0
 
 
 class KbFeedback:
@@ -35,8 +40,22 @@ class KbFeedback:
                 user_id=user_id, article_id=article_id, helped=helped, now=self.clock()
             )
 
+    async def offered(self, *, user_id: int, article_ids: Iterable[str]) -> None:
+        """Articles shown to a user as buttons (in the question dialog or a search)."""
+        await self._events("offered", user_id, article_ids)
+
+    async def opened(self, *, user_id: int, article_id: str) -> None:
+        await self._events("opened", user_id, (article_id,))
+
+    async def _events(self, event: str, user_id: int, article_ids: Iterable[str]) -> None:
+        now = self.clock()
+        async with self.db.transaction() as conn:
+            repo = KbFeedbackRepo(conn)
+            for article_id in article_ids:
+                await repo.event(article_id=article_id, event=event, user_id=user_id, ticket_id=None, now=now)
+
     async def summary(self) -> FeedbackSummary | None:
-        """None until someone has answered."""
+        """None until an article has been offered or answered."""
         stats = await KbFeedbackRepo(self.db.conn).stats()
         if not stats:
             return None
@@ -44,4 +63,6 @@ class KbFeedback:
             helped=sum(s.helped for s in stats),
             not_helped=sum(s.not_helped for s in stats),
             articles=tuple(stats[:MAX_ARTICLES]),
+            offered=sum(s.offered for s in stats),
+            opened=sum(s.opened for s in stats),
         )

@@ -85,8 +85,11 @@ class StaffSide(Protocol):
 
     async def refresh_card(self, ticket: Ticket) -> None: ...
 
-    async def say(self, where: Destination, html_text: str) -> int:
-        """A message to staff now (a ticket's thread, a reply to a specialist, an alert); its message id."""
+    async def say(
+        self, where: Destination, html_text: str, buttons: Sequence[Button] = (), *, quiet: bool = False
+    ) -> int:
+        """A message to staff now (a ticket's thread, a reply to a specialist, an alert), with ``buttons``
+        (one per row); its message id. ``quiet``: delivered without a sound (news that needs no action now)."""
         ...
 
     async def say_long(self, where: Destination, header_html: str, body_plain: str) -> list[int]:
@@ -133,8 +136,17 @@ class UserSide(Protocol):
         """Deliver a stored specialist message to the user (signed; with the complaint button)."""
         ...
 
-    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
-        """Confirm a new ticket to the user (with the button that closes it)."""
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> int | None:
+        """Confirm a new ticket to the user (with the button that closes it); the confirmation's message id
+        when the messenger has one."""
+        ...
+
+    async def ticket_closed(self, user: User, ticket: Ticket) -> None:
+        """Staff closed the ticket: the confirmation's close button goes (the user is told by a notice)."""
+        ...
+
+    async def ticket_reopened(self, user: User, ticket: Ticket) -> None:
+        """A specialist's answer reopened the ticket: the confirmation's close button comes back."""
         ...
 
     async def tell(self, user: User, html_text: str) -> None:

@@ -32,12 +32,14 @@ __all__ = [
     "DateRange",
     "Management",
     "ProfileError",
+    "RoutingRule",
     "SchoolProfile",
     "Slot",
     "Specialist",
     "SpecialistKind",
     "VendorSupport",
     "default_categories",
+    "default_preference",
     "load_profile",
     "parse_weekday",
 ]
@@ -84,6 +86,28 @@ def default_categories(kind: SpecialistKind) -> frozenset[Category]:
     return _TECHNICAL if kind is SpecialistKind.TECH else _NON_TECHNICAL
 
 
+def default_preference(topic: Topic, category: Category) -> tuple[SpecialistKind, ...]:
+    """Kinds of helper in order of preference when the profile's ``[routing]`` does not name the category:
+    technical categories — technical specialist, deputy, teacher; the journal — deputy, teacher, technical
+    specialist; the diary — teacher, deputy, technical specialist. (With these defaults the specialists' own
+    categories decide who actually takes what: see :meth:`Specialist.handles`.)"""
+    if category.is_technical:
+        return (SpecialistKind.TECH, SpecialistKind.DEPUTY, SpecialistKind.TEACHER)
+    if topic is Topic.JOURNAL:
+        return (SpecialistKind.DEPUTY, SpecialistKind.TEACHER, SpecialistKind.TECH)
+    return (SpecialistKind.TEACHER, SpecialistKind.DEPUTY, SpecialistKind.TECH)
+
+
+@dataclass(frozen=True)
+class RoutingRule:
+    """A line of the profile's ``[routing]``: which kinds of helper may take ``category`` (on ``topic``, or
+    on both topics when ``topic`` is None), best first."""
+
+    category: Category
+    kinds: tuple[SpecialistKind, ...]
+    topic: Topic | None = None
+
+
 @dataclass(frozen=True)
 class Specialist:
     """Someone who answers questions.
@@ -114,17 +138,21 @@ class Specialist:
             return default_categories(self.kind)
         return self.categories or frozenset(Category)
 
-    def handles(self, role: Role, topic: Topic, category: Category) -> bool:
+    def handles(self, role: Role, topic: Topic, category: Category, *, routed: bool = False) -> bool:
         """Whether tickets of this kind belong to the specialist.
 
         Defaults when the profile is silent: every topic and role; categories by kind — the
         technical specialist takes technical categories (login, mobile app), deputies and
-        teachers take the rest.
+        teachers take the rest. ``routed``: the profile's ``[routing]`` names this category and
+        this specialist's kind for it, which replaces the defaults by kind (the specialist's own
+        ``categories``, when written, still apply).
         """
         if self.topics and topic not in self.topics:
             return False
         if self.roles and role not in self.roles:
             return False
+        if routed and self.categories is None:
+            return True
         return category in self.effective_categories
 
 
@@ -217,6 +245,7 @@ class SchoolProfile:
     timezone: str | None = None
     management: Management = Management()
     privacy: PrivacySettings = DEFAULT_PRIVACY
+    routing: tuple[RoutingRule, ...] = ()
     _by_key: Mapping[str, Specialist] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -241,6 +270,21 @@ class SchoolProfile:
 
     def changes_on(self, day: date) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.date == day)
+
+    def kinds_for(self, topic: Topic, category: Category) -> tuple[tuple[SpecialistKind, ...], bool]:
+        """``(kinds of helper who may take the question, best first; whether the profile says so)``: the
+        ``[routing]`` line for the topic, else the line for both topics, else :func:`default_preference`."""
+        general: RoutingRule | None = None
+        for rule in self.routing:
+            if rule.category is not category:
+                continue
+            if rule.topic is topic:
+                return rule.kinds, True
+            if rule.topic is None:
+                general = rule
+        if general is not None:
+            return general.kinds, True
+        return default_preference(topic, category), False
 
     def manager_of(self, key: str) -> Specialist | None:
         spec = self._by_key.get(key)
@@ -324,7 +368,6 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 _RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
-_ROOT_KEYS = ("school", "vendor", "management", "specialists", "slots", "holidays", "changes", "privacy")
 _PRIVACY_KEYS = (
     "operator",
     "policy_url",
@@ -337,6 +380,16 @@ _PRIVACY_KEYS = (
     "conduct_days",
     "service_days",
 )
+_ROOT_KEYS = (
+    "school", "vendor", "management", "routing", "specialists", "slots", "holidays", "changes", "privacy",
+)
+_KIND_ALIASES: dict[str, SpecialistKind] = {
+    "технический специалист": SpecialistKind.TECH,
+    "техник": SpecialistKind.TECH,
+    "заместитель": SpecialistKind.DEPUTY,
+    "заместитель директора": SpecialistKind.DEPUTY,
+    "учитель": SpecialistKind.TEACHER,
+}
 _MANAGEMENT_KEYS = ("members", "invite_hours")
 _USERNAME_RE = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")
 _SCHOOL_KEYS = ("name", "short_name", "phone", "email", "address", "schedule_note", "timezone")
@@ -732,6 +785,63 @@ class _Loader:
             conduct_days=numbers["conduct_days"],
             service_days=numbers["service_days"],
         )
+    def routing(self, data: Mapping[str, Any]) -> tuple[RoutingRule, ...]:
+        """``[routing]``: ``category = ["kind", ...]`` for both topics, and ``[routing.ej]`` /
+        ``[routing.ed]`` tables of the same lines for one topic."""
+        if "routing" not in data:
+            return ()
+        sec = self.table(data, "routing", ("routing", None, None))
+        rules: list[tuple[RoutingRule, _Where]] = []
+        for key, value in sec.items():
+            topic = _TOPIC_ALIASES.get(key.strip().lower()) or _enum_or_none(Topic, key)
+            if topic is not None and isinstance(value, dict):
+                table = f"routing.{key}"
+                at_table: _Where = (
+                    (table, None, None) if self.locator.line((table, None, None)) else ("routing", None, key)
+                )
+                for cat_key, kinds in value.items():
+                    where: _Where = (table, None, cat_key) if at_table[0] == table else at_table
+                    rules.append((self.routing_rule(cat_key, kinds, where, f"[{table}]", topic), where))
+                continue
+            at: _Where = ("routing", None, key)
+            rules.append((self.routing_rule(key, value, at, "[routing]", None), at))
+        seen: set[tuple[Topic | None, Category]] = set()
+        for rule, where in rules:
+            if (rule.topic, rule.category) in seen:
+                table = f"[routing.{rule.topic.value}]" if rule.topic else "[routing]"
+                self.fail(where, f'category "{rule.category.value}" is given twice in {table}')
+            seen.add((rule.topic, rule.category))
+        return tuple(rule for rule, _ in rules)
+
+    def routing_rule(
+        self, key: str, value: object, where: _Where, table: str, topic: Topic | None
+    ) -> RoutingRule:
+        text = key.strip().lower()
+        category = _enum_or_none(Category, text) or _CATEGORY_ALIASES.get(text) or _CATEGORY_ALIASES.get(
+            text.replace("ё", "е")
+        )
+        if category is None:
+            known = ", ".join(c.value for c in Category)
+            topics = "" if topic is not None else " or a topic table [routing.ej] / [routing.ed]"
+            self.fail(where, f'unknown category "{key}" in {table} (known: {known}){topics}')
+        example = f'{category.value} = ["deputy", "teacher"]'
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.fail(where, f'"{key}" in {table} must be a list of kinds of specialist, e.g. {example}')
+        kinds: list[SpecialistKind] = []
+        for item in value:
+            name = item.strip().lower() if isinstance(item, str) else ""
+            kind = _enum_or_none(SpecialistKind, name) or _KIND_ALIASES.get(name)
+            if kind is None:
+                known = ", ".join(k.value for k in SpecialistKind)
+                self.fail(
+                    where, f'unknown kind {_show(item)} for "{key}" in {table} (known: {known})', _needle(item)
+                )
+            if kind in kinds:
+                self.fail(where, f'kind "{kind.value}" is listed twice for "{key}" in {table}', _needle(item))
+            kinds.append(kind)
+        return RoutingRule(category, tuple(kinds), topic)
 
     def specialists(self, data: Mapping[str, Any]) -> tuple[Specialist, ...]:
         result: list[Specialist] = []
@@ -934,6 +1044,7 @@ class _Loader:
         vendor = self.vendor(data)
         management = self.management(data)
         privacy = self.privacy(data)
+        routing = self.routing(data)
         specialists = self.specialists(data)
         slots = self.slots(data, specialists)
         holidays = self.holidays(data)
@@ -946,8 +1057,16 @@ class _Loader:
             changes=changes,
             management=management,
             privacy=privacy,
+            routing=routing,
             **school,
         )
+
+
+def _enum_or_none(enum: type[_E], text: str) -> _E | None:
+    try:
+        return enum(text.strip().lower())
+    except ValueError:
+        return None
 
 
 def _show(value: object) -> str:

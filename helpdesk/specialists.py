@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from helpdesk.clock import Clock
+from helpdesk.domain import RouteReason, TicketStatus
 from helpdesk.formatting import escape, user_link
 from helpdesk.ports import Destination
 from helpdesk.rules.roles import ANONYMOUS_ADMIN_ID
@@ -18,6 +19,12 @@ from helpdesk.store import Store
 from helpdesk.texts import Tr
 from storage.duty import SpecialistLink
 from storage.tickets import Ticket
+
+
+def plain_label(spec: Specialist, tr: Tr) -> str:
+    """``Иванов И. И. (технический специалист)`` — the name and the kind of helper, plain text (not escaped).
+    The same words name a helper to the user (the promise) and to staff (the card)."""
+    return tr("duty.label", name=spec.short_name, kind=tr(f"duty.kind.{spec.kind.value}"))
 
 
 class InviteOutcome(StrEnum):
@@ -68,7 +75,7 @@ class Specialists:
 
     def label(self, spec: Specialist, *, mention: bool = True) -> str:
         """``Иванов И. И. (технический специалист)``; a mention when the specialist is linked."""
-        text = self.tr("duty.label", name=spec.short_name, kind=self.tr(f"duty.kind.{spec.kind.value}"))
+        text = plain_label(spec, self.tr)
         link = self.links.get(spec.key)
         if mention and link is not None:
             return user_link(link.tg_user_id, text)
@@ -92,14 +99,27 @@ class Specialists:
         return tr("duty.answer_header", name=escape(spec.short_name), kind=tr(f"duty.kind.{spec.kind.value}"))
 
     def card_lines(self, ticket: Ticket) -> list[str]:
-        """What the card says of the schedule: who should take the ticket and when; the vendor."""
+        """What the card says of the schedule, following the ticket's state: while open, who takes it and
+        when (the routing decision as stored: the assignee first, the time promised to the user); once taken,
+        since when; once closed, when; and the vendor's hand-off."""
         tr = self.tr
+        tz = self.school.tz
         lines: list[str] = []
         specs = [s for s in (self.school.find_specialist(k) for k in ticket.routed_to) if s is not None]
-        if ticket.queued and ticket.take_up_at is not None:
-            when = promise(self.now(), ticket.take_up_at.astimezone(self.school.tz), tr)
+        if ticket.status is TicketStatus.CLOSED:
+            # A question the conduct policy ended has its own line (bot/cards.py): not said twice.
+            if ticket.closed_at is not None and ticket.conduct_ended_at is None:
+                lines.append(tr("routing.card_closed", when=_stamp(ticket.closed_at.astimezone(tz))))
+        elif ticket.status is TicketStatus.CLAIMED:
+            if ticket.claimed_at is not None:
+                lines.append(tr("routing.card_taken", when=_stamp(ticket.claimed_at.astimezone(tz))))
+        elif ticket.queued and ticket.take_up_at is not None and ticket.assignee_key is not None:
+            when = promise(self.now(), ticket.take_up_at.astimezone(tz), tr)
             who = self.label(specs[0]) if specs else "—"
-            lines.append(tr("duty.card_queued", when=when, name=who))
+            key = "routing.card_not_theirs" if ticket.route_reason is RouteReason.NOT_THEIRS else "duty.card_queued"
+            lines.append(tr(key, when=when, name=who))
+        elif ticket.queued and specs:
+            lines.append(tr("routing.card_no_slot", names=", ".join(self.label(s) for s in specs[:3])))
         elif specs:
             lines.append(tr("duty.card_assigned", names=", ".join(self.label(s) for s in specs[:3])))
         if ticket.vendor_at is not None:
@@ -107,7 +127,7 @@ class Specialists:
             lines.append(
                 tr(
                     "duty.card_vendor",
-                    date=ticket.vendor_at.astimezone(self.school.tz).strftime("%d.%m"),
+                    date=ticket.vendor_at.astimezone(tz).strftime("%d.%m"),
                     ref=ref,
                 )
             )
@@ -184,3 +204,8 @@ class Specialists:
                 await self.store.audit_action("unlink", actor_id, actor_name, detail=key)
         await self.load()
         return removed
+
+
+def _stamp(moment: datetime) -> str:
+    """``08.09 15:10``: when a card's state changed (the school's local time)."""
+    return moment.strftime("%d.%m %H:%M")

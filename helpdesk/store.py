@@ -22,6 +22,7 @@ from storage.audit import AuditRepo
 from storage.chat_moves import ChatMovesRepo
 from storage.db import Database
 from storage.duty import DutyRepo
+from storage.kb_feedback import KbFeedbackRepo
 from storage.outbox import OutboxRepo
 from storage.privacy import PrivacyRepo
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
@@ -89,6 +90,7 @@ class Store:
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
         self.privacy = PrivacyRepo(db.conn)
+        self.kb = KbFeedbackRepo(db.conn)
 
     def now(self) -> datetime:
         return self.clock()
@@ -209,9 +211,10 @@ class Store:
             assert created is not None
             await self.tickets.set_routing(
                 created.id,
-                routed_to=tuple(s.key for s in (routing.on_duty_now or routing.candidates)),
+                routed_to=routing.routed_to,
                 take_up_at=routing.take_up_at,
                 queued=routing.queued,
+                reason=routing.reason,
             )
             for a in draft.attachments:
                 await self.messages.add(
@@ -339,6 +342,21 @@ class Store:
         assert fresh is not None
         return fresh
 
+    async def set_confirmation(self, ticket: Ticket, message_id: int) -> Ticket:
+        """The user's confirmation of the ticket (the message with the close button) was delivered."""
+        async with self.db.transaction():
+            await self.tickets.set_confirmation(ticket.id, message_id)
+            fresh = await self.tickets.get(ticket.id)
+        assert fresh is not None
+        return fresh
+
+    async def unanswered_follow_up(self, ticket: Ticket) -> int | None:
+        """The id of the user's last message in the ticket when it is a follow-up with no answer after it;
+        None otherwise. A follow-up is a message the user wrote after the ticket's confirmation (their
+        private chat numbers its messages in order); the question's own attachments are not follow-ups.
+        Without a known confirmation, a message after an answer is one."""
+        return await self.tickets.unanswered_follow_up(ticket.id, ticket.confirm_message_id)
+
     async def set_staff_thread(self, user: User, thread_id: int | None) -> None:
         self._forget(user)
         async with self.db.transaction():
@@ -368,14 +386,15 @@ class Store:
         actor_id: int | None = None,
         actor_name: str | None = None,
         action: str = "close",
+        conduct: bool = False,
     ) -> tuple[bool, Ticket | None]:
         """Close a ticket (recorded in the audit trail as ``action`` by the actor). Returns (changed,
-        ticket)."""
+        ticket). ``conduct``: the conduct policy ended the session; the card says so."""
         async with self.db.transaction():
             ticket = await self.tickets.get(ticket_id)
             if ticket is None or ticket.status is TicketStatus.CLOSED:
                 return False, ticket
-            await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now())
+            await self.tickets.close(ticket_id, closed_by=closed_by, now=self.now(), conduct=conduct)
             await self.audit_action(
                 action, actor_id, actor_name if actor_name is not None else closed_by, ticket_id=ticket_id
             )

@@ -67,6 +67,7 @@ class CloseOutcome(StrEnum):
     CLOSED = "closed"
     ALREADY_CLOSED = "already_closed"
     NOT_FOUND = "not_found"
+    UNANSWERED = "unanswered"  # the user's last message has no answer: the specialist is asked to confirm
 
 
 class VendorOutcome(StrEnum):
@@ -79,6 +80,9 @@ OutcomeT = TypeVar("OutcomeT", bound=StrEnum)
 Ack = Callable[[OutcomeT, Ticket | None], Awaitable[None]]
 """Tells the person who acted what the outcome is, before its effects are carried out (the card's edit may
 wait for the staff group's budget; a button press is answered at once)."""
+Confirm = Callable[[Ticket, int], Awaitable[None]]
+"""Asks the specialist to confirm closing ``ticket`` although the user's message (the stored message's id) has
+no answer; the confirmation carries that id back, so that a later message from the user asks again."""
 
 
 class Tickets:
@@ -178,9 +182,13 @@ class Tickets:
         with self.staff.hold(ticket_id=ticket.id):
             tr = self.user_tr(user)
             confirmation = (
-                tr("ticket.created", number=ticket.id) + "\n\n" + self.duty.user_promise(decision, tr)
+                tr("ticket.created", number=ticket.id)
+                + "\n\n"
+                + self.duty.user_promise(decision, tr, category)
             )
-            await self.users.ticket_opened(user, ticket, confirmation)
+            confirmation_id = await self.users.ticket_opened(user, ticket, confirmation)
+            if confirmation_id is not None:
+                ticket = await self.store.set_confirmation(ticket, confirmation_id)
             try:
                 ticket = await self.staff.post_ticket(user, ticket)
             except DeliveryError as exc:
@@ -259,6 +267,7 @@ class Tickets:
         with self.staff.hold(row_id=row.id):
             await self.users.relay_out(row, ticket, user, body_html=inbound.html if inbound.text else None)
         if reopened:
+            await self.users.ticket_reopened(user, ticket)
             await self.staff.refresh_card(ticket)
             await self.staff.say(reply_here, self.staff_tr("staff.reopened", number=ticket.id))
         return AnswerOutcome.ANSWERED
@@ -282,7 +291,22 @@ class Tickets:
         staff_name: str,
         staff_id: int | None = None,
         ack: Ack[CloseOutcome] | None = None,
+        confirm: Confirm | None = None,
+        confirmed_upto: int | None = None,
     ) -> tuple[CloseOutcome, Ticket | None]:
+        """A specialist closes the ticket: the card shows it, the user is told and their close button goes.
+
+        With ``confirm``, a ticket whose last message is the user's unanswered follow-up is not closed: the
+        specialist is asked to confirm (``UNANSWERED``). ``confirmed_upto``: they confirmed up to that
+        message; a newer unanswered one asks again.
+        """
+        if confirm is not None:
+            ticket = await self.store.tickets.get(ticket_id)
+            if ticket is not None and ticket.is_open:
+                waiting = await self.store.unanswered_follow_up(ticket)
+                if waiting is not None and (confirmed_upto is None or waiting > confirmed_upto):
+                    await confirm(ticket, waiting)
+                    return CloseOutcome.UNANSWERED, ticket
         changed, ticket = await self.store.close(ticket_id, closed_by=staff_name, actor_id=staff_id)
         if ticket is None:
             outcome = CloseOutcome.NOT_FOUND
@@ -294,6 +318,9 @@ class Tickets:
             return outcome, ticket
         await self.staff.refresh_card(ticket)
         await self._tell_user(ticket, "ticket.closed_by_staff")
+        user = await self.store.users.get(ticket.user_id)
+        if user is not None:
+            await self.users.ticket_closed(user, ticket)
         return CloseOutcome.CLOSED, ticket
 
     async def escalate(

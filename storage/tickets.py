@@ -7,7 +7,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from helpdesk.domain import Category, Role, TicketStatus, Topic
+from helpdesk.domain import Category, Role, RouteReason, TicketStatus, Topic
 from storage.db import fetch_all, fetch_one
 from storage.users import User, _user, user_columns
 
@@ -38,6 +38,16 @@ class Ticket:
     vendor_ref: str | None = None
     vendor_reminded_at: datetime | None = None
     offered_articles: tuple[str, ...] = ()
+    conduct_ended_at: datetime | None = None  # the conduct policy ended the session (the card says so)
+    route_reason: RouteReason | None = None
+    confirm_message_id: int | None = None
+
+    @property
+    def assignee_key(self) -> str | None:
+        """Who the routing decision named (``routed_to`` holds them first); None when it named nobody."""
+        if self.route_reason is RouteReason.NO_SLOT or not self.routed_to:
+            return None
+        return self.routed_to[0]
 
     @property
     def is_open(self) -> bool:
@@ -103,6 +113,9 @@ def _ticket(row: aiosqlite.Row) -> Ticket:
         vendor_ref=row["vendor_ref"],
         vendor_reminded_at=_dt(row["vendor_reminded_at"]),
         offered_articles=tuple(k for k in row["offered_articles"].split(",") if k),
+        route_reason=RouteReason(row["route_reason"]) if row["route_reason"] else None,
+        confirm_message_id=row["confirm_message_id"],
+        conduct_ended_at=_dt(row["conduct_ended_at"]),
     )
 
 
@@ -248,25 +261,77 @@ class TicketRepo:
             self.conn,
             """UPDATE tickets SET answered_at = COALESCE(answered_at, ?),
                    status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
-                   closed_at = NULL, closed_by = NULL
+                   closed_at = NULL, closed_by = NULL, conduct_ended_at = NULL
                WHERE id = ? RETURNING *""",
             (now.isoformat(), ticket_id),
         )
         assert row is not None, f"ticket {ticket_id} vanished"
         return _ticket(row), True
 
-    async def close(self, ticket_id: int, *, closed_by: str, now: datetime) -> None:
+    async def close(self, ticket_id: int, *, closed_by: str, now: datetime, conduct: bool = False) -> None:
+        """Close the ticket; ``conduct``: the conduct policy ended its session (the card is marked)."""
         await self.conn.execute(
-            "UPDATE tickets SET status = 'closed', closed_by = ?, closed_at = ? WHERE id = ?",
-            (closed_by, now.isoformat(), ticket_id),
+            """UPDATE tickets SET status = 'closed', closed_by = ?, closed_at = ?, conduct_ended_at = ?
+               WHERE id = ?""",
+            (closed_by, now.isoformat(), now.isoformat() if conduct else None, ticket_id),
         )
 
+    async def reopen_after_conduct(self, ticket_id: int) -> Ticket | None:
+        """A question the conduct policy ended goes back to work (to whoever had taken it); None when it is
+        not such a question (open already, or closed for another reason)."""
+        row = await fetch_one(
+            self.conn,
+            """UPDATE tickets SET status = CASE WHEN claimed_by_id IS NULL THEN 'open' ELSE 'claimed' END,
+                   closed_at = NULL, closed_by = NULL, conduct_ended_at = NULL
+               WHERE id = ? AND status = 'closed' AND conduct_ended_at IS NOT NULL RETURNING *""",
+            (ticket_id,),
+        )
+        return _ticket(row) if row is not None else None
+
     async def set_routing(
-        self, ticket_id: int, *, routed_to: tuple[str, ...], take_up_at: datetime | None, queued: bool
+        self,
+        ticket_id: int,
+        *,
+        routed_to: tuple[str, ...],
+        take_up_at: datetime | None,
+        queued: bool,
+        reason: RouteReason | None = None,
     ) -> None:
+        """``routed_to``: the assignee first (see :attr:`Ticket.assignee_key`); ``reason``: None keeps the
+        stored one."""
         await self.conn.execute(
-            "UPDATE tickets SET routed_to = ?, take_up_at = ?, queued = ? WHERE id = ?",
-            (",".join(routed_to), take_up_at.isoformat() if take_up_at else None, int(queued), ticket_id),
+            "UPDATE tickets SET routed_to = ?, take_up_at = ?, queued = ?, "
+            "route_reason = COALESCE(?, route_reason) WHERE id = ?",
+            (
+                ",".join(routed_to),
+                take_up_at.isoformat() if take_up_at else None,
+                int(queued),
+                reason.value if reason else None,
+                ticket_id,
+            ),
+        )
+
+    async def unanswered_follow_up(self, ticket_id: int, confirm_message_id: int | None) -> int | None:
+        """See :meth:`helpdesk.store.Store.unanswered_follow_up`."""
+        row = await fetch_one(
+            self.conn,
+            """SELECT id, direction, user_message_id,
+                      EXISTS (SELECT 1 FROM messages WHERE ticket_id = ? AND direction = 'out') AS answered
+               FROM messages WHERE ticket_id = ? AND direction IN ('in', 'out')
+               ORDER BY id DESC LIMIT 1""",
+            (ticket_id, ticket_id),
+        )
+        if row is None or row["direction"] != "in":
+            return None
+        if confirm_message_id is not None:
+            follow_up = row["user_message_id"] is not None and row["user_message_id"] > confirm_message_id
+        else:
+            follow_up = bool(row["answered"])
+        return int(row["id"]) if follow_up else None
+
+    async def set_confirmation(self, ticket_id: int, message_id: int) -> None:
+        await self.conn.execute(
+            "UPDATE tickets SET confirm_message_id = ? WHERE id = ?", (message_id, ticket_id)
         )
 
     async def without_card(self) -> list[Ticket]:

@@ -13,6 +13,7 @@ from bot.filters import IsCommand
 from bot.states import AskQuestion
 from handlers.private.faq import contacts_text
 from helpdesk.clock import Clock
+from helpdesk.conduct_desk import ConductDesk
 from helpdesk.domain import default_topic
 from helpdesk.formatting import escape
 from helpdesk.school import SchoolProfile
@@ -52,8 +53,11 @@ async def start(message: Message, state: FSMContext, tr: Tr, user: User) -> None
     await ask_topic(message, state, tr, user)
 
 
-async def show_help(message: Message, tr: Tr) -> None:
-    await message.answer(tr("help.text"))
+async def show_help(message: Message, tr: Tr, user: User, conduct: ConductDesk) -> None:
+    # During a pause what the user writes reaches nobody: /help says so, and until when, instead of
+    # promising that a specialist reads it.
+    note = await conduct.pause_note(user)
+    await message.answer(f"{tr('help.text')}\n\n{note or tr('help.while_open')}")
 
 
 async def contacts(message: Message, tr: Tr, school: SchoolProfile, clock: Clock) -> None:

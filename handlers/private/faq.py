@@ -23,9 +23,10 @@ from bot.states import AskQuestion, FaqSearch
 from handlers.private.question import draft_from, show_summary
 from helpdesk.domain import Topic, default_topic
 from helpdesk.formatting import escape, shorten
+from helpdesk.kb_answers import AnswerOutcome, ArticleAnswers
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.rules.kb import KnowledgeBase
-from helpdesk.rules.schedule import format_schedule
+from helpdesk.rules.routing import format_user_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.texts import Tr
 from storage.users import User
@@ -37,6 +38,7 @@ QUERY_SHOWN = 60
 def create_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(article_opened, KbCb.filter(F.action == KbAction.OPEN))
+    router.callback_query.register(ticket_article_answered, KbCb.filter(F.ticket > 0))
     router.callback_query.register(article_helped, KbCb.filter(F.action == KbAction.HELPED))
     router.callback_query.register(article_not_helped, KbCb.filter(F.action == KbAction.ASK))
     router.message.register(faq, Command("faq"))
@@ -62,7 +64,9 @@ async def _set_buttons(message: Message, markup: InlineKeyboardMarkup | None) ->
 # ---- offers in the question dialog ---------------------------------------------------------------
 
 
-async def article_opened(callback: CallbackQuery, callback_data: KbCb, tr: Tr, kb: KnowledgeBase) -> None:
+async def article_opened(
+    callback: CallbackQuery, callback_data: KbCb, tr: Tr, user: User, kb: KnowledgeBase, kb_feedback: KbFeedback
+) -> None:
     article = kb.article(callback_data.article, tr.locale)
     if article is None or not isinstance(callback.message, Message):
         await callback.answer(tr("kb.not_found"), show_alert=True)
@@ -71,6 +75,21 @@ async def article_opened(callback: CallbackQuery, callback_data: KbCb, tr: Tr, k
     await callback.message.answer(
         f"{article.render()}\n\n{tr('kb.did_it_help')}", reply_markup=keyboards.kb_article(tr, article.id)
     )
+    await kb_feedback.opened(user_id=user.id, article_id=article.id)
+
+
+async def ticket_article_answered(
+    callback: CallbackQuery, callback_data: KbCb, tr: Tr, user: User, article_answers: ArticleAnswers
+) -> None:
+    """«Помогло» / «нет» under an article a specialist sent in the user's ticket: the ticket records it, the
+    specialist is told, and «помогло» teaches the knowledge base the question."""
+    helped = callback_data.action is KbAction.HELPED
+    outcome = await article_answers.answered(user, callback_data.ticket, callback_data.article, helped=helped)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await _set_buttons(callback.message, None)
+        if outcome is not AnswerOutcome.DUPLICATE:
+            await callback.message.answer(tr("kb.helped_thanks" if helped else "kb.ticket_declined"))
 
 
 async def article_helped(
@@ -152,15 +171,23 @@ def _first_topic(user: User) -> Topic:
 
 
 async def faq(
-    message: Message, command: CommandObject, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
 ) -> None:
     if command.args and command.args.strip():
-        await _show_results(message, tr, user, kb, command.args.strip())
+        await _show_results(message, tr, user, kb, kb_feedback, command.args.strip())
         return
     await message.answer(tr("faq.home"), reply_markup=keyboards.faq_home(tr, _first_topic(user)))
 
 
-async def _show_results(message: Message, tr: Tr, user: User, kb: KnowledgeBase, query: str) -> None:
+async def _show_results(
+    message: Message, tr: Tr, user: User, kb: KnowledgeBase, kb_feedback: KbFeedback, query: str
+) -> None:
     shown = escape(shorten(" ".join(query.split()), QUERY_SHOWN))
     matches = kb.search(query, locale=tr.locale, role=user.role, limit=SEARCH_LIMIT)
     if not matches:
@@ -170,11 +197,14 @@ async def _show_results(message: Message, tr: Tr, user: User, kb: KnowledgeBase,
     await message.answer(
         tr("faq.results", query=shown), reply_markup=keyboards.faq_articles(tr, articles, None)
     )
+    await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in articles])
 
 
-async def search_received(message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase) -> None:
+async def search_received(
+    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, kb_feedback: KbFeedback
+) -> None:
     await state.set_state(None)
-    await _show_results(message, tr, user, kb, message.text or "")
+    await _show_results(message, tr, user, kb, kb_feedback, message.text or "")
 
 
 async def search_expected(message: Message, tr: Tr) -> None:
@@ -188,6 +218,7 @@ async def faq_pressed(
     tr: Tr,
     user: User,
     kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
 ) -> None:
     message = callback.message
     if not isinstance(message, Message):
@@ -209,17 +240,21 @@ async def faq_pressed(
             await callback.answer(tr("kb.not_found"), show_alert=True)
             return
         await callback.answer()
-        await _edit(message, article.render(), keyboards.faq_article(tr, callback_data.topic))
+        await _edit(
+            message, article.render(), keyboards.faq_article(tr, callback_data.topic, callback_data.page)
+        )
+        await kb_feedback.opened(user_id=user.id, article_id=article.id)
         return
     await callback.answer()
     if action is FaqAction.TOPIC and callback_data.topic is not None:
         topic = callback_data.topic
         articles = kb.by_topic(topic, tr.locale)
-        await _edit(
-            message,
-            tr("faq.topic", topic=tr(f"topic.{topic.value}"), count=len(articles)),
-            keyboards.faq_articles(tr, articles, topic),
-        )
+        pages = keyboards.faq_pages(len(articles))
+        page = min(max(callback_data.page, 0), pages - 1)  # a stale page of a list that became shorter
+        text = tr("faq.topic", topic=tr(f"topic.{topic.value}"), count=len(articles))
+        if pages > 1:
+            text += "\n" + tr("routing.faq_page", page=page + 1, pages=pages)
+        await _edit(message, text, keyboards.faq_articles(tr, articles, topic, page))
         return
     await _edit(message, tr("faq.home"), keyboards.faq_home(tr, _first_topic(user)))
 
@@ -235,7 +270,7 @@ def contacts_text(tr: Tr, school: SchoolProfile, today: date) -> str:
     if school.address:
         lines.append(tr("contacts.address", address=escape(school.address)))
     lines.append("")
-    lines.append(format_schedule(school, today, tr))
+    lines.append(format_user_schedule(school, today, tr))
     vendor = school.vendor
     lines.append("")
     lines.append(tr("contacts.vendor_title", name=escape(vendor.name)))

@@ -16,6 +16,7 @@ from bot.inbound import file_id_of, message_kind
 from bot.states import AskQuestion
 from helpdesk.domain import Category, Role, Topic, categories_for, default_topic
 from helpdesk.formatting import escape, shorten
+from helpdesk.kb_feedback import KbFeedback
 from helpdesk.ports import USER_KINDS
 from helpdesk.rules.kb import Article, KnowledgeBase
 from helpdesk.store import Attachment, Draft, Store
@@ -134,6 +135,7 @@ async def category_chosen(
     tr: Tr,
     user: User,
     kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
 ) -> None:
     data = await state.update_data(category=callback_data.category.value)
     await callback.answer()
@@ -141,13 +143,13 @@ async def category_chosen(
     assert isinstance(callback.message, Message)
     draft = draft_from(data)
     if not draft.empty:
-        data = await offer_for_question(callback.message, state, tr, user, kb, data)
+        data = await offer_for_question(callback.message, state, tr, user, kb, kb_feedback, data)
         await show_summary(callback.message, state, tr, user, data)
         return
     await state.set_state(AskQuestion.question)
     # Self-help first: the articles for this role, topic and category, before the question is typed.
     articles = kb.for_context(user.role, Topic(data["topic"]), callback_data.category, tr.locale)
-    await offer_articles(callback.message, state, tr, articles, "kb.offer.before")
+    await offer_articles(callback.message, state, tr, user, kb_feedback, articles, "kb.offer.before")
     await callback.message.answer(
         tr(
             "question.ask",
@@ -196,7 +198,13 @@ def offered_from(data: dict[str, Any]) -> list[str]:
 
 
 async def offer_articles(
-    message: Message, state: FSMContext, tr: Tr, articles: list[Article], text_key: str
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb_feedback: KbFeedback,
+    articles: list[Article],
+    text_key: str,
 ) -> dict[str, Any]:
     """Offer the articles not offered yet in this dialog (at most three); returns the FSM data."""
     data = await state.get_data()
@@ -205,11 +213,18 @@ async def offer_articles(
     if not fresh:
         return data
     await message.answer(tr(text_key), reply_markup=keyboards.kb_offer(fresh))
+    await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in fresh])
     return await state.update_data(offered=[*offered, *(a.id for a in fresh)])
 
 
 async def offer_for_question(
-    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, data: dict[str, Any]
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
+    data: dict[str, Any],
 ) -> dict[str, Any]:
     """Articles matching the words of the typed question, offered before the summary."""
     draft = draft_from(data)
@@ -223,11 +238,13 @@ async def offer_for_question(
         category=Category(data["category"]),
         limit=3,
     )
-    return await offer_articles(message, state, tr, [m.article for m in matches], "kb.offer.after")
+    return await offer_articles(
+        message, state, tr, user, kb_feedback, [m.article for m in matches], "kb.offer.after"
+    )
 
 
 async def question_received(
-    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase
+    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, kb_feedback: KbFeedback
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)
@@ -239,7 +256,7 @@ async def question_received(
         await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
         return
     data = await state.update_data(draft=updated.to_json())
-    data = await offer_for_question(message, state, tr, user, kb, data)
+    data = await offer_for_question(message, state, tr, user, kb, kb_feedback, data)
     await show_summary(message, state, tr, user, data)
 
 

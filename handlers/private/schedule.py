@@ -9,7 +9,7 @@ from aiogram.types import Message
 
 from bot.filters import IsCommand
 from helpdesk.duty import Duty
-from helpdesk.rules.schedule import format_schedule
+from helpdesk.rules.routing import format_user_schedule
 from helpdesk.school import SchoolProfile
 from helpdesk.specialists import InviteOutcome, Specialists
 from helpdesk.texts import Tr
@@ -24,7 +24,7 @@ def create_router() -> Router:
 
 
 async def schedule(message: Message, school: SchoolProfile, specialists: Specialists, tr: Tr) -> None:
-    await message.answer(format_schedule(school, specialists.now().date(), tr))
+    await message.answer(format_user_schedule(school, specialists.now().date(), tr))
 
 
 async def invite_opened(

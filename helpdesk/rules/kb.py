@@ -19,20 +19,39 @@ Every file starts with a front matter block::
     ---
     Markdown body (paragraphs, numbered and bulleted lists, **bold**, *italic*, [links](https://...)).
 
-The body is converted to Telegram HTML once, at load time. Pure Python: no aiogram here.
+The body is converted to Telegram HTML once, at load time (markdown-it-py). Pure Python: no aiogram here.
+
+The matcher (:meth:`KnowledgeBase.search`) works on meanings rather than letters:
+
+* every word becomes its dictionary form (pymorphy3 and its Russian dictionary, loaded once per process);
+  words that mean the same here are one term (``_SYNONYM_GROUPS``: «ставить», «выставить», «поставить»);
+  a word the dictionary does not know is corrected to an article word one typo away;
+* an article scores by the rarity of the question's terms in its title, keywords, example questions (learned
+  from answered tickets, :meth:`KnowledgeBase.with_examples`) and body, with a bonus for a whole keyword phrase;
+* it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses is
+  what the question is about, so «когда родительское собрание» gets nothing rather than a guess;
+* optionally, a word no article uses stands for its nearest article word by word vectors (``WordVectors``,
+  navec from the natasha wheel: :mod:`helpdesk.rules.kb_vectors`), when they are close enough.
+
+Quality is measured by ``benchmarks/kb_bench.py`` on a frozen held-out set; the constants are tuned on the
+dev set only.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
+import pymorphy3
 import snowballstemmer
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from helpdesk.domain import Category, Role, Topic, default_topic
 from helpdesk.formatting import escape, plain_text
@@ -44,6 +63,9 @@ __all__ = [
     "KnowledgeBase",
     "KnowledgeBaseError",
     "Match",
+    "QuestionGroup",
+    "WordVectors",
+    "group_questions",
     "load_knowledge_base",
     "markdown_to_telegram_html",
 ]
@@ -175,79 +197,122 @@ def _parse_codes(value: str, enum: type[E], aliases: dict[str, E], where: str, w
 
 # --------------------------------------------------------------------------- Markdown -> Telegram HTML
 
-
-_INLINE_RE = re.compile(
-    r"\*\*(?P<bold>.+?)\*\*"
-    r"|\[(?P<label>[^\]\n]+)\]\((?P<url>[^()\s]+)\)"
-    r"|(?<![\w*])\*(?P<italic>[^*\s](?:[^*\n]*[^*\s])?)\*(?![\w*])"
-)
 _URL_RE = re.compile(r"^(?:https?://[^\s\"<>]+|mailto:[^\s\"<>]+|tel:\+?[0-9()\- ]+|tg://[^\s\"<>]+)$")
-_HEADING_RE = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*$")
-_BULLET_RE = re.compile(r"^[-*•]\s+(?P<text>.+)$")
-_NUMBERED_RE = re.compile(r"^(?P<num>\d{1,2})[.)]\s+(?P<text>.+)$")
 
 
-def _inline(text: str, where: str) -> str:
-    out: list[str] = []
-    pos = 0
-    for m in _INLINE_RE.finditer(text):
-        out.append(_plain(text[pos : m.start()], where))
-        if m.group("bold") is not None:
-            out.append(f"<b>{_inline(m.group('bold'), where)}</b>")
-        elif m.group("italic") is not None:
-            out.append(f"<i>{_inline(m.group('italic'), where)}</i>")
-        else:
-            url = m.group("url")
-            if not _URL_RE.match(url):
-                raise KnowledgeBaseError(
-                    f"{where}: link address {url!r} must start with https://, http://, mailto: or tel:"
-                )
-            label = _plain(m.group("label"), where)
-            out.append(f'<a href="{escape(url, quote=True)}">{label}</a>')
-        pos = m.end()
-    out.append(_plain(text[pos:], where))
-    return "".join(out)
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # CommonMark without raw HTML (escaped as text); a line break in a paragraph stays a line break.
+    return MarkdownIt("commonmark", {"html": False, "breaks": True})
 
 
-def _plain(text: str, where: str) -> str:
-    if "**" in text:
-        raise KnowledgeBaseError(
-            f"{where}: unclosed '**' (bold text must be written as **text** on one line)"
-        )
-    if re.search(r"\]\(", text):
-        raise KnowledgeBaseError(f"{where}: malformed link (write [text](https://address))")
-    return escape(text)
+class _Renderer:
+    """markdown-it's tokens -> the Telegram HTML subset: <b>, <i>, <a href>; everything else is text."""
+
+    def __init__(self, source: str, first_line: int, lines: list[str]) -> None:
+        self.source = source
+        self.first_line = first_line
+        self.lines = lines
+
+    def where(self, block: Token | None, needle: str = "") -> str:
+        start, end = (block.map or [0, 1]) if block is not None else (0, 1)
+        number = start
+        if needle:
+            number = next((i for i in range(start, max(end, start + 1)) if needle in self.lines[i]), start)
+        return f"{self.source}:{self.first_line + number}"
+
+    def inline(self, token: Token, block: Token | None) -> str:
+        out: list[str] = []
+        for child in token.children or []:
+            kind = child.type
+            if kind == "text":
+                text = child.content
+                if "**" in text:
+                    raise KnowledgeBaseError(
+                        f"{self.where(block, '**')}: unclosed '**' (bold text must be written as **text** on one line)"
+                    )
+                if "](" in text:
+                    raise KnowledgeBaseError(
+                        f"{self.where(block, '](')}: malformed link (write [text](https://address))"
+                    )
+                out.append(escape(text))
+            elif kind in ("softbreak", "hardbreak"):
+                out.append("\n")
+            elif kind == "strong_open":
+                out.append("<b>")
+            elif kind == "strong_close":
+                out.append("</b>")
+            elif kind == "em_open":
+                out.append("<i>")
+            elif kind == "em_close":
+                out.append("</i>")
+            elif kind == "link_open":
+                url = str(child.attrs.get("href", ""))
+                if not _URL_RE.match(url):
+                    raise KnowledgeBaseError(
+                        f"{self.where(block, url)}: link address {url!r} must start with https://, http://, "
+                        "mailto: or tel:"
+                    )
+                out.append(f'<a href="{escape(url, quote=True)}">')
+            elif kind == "link_close":
+                out.append("</a>")
+            elif kind in ("code_inline", "html_inline"):
+                out.append(escape(child.content))
+            elif kind == "image":
+                out.append(escape(child.content))
+        return "".join(out)
+
+    def render(self, markdown: str) -> str:
+        """Blocks in source order; a blank line in the source between two blocks is kept (one at most)."""
+        tokens = _markdown().parse(markdown)
+        blocks: list[tuple[int, int, str]] = []  # first line, end line, html
+        heading = False
+        prefixes: list[str] = []
+        block: Token | None = None
+        for token in tokens:
+            kind = token.type
+            if kind in ("paragraph_open", "heading_open"):
+                block = token
+                heading = kind == "heading_open"
+            elif kind == "list_item_open":
+                number = token.info
+                prefixes.append(f"{number}. " if number else "• ")
+            elif kind == "list_item_close":
+                prefixes.pop()
+            elif kind == "inline" and block is not None:
+                html_text = self.inline(token, block)
+                if heading:
+                    html_text = f"<b>{html_text}</b>"
+                if prefixes and token.map:
+                    indent = "   " * (len(prefixes) - 1)
+                    html_text = indent + prefixes[-1] + html_text
+                    prefixes[-1] = "   "  # a second paragraph of the same item is not a new bullet
+                start, end = token.map or (0, 1)
+                blocks.append((start, end, html_text))
+            elif kind in ("fence", "code_block"):
+                start, end = token.map or (0, 1)
+                blocks.append((start, end, escape(token.content.rstrip("\n"))))
+        out: list[str] = []
+        previous_end: int | None = None
+        for start, end, html_text in blocks:
+            if previous_end is not None:
+                blank = any(not self.lines[i].strip() for i in range(previous_end, start))
+                out.append("\n\n" if blank else "\n")
+            out.append(html_text)
+            previous_end = end
+        return "".join(out)
 
 
 def markdown_to_telegram_html(markdown: str, source: str = "<text>", first_line: int = 1) -> str:
-    """Convert the Markdown subset used by articles into Telegram HTML.
+    """Convert an article's Markdown into Telegram HTML, with markdown-it-py (CommonMark).
 
     Line breaks are kept as they are (Telegram shows them), runs of blank lines become one blank line.
-    Supported: paragraphs, ``1.`` numbered and ``-`` bulleted lists, ``#`` headings (shown in bold),
-    ``**bold**``, ``*italic*``, ``[text](https://address)``. Everything else is escaped text.
+    Paragraphs, ``1.`` numbered and ``-`` bulleted lists, ``#`` headings (shown in bold), ``**bold**``,
+    ``*italic*``, ``[text](https://address)``; raw HTML and everything else is escaped text. A link must be
+    https://, http://, mailto: or tel:; an unclosed ``**`` or a broken link is an error with its line.
     """
-    lines: list[str] = []
-    for offset, raw in enumerate(markdown.splitlines()):
-        where = f"{source}:{first_line + offset}"
-        line = raw.strip()
-        if not line:
-            if lines and lines[-1] != "":
-                lines.append("")
-            continue
-        heading = _HEADING_RE.match(line)
-        bullet = _BULLET_RE.match(line)
-        numbered = _NUMBERED_RE.match(line)
-        if heading:
-            lines.append(f"<b>{_inline(heading.group('text'), where)}</b>")
-        elif bullet and not line.startswith("**"):
-            lines.append(f"• {_inline(bullet.group('text'), where)}")
-        elif numbered:
-            lines.append(f"{numbered.group('num')}. {_inline(numbered.group('text'), where)}")
-        else:
-            lines.append(_inline(line, where))
-    while lines and lines[-1] == "":
-        lines.pop()
-    return "\n".join(lines)
+    lines = markdown.splitlines() or [""]
+    return _Renderer(source, first_line, lines).render(markdown)
 
 
 # --------------------------------------------------------------------------- file parsing
@@ -352,14 +417,13 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
 
 # --------------------------------------------------------------------------- text analysis
 
-_RU = snowballstemmer.stemmer("russian")
 _EN = snowballstemmer.stemmer("english")
 _TOKEN_RE = re.compile(r"[a-zа-я0-9]+")
 _CYRILLIC_RE = re.compile(r"[а-я]")
 
 _STOP_WORDS = frozenset(
     """
-    и в во не ни что он она оно они я ты мы вы с со как а то все всё так его ее её но да к у же за бы по
+    и в во на до не ни что он она оно они я ты мы вы с со как а то все всё так его ее её но да к у же за бы по
     только мне меня мной нам нас вам вас им их ему ей было был была были быть будет будут вот от еще ещё
     нет о об обо из теперь когда даже ну ли если уже или там тут где есть надо для чем без чего раз тоже
     себе себя под тогда кто этот эта это эти этого этой этом того тот та те потому какой какая какие каким
@@ -377,12 +441,33 @@ _STOP_WORDS = frozenset(
     any just still again then here need want help dear good morning afternoon evening
     """.split()
 )
+# Lemmas that carry no subject (the forms above are caught before lemmatisation; these after it).
+_STOP_LEMMAS = frozenset(
+    """
+    быть мочь хотеть нужный надо сделать делать который какой свой весь этот тот такой что как где когда
+    сказать подсказать помочь пожалуйста здравствуйте спасибо почему зачем ли же бы
+    """.split()
+)
 
-# canonical word -> variants that mean the same here. Both sides are stemmed at import time.
+# Words that set the scene of a school question but say nothing about which article answers it: school subjects,
+# days and time, kinds of schoolwork. They count neither for an article nor against it (not in «nothing»).
+_SCENE_LEMMAS = frozenset(
+    """
+    математика алгебра геометрия русский язык литература английский немецкий французский история
+    обществознание география биология химия физика информатика физкультура физра музыка изо технология
+    обж окружающий мир чтение предмет
+    понедельник вторник среда четверг пятница суббота воскресенье сегодня завтра вчера послезавтра
+    неделя день месяц утро вечер сентябрь октябрь ноябрь декабрь январь февраль март апрель май
+    вчерашний завтрашний сегодняшний прошлый следующий
+    диктант сочинение изложение доклад реферат проект тест самостоятельный лабораторный
+    """.split()
+)
+
+# canonical word -> variants that mean the same here. Both sides are lemmatised when first used.
 _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "госуслуги": ("есиа", "есиа", "госуслуг", "госуслугах", "госуслугами", "gosuslugi", "esia", "гу"),
     "журнал": ("эж", "журнал", "журнала", "журнале", "журналом", "журналы", "журналов", "журнальчик"),
-    "дневник": ("эд", "дневник", "дневника", "дневнике", "дневником", "дневники", "дневнику", "эдневник"),
+    "дневник": ("эд", "электронка", "дневник", "дневника", "дневнике", "дневником", "дневники", "дневнику", "эдневник"),
     "оценка": (
         "отметка",
         "отметки",
@@ -530,85 +615,146 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "учитель": ("учительница", "учительницы", "учительнице", "учительницу", "учителя", "учителю", "педагог"),
     "урок": ("уроки", "урока", "уроке", "уроков", "занятие", "занятия", "lesson", "lessons"),
     "пароль": ("пароля", "паролем", "паролей", "пасворд", "password", "passwords"),
+    # Verbs by meaning: aspect pairs and prefixes are different dictionary words («ставить», «поставить»).
+    "поставить": (
+        "ставить", "выставить", "выставлять", "проставить", "проставлять", "ставят", "поставят", "выставление",
+    ),
+    "отображаться": (
+        "видно", "видеть", "увидеть", "виден", "видна", "видны", "показываться", "показывать", "появиться",
+        "появляться", "отображение", "отобразиться", "высвечиваться", "пусто", "пустой",
+    ),
+    "учетный": ("учетка", "аккаунт", "учетная"),
+    "двое": ("оба", "трое", "двое", "несколько"),
+    "отчет": ("сводка", "ведомость", "отчетность", "табель"),
+    "заполнить": ("заполнять", "внести", "вносить", "записать", "записывать", "вписать", "вписывать"),
+    "выгрузить": ("выгружать", "экспорт", "экспортировать", "выгрузка"),
+    "сохранить": ("сохранять", "сохраняться", "сохраниться", "сохранение"),
+    "исправить": ("исправлять", "поменять", "менять", "изменить", "изменять", "поправить", "заменить"),
+    "удалить": ("удалять", "убрать", "убирать", "стереть"),
+    "прикрепить": ("прикреплять", "приложить", "прикладывать", "загрузить", "загружать", "вложить"),
+    "восстановить": ("восстанавливать", "сбросить", "сбрасывать", "вспомнить", "напомнить"),
+    "привязать": ("привязывать", "связать", "связывать", "добавить", "добавлять", "подключить", "подключать"),
+    "перевести": ("переводить", "перейти", "переходить", "перевестись", "переводиться"),
+    "отметить": ("отмечать", "пометить", "помечать"),
+    "задать": ("задавать", "задано", "задали"),
+    "ошибочный": ("неправильный", "неверный", "ошибиться", "ошибочно", "неправильно", "перепутать", "ошибка"),
     "grade": ("mark", "marks", "grades", "grading", "score"),
     "homework": ("hw", "assignment", "assignments"),
     "timetable": ("schedule", "schedules"),
 }
 
-_TOPIC_HINTS: dict[Topic, frozenset[str]] = {}
+
+@functools.cache
+def _morph() -> pymorphy3.MorphAnalyzer:
+    """The Russian dictionary (about 0.2 s and 25 MB), loaded once per process on first use."""
+    return pymorphy3.MorphAnalyzer(lang="ru")
 
 
-def _stem_token(token: str) -> str:
+@dataclass(frozen=True, slots=True)
+class _Word:
+    lemma: str
+    known: bool  # in the dictionary (a word that is not may be a typo: it is corrected, not guessed)
+    subject: bool  # a noun or a name: what a question is about, when no article knows it
+    guess: str = ""  # for an unknown word, the dictionary's guess at its lemma (a second try at correcting)
+
+
+_WORD_CACHE: dict[str, _Word] = {}
+_WORD_CACHE_SIZE = 200_000
+_SUBJECT_POS = frozenset({"NOUN", None})
+
+
+def _word(token: str) -> _Word:
+    """The dictionary form of a word: «оценок» -> «оценка», «вижу» -> «видеть»; English words are stemmed."""
     token = token.replace("ё", "е")
-    if _CYRILLIC_RE.search(token):
-        return str(_RU.stemWord(token))
-    return str(_EN.stemWord(token))
+    cached = _WORD_CACHE.get(token)
+    if cached is not None:
+        return cached
+    if token.isdigit():
+        word = _Word(token, True, False)
+    elif _CYRILLIC_RE.search(token):
+        morph = _morph()
+        if morph.word_is_known(token):
+            parse = morph.parse(token)[0]
+            word = _Word(parse.normal_form.replace("ё", "е"), True, parse.tag.POS in _SUBJECT_POS)
+        else:
+            guess = morph.parse(token)[0].normal_form.replace("ё", "е")
+            word = _Word(token, False, False, guess if guess != token else "")
+    else:
+        word = _Word(str(_EN.stemWord(token)), True, True)
+    if len(_WORD_CACHE) < _WORD_CACHE_SIZE:
+        _WORD_CACHE[token] = word
+    return word
+
+
+def _lemma(token: str) -> str:
+    return _word(token).lemma
 
 
 def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower().replace("ё", "е"))
 
 
-def _build_synonyms() -> dict[str, tuple[str, ...]]:
-    result: dict[str, set[str]] = {}
-    for canonical, variants in _SYNONYM_GROUPS.items():
-        canon = tuple(_stem_token(t) for t in _tokens(canonical))
-        for variant in (canonical, *variants):
-            stems = [_stem_token(t) for t in _tokens(variant)]
-            if len(stems) != 1:
-                continue
-            result.setdefault(stems[0], set()).update(canon)
-    return {
-        stem: tuple(sorted(canon | ({stem} if len(canon) == 1 else set()))) for stem, canon in result.items()
-    }
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    """Synonyms, weak words and topic hints, as lemmas. Built once per process (it needs the dictionary)."""
 
-
-_SYNONYMS = _build_synonyms()
-_TOPIC_HINTS[Topic.JOURNAL] = frozenset({_stem_token("журнал"), "journal"})
-_TOPIC_HINTS[Topic.DIARY] = frozenset({_stem_token("дневник"), _stem_token("diary")})
+    synonyms: dict[str, tuple[str, ...]]
+    weak: frozenset[str]
+    topic_hints: dict[Topic, frozenset[str]]
 
 
 # Words nearly every question contains: they count, but little.
-_WEAK_TERMS = frozenset(
-    term
-    for w in (
-        "ребенок",
-        "журнал",
-        "дневник",
-        "электронный",
-        "школа",
-        "учитель",
-        "ученик",
-        "родитель",
-        "класс",
-        "school",
-        "teacher",
-        "student",
-        "parent",
-        "class",
-        "journal",
-        "diary",
-        "electronic",
+_WEAK_WORDS = (
+    "ребенок", "журнал", "дневник", "электронный", "школа", "учитель", "ученик", "родитель", "класс",
+    "school", "teacher", "student", "parent", "class", "journal", "diary", "electronic",
+)  # fmt: skip
+
+
+@functools.cache
+def _lexicon() -> _Lexicon:
+    result: dict[str, set[str]] = {}
+    for canonical, variants in _SYNONYM_GROUPS.items():
+        canon = tuple(_lemma(t) for t in _tokens(canonical))
+        for variant in (canonical, *variants):
+            lemmas = [_lemma(t) for t in _tokens(variant)]
+            if len(lemmas) != 1:
+                continue
+            result.setdefault(lemmas[0], set()).update(canon)
+    synonyms = {
+        lemma: tuple(sorted(canon)) for lemma, canon in result.items()
+    }
+    weak = frozenset(
+        term for w in _WEAK_WORDS for term in synonyms.get(_lemma(w), (_lemma(w),))
     )
-    for term in _SYNONYMS.get(_stem_token(w), (_stem_token(w),))
-)
+    hints = {
+        Topic.JOURNAL: frozenset({_lemma("журнал"), "journal"}),
+        Topic.DIARY: frozenset({_lemma("дневник"), _lemma("diary")}),
+    }
+    return _Lexicon(synonyms, weak, hints)
 
 
-def _expand(stem: str) -> tuple[str, ...]:
-    return _SYNONYMS.get(stem, (stem,))
+def _expand(term: str) -> tuple[str, ...]:
+    return _lexicon().synonyms.get(term, (term,))
 
 
 def _terms(text: str) -> list[tuple[str, ...]]:
     """Groups of alternative index terms, one group per meaningful word of ``text``."""
-    groups: list[tuple[str, ...]] = []
+    return [group for group, _ in _analyse(text)]
+
+
+def _analyse(text: str) -> list[tuple[tuple[str, ...], _Word]]:
+    """Each meaningful word of ``text``: its group of alternative index terms, and the word."""
+    groups: list[tuple[tuple[str, ...], _Word]] = []
+    synonyms = _lexicon().synonyms
     for token in _tokens(text):
         if token in _STOP_WORDS:
             continue
-        stem = _stem_token(token)
-        if len(stem) < 2 and stem not in _SYNONYMS:
+        word = _word(token)
+        if word.lemma in _STOP_LEMMAS or (len(word.lemma) < 2 and word.lemma not in synonyms):
             continue
-        if stem:
-            groups.append(_expand(stem))
+        if word.lemma in _SCENE_LEMMAS and word.lemma not in synonyms:
+            continue
+        groups.append((_expand(word.lemma), word))
     return groups
 
 
@@ -616,16 +762,36 @@ def _deletes(term: str) -> set[str]:
     return {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
+# --------------------------------------------------------------------------- the semantic signal
+
+
+class WordVectors(Protocol):
+    """Word embeddings: a unit vector per known lemma (None for an unknown one)."""
+
+    def vector(self, word: str) -> Sequence[float] | None: ...
+
+
 # --------------------------------------------------------------------------- scoring constants
 
 TITLE_WEIGHT = 1.6
 KEYWORD_WEIGHT = 1.6
+EXAMPLE_WEIGHT = 1.4
 BODY_WEIGHT = 0.45
+PHRASE_WEIGHT = 1.0  # a whole keyword phrase in the question: its words' rarity once more
 FUZZY_FACTOR = 0.7
 WEAK_FACTOR = 0.4
 MIN_FUZZY_LENGTH = 5
 MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
+# "Nothing" when the article explains too little of the question: the share of the question's weight
+# (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
+MIN_COVERAGE = 0.4
+UNKNOWN_IDF = 2.5  # an unknown noun: likely the subject the question is about
+UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
+OTHER_WORD_CAP = 1.0  # a known verb or adjective weighs at most this much in the question (rare or not)
+# The semantic signal: a word no article uses stands for its nearest article word when they are close.
+SEMANTIC_MIN = 0.5
+SEMANTIC_FACTOR = 0.6
 
 ROLE_MISMATCH = 0.6
 TOPIC_MATCH = 1.3
@@ -637,10 +803,23 @@ TEXT_TOPIC_MISMATCH = 0.85
 CATEGORY_MATCH = 1.2
 
 
-class _Index:
-    """Inverted index of one locale's articles."""
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """The question's words: groups of index terms with their match factor, and what stayed unknown."""
 
-    def __init__(self, articles: Sequence[Article]) -> None:
+    groups: list[tuple[tuple[str, ...], float, bool]]  # terms, match factor, a subject word (a noun)
+    unknown: float  # the weight of the words no article knows
+
+
+class _Index:
+    """Inverted index of one locale's articles (title, keywords, example phrases, body)."""
+
+    def __init__(
+        self,
+        articles: Sequence[Article],
+        examples: Mapping[str, Sequence[str]],
+        vectors: WordVectors | None,
+    ) -> None:
         self.articles = tuple(articles)
         postings: dict[str, dict[int, float]] = {}
         for number, article in enumerate(self.articles):
@@ -648,6 +827,7 @@ class _Index:
             fields = (
                 (article.title, TITLE_WEIGHT),
                 (" ".join(article.keywords), KEYWORD_WEIGHT),
+                (" ".join(examples.get(article.id, ())), EXAMPLE_WEIGHT),
                 (plain_text(article.body_html, tag_sep=" "), BODY_WEIGHT),
             )
             for text, weight in fields:
@@ -658,13 +838,20 @@ class _Index:
                     weights[term] = weights.get(term, 0.0) + weight
             for term, weight in weights.items():
                 postings.setdefault(term, {})[number] = weight
+        # Keyword phrases of two words or more («оценка не появилась»): all of them in a question is a bonus.
+        self.phrases: list[tuple[int, tuple[tuple[str, ...], ...]]] = []
+        for number, article in enumerate(self.articles):
+            for keyword in article.keywords:
+                groups = tuple(_terms(keyword))
+                if len(groups) >= 2:
+                    self.phrases.append((number, groups))
         total = len(self.articles)
         self.postings = postings
         self.idf = {
             term: math.log(1.0 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
             for term, docs in postings.items()
         }
-        self.vocabulary = frozenset(postings) | frozenset(_SYNONYMS)
+        self.vocabulary = frozenset(postings) | frozenset(_lexicon().synonyms)
         deletes: dict[str, set[str]] = {}
         for term in self.vocabulary:
             if len(term) >= MIN_FUZZY_LENGTH - 1:
@@ -672,38 +859,81 @@ class _Index:
                     deletes.setdefault(variant, set()).add(term)
         self.deletes = deletes
         self._fuzzy_cache: dict[str, tuple[str, ...]] = {}
+        self.vectors = vectors
+        self._vector_terms: list[str] = []
+        self._matrix: Any = None
+        if vectors is not None:
+            import numpy  # only with vectors: they come with it
 
-    def fuzzy(self, stem: str) -> tuple[str, ...]:
-        """Known terms within one edit (or one adjacent swap) of an unknown ``stem``."""
-        cached = self._fuzzy_cache.get(stem)
+            rows = []
+            for term in sorted(postings):
+                vec = vectors.vector(term)
+                if vec is not None:
+                    self._vector_terms.append(term)
+                    rows.append(vec)
+            self._matrix = numpy.array(rows) if rows else None
+        self._semantic_cache: dict[str, tuple[tuple[str, ...], float]] = {}
+
+    def fuzzy(self, term: str) -> tuple[str, ...]:
+        """Known terms within one edit (or one adjacent swap) of an unknown ``term``."""
+        if not term:
+            return ()
+        cached = self._fuzzy_cache.get(term)
         if cached is not None:
             return cached
         found: set[str] = set()
-        if (len(stem) >= MIN_FUZZY_LENGTH and _CYRILLIC_RE.search(stem)) or len(stem) >= MIN_FUZZY_LENGTH + 1:
-            for variant in _deletes(stem) | {stem}:
-                for term in self.deletes.get(variant, ()):
-                    found.update(_expand(term))
+        if (len(term) >= MIN_FUZZY_LENGTH and _CYRILLIC_RE.search(term)) or len(term) >= MIN_FUZZY_LENGTH + 1:
+            for variant in _deletes(term) | {term}:
+                for known in self.deletes.get(variant, ()):
+                    found.update(_expand(known))
         result = tuple(sorted(t for t in found if t in self.postings))
         if len(self._fuzzy_cache) < 20_000:
-            self._fuzzy_cache[stem] = result
+            self._fuzzy_cache[term] = result
         return result
 
-    def resolve(self, text: str) -> list[tuple[tuple[str, ...], float]]:
-        """Query word groups with their match factor (1.0 exact, less for typo corrections)."""
-        resolved: list[tuple[tuple[str, ...], float]] = []
+    def semantic(self, term: str) -> tuple[tuple[str, ...], float]:
+        """The article word nearest in meaning to an unknown ``term``, and how near (0 when none is)."""
+        cached = self._semantic_cache.get(term)
+        if cached is not None:
+            return cached
+        result: tuple[tuple[str, ...], float] = ((), 0.0)
+        vec = self.vectors.vector(term) if self.vectors is not None else None
+        if vec is not None and self._matrix is not None:
+            similarities = self._matrix @ vec
+            best = int(similarities.argmax())
+            similarity = float(similarities[best])
+            if similarity >= SEMANTIC_MIN:
+                result = ((self._vector_terms[best],), similarity)
+        if len(self._semantic_cache) < 20_000:
+            self._semantic_cache[term] = result
+        return result
+
+    def resolve(self, text: str) -> _Resolved:
+        """Query word groups with their match factor (1.0 exact, less for typo corrections and neighbours)."""
+        resolved: list[tuple[tuple[str, ...], float, bool]] = []
         seen: set[tuple[str, ...]] = set()
-        for group in _terms(text):
+        unknown = 0.0
+        synonyms = _lexicon().synonyms
+        for group, word in _analyse(text):
             known = tuple(t for t in group if t in self.postings)
+            key: tuple[str, ...] = ()
+            factor = 1.0
             if known:
-                key, factor = known, 1.0
-            elif len(group) == 1 and group[0] not in _SYNONYMS:
-                key, factor = self.fuzzy(group[0]), FUZZY_FACTOR
-            else:
-                key, factor = (), 1.0
-            if key and key not in seen:
+                key = known
+            elif len(group) == 1 and group[0] not in synonyms:
+                if not word.known:
+                    key, factor = self.fuzzy(group[0]) or self.fuzzy(word.guess), FUZZY_FACTOR
+                if not key:
+                    key, similarity = self.semantic(group[0])
+                    factor = SEMANTIC_FACTOR * similarity
+            if not key:
+                if not word.lemma.isdigit() and word.lemma not in synonyms:
+                    unknown += UNKNOWN_IDF if word.subject else UNKNOWN_OTHER_IDF
+                continue
+            if key not in seen:
                 seen.add(key)
-                resolved.append((key, factor))
-        return resolved
+                resolved.append((key, factor, word.subject))
+        return _Resolved(resolved, unknown)
 
 
 # --------------------------------------------------------------------------- the knowledge base
@@ -717,9 +947,15 @@ class KnowledgeBase:
         articles: Iterable[Article],
         default_locale: str = DEFAULT_LOCALE,
         warnings: Iterable[str] = (),
+        examples: Mapping[str, Sequence[str]] | None = None,
+        vectors: WordVectors | None = None,
     ) -> None:
+        """``examples``: article id -> example questions (learned from answered tickets), matched like
+        keywords. ``vectors``: word embeddings for the semantic signal (None: words only)."""
         self.default_locale = default_locale
         self.warnings: tuple[str, ...] = tuple(warnings)
+        self.examples: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in (examples or {}).items()}
+        self.vectors = vectors
         by_locale: dict[str, dict[str, Article]] = {}
         for article in articles:
             by_locale.setdefault(article.locale, {})[article.id] = article
@@ -730,7 +966,12 @@ class KnowledgeBase:
         for locale in by_locale:
             merged = self._merge(locale)
             self._merged[locale] = merged
-            self._indexes[locale] = _Index(merged)
+            self._indexes[locale] = _Index(merged, self.examples, vectors)
+
+    def with_examples(self, examples: Mapping[str, Sequence[str]]) -> KnowledgeBase:
+        """The same articles with these example questions (the indexes are rebuilt: milliseconds)."""
+        articles = [a for by_id in self._by_locale.values() for a in by_id.values()]
+        return KnowledgeBase(articles, self.default_locale, self.warnings, examples, self.vectors)
 
     def _merge(self, locale: str) -> tuple[Article, ...]:
         own = self._by_locale[locale]
@@ -797,18 +1038,25 @@ class KnowledgeBase:
         if limit <= 0 or not text.strip():
             return []
         index = self._indexes[self._locale(locale)]
-        groups = index.resolve(text[:2000])
-        if not groups:
+        resolved = index.resolve(text[:2000])
+        if not resolved.groups:
             return []
+        lexicon = _lexicon()
         raw: dict[int, float] = {}
+        covered: dict[int, float] = {}
+        question_weight = resolved.unknown
         mentioned: set[Topic] = set()
-        for terms, factor in groups:
-            for hinted, hints in _TOPIC_HINTS.items():
+        for terms, factor, subject in resolved.groups:
+            for hinted, hints in lexicon.topic_hints.items():
                 if hints.intersection(terms):
                     mentioned.add(hinted)
             best: dict[int, float] = {}
-            if not _WEAK_TERMS.isdisjoint(terms):
+            if not lexicon.weak.isdisjoint(terms):
                 factor *= WEAK_FACTOR
+            rarity = max(index.idf[term] for term in terms) * factor
+            if not subject:
+                rarity = min(rarity, OTHER_WORD_CAP)
+            question_weight += rarity
             for term in terms:
                 idf = index.idf[term]
                 for number, weight in index.postings[term].items():
@@ -817,11 +1065,22 @@ class KnowledgeBase:
                         best[number] = value
             for number, value in best.items():
                 raw[number] = raw.get(number, 0.0) + value
+                covered[number] = covered.get(number, 0.0) + rarity
+        asked = {term for terms, _, _ in resolved.groups for term in terms}
+        bonus: dict[int, float] = {}
+        for number, phrase in index.phrases:
+            if number in raw and all(asked.intersection(group) for group in phrase):
+                value = PHRASE_WEIGHT * sum(max(index.idf.get(t, 0.0) for t in group) for group in phrase)
+                bonus[number] = max(bonus.get(number, 0.0), value)
+        for number, value in bonus.items():
+            raw[number] += value
         text_topic = next(iter(mentioned)) if len(mentioned) == 1 else None
         implied_topic = default_topic(role) if role is not None and topic is None else None
         results: list[Match] = []
         for number, score in raw.items():
             article = index.articles[number]
+            if question_weight > 0 and covered[number] / question_weight < MIN_COVERAGE:
+                continue
             if role is not None and role not in article.roles:
                 score *= ROLE_MISMATCH
             if topic is not None:
@@ -842,7 +1101,70 @@ class KnowledgeBase:
         return [m for m in results if m.score >= floor][:limit]
 
 
-def load_knowledge_base(root: Path, default_locale: str = DEFAULT_LOCALE) -> KnowledgeBase:
+@dataclass(frozen=True, slots=True)
+class QuestionGroup:
+    """Questions about one subject (the gaps report): their positions in the list given, and the words
+    they share that no article uses (what the missing article would be about)."""
+
+    members: tuple[int, ...]
+    subject: tuple[str, ...]
+
+
+GROUP_MIN_OVERLAP = 0.5  # or: the share of words two questions have in common (by lemma and synonym)
+
+
+def group_questions(kb: KnowledgeBase, questions: Sequence[str], locale: str | None = None) -> list[QuestionGroup]:
+    """Group questions asked in different words about the same subject: two questions belong together when
+    they share a noun that no article uses (the missing subject: «собрание», «столовая»), or half of their
+    words. Groups of two or more, largest first. Pure: no storage, the caller picks the questions."""
+    index = kb._indexes[kb._locale(locale)]
+    weak = _lexicon().weak
+    words: list[set[str]] = []
+    subjects: list[set[str]] = []
+    for text in questions:
+        analysed = _analyse(text[:2000])
+        words.append({group[0] for group, _ in analysed if group[0] not in weak})
+        subjects.append(
+            {
+                group[0]
+                for group, word in analysed
+                if word.subject and word.known and group[0] not in weak and not any(t in index.postings for t in group)
+            }
+        )
+    parent = list(range(len(questions)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i in range(len(questions)):
+        for j in range(i + 1, len(questions)):
+            union = words[i] | words[j]
+            overlap = len(words[i] & words[j]) / len(union) if union else 0.0
+            if subjects[i] & subjects[j] or overlap >= GROUP_MIN_OVERLAP:
+                parent[root(j)] = root(i)
+    members: dict[int, list[int]] = {}
+    for i in range(len(questions)):
+        members.setdefault(root(i), []).append(i)
+    groups: list[QuestionGroup] = []
+    for found in members.values():
+        if len(found) < 2:
+            continue
+        counts: dict[str, int] = {}
+        for i in found:
+            for lemma in subjects[i] or words[i]:
+                counts[lemma] = counts.get(lemma, 0) + 1
+        shared = sorted((lemma for lemma, n in counts.items() if n >= 2), key=lambda w: (-counts[w], w))
+        groups.append(QuestionGroup(tuple(found), tuple(shared[:3])))
+    groups.sort(key=lambda g: (-len(g.members), g.members[0]))
+    return groups
+
+
+def load_knowledge_base(
+    root: Path, default_locale: str = DEFAULT_LOCALE, vectors: WordVectors | None = None
+) -> KnowledgeBase:
     """Read ``root/<locale>/*.md``. Raises KnowledgeBaseError("file:line: problem") on a broken file.
 
     Files whose name starts with ``_`` or ``.`` are drafts and are skipped. An article missing in a
@@ -887,4 +1209,4 @@ def load_knowledge_base(root: Path, default_locale: str = DEFAULT_LOCALE) -> Kno
                 warnings.append(f"{b.source}:1: topics/categories/roles differ from {a.source}")
     for warning in warnings:
         log.warning("knowledge base: %s", warning)
-    return KnowledgeBase(articles, default_locale, warnings)
+    return KnowledgeBase(articles, default_locale, warnings, vectors=vectors)

@@ -2,8 +2,9 @@
 
 * **Management** (the director, the deputy directors) may do everything: invite and unlink specialists,
   confirm a link that replaces another, announce seminars and any message to many users, list sign-ups,
-  unblock users, change who is on duty, read the knowledge base's statistics and the audit trail, show or erase what is stored about a person who
-  asks by phone or e-mail (``/mydata_of``, ``/forget_of``).
+  block and unblock users, return a question ended for misconduct to work, change who is on duty,
+  read the knowledge base's statistics and the audit trail, show or erase what is stored about a person
+  who asks by phone or e-mail (``/mydata_of``, ``/forget_of``).
   A person is management when the school profile names them (``[management] members``, by Telegram id
   or username), or when their private chat with the bot is the configured manager chat
   (``MANAGER_CHAT_ID`` set to a person's id): the school chose that person to receive management's
@@ -45,7 +46,9 @@ class Action(StrEnum):
     CONFIRM_LINK = "confirm_link"
     ANNOUNCE = "announce"
     SIGNUPS = "signups"
-    UNBLOCK = "unblock"
+    UNBLOCK = "unblock"  # also «Снять ограничение» under a violation alert
+    BLOCK = "block"  # «Заблокировать» under a violation alert
+    REOPEN_ENDED = "reopen_ended"  # «Вернуть вопрос в работу»: a question the conduct policy ended
     CHANGE_DUTY = "change_duty"
     KB_STATS = "kb_stats"
     AUDIT = "audit"
@@ -60,6 +63,8 @@ MANAGEMENT_ACTIONS = frozenset(
         Action.ANNOUNCE,
         Action.SIGNUPS,
         Action.UNBLOCK,
+        Action.BLOCK,
+        Action.REOPEN_ENDED,
         Action.CHANGE_DUTY,
         Action.KB_STATS,
         Action.AUDIT,

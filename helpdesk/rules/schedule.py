@@ -250,10 +250,13 @@ def promise(now: datetime, when: datetime, tr: Tr) -> str:
     return tr("schedule.promise", day=day_phrase(now, when, tr), time=_hm(when))
 
 
-def specialist_label(spec: Specialist, tr: Tr) -> str:
-    """``"технический специалист (Иванов И. И.)"`` — plain text, not escaped."""
+def specialist_label(spec: Specialist, tr: Tr, *, position: bool = True) -> str:
+    """``"технический специалист (Иванов И. И.)"`` — plain text, not escaped. ``position``: the profile's
+    job title when it has one (for staff); else the kind of helper (for users: «технический специалист»,
+    not «заместитель директора по УВР»)."""
     # The profile's positions are written in Russian: other locales name the kind of specialist.
-    what = spec.position if tr.locale == "ru" and spec.position else tr(f"schedule.kind.{spec.kind}")
+    own = position and tr.locale == "ru" and spec.position
+    what = spec.position if own else tr(f"schedule.kind.{spec.kind}")
     return tr("schedule.label", kind=what, name=spec.short_name)
 
 
@@ -298,7 +301,9 @@ def _change_times(profile: SchoolProfile, change: Change) -> str:
     return ", ".join(_span(s.start, s.end) for s in slots)
 
 
-def _change_line(profile: SchoolProfile, change: Change, today: date, tr: Tr) -> str | None:
+def _change_line(
+    profile: SchoolProfile, change: Change, today: date, tr: Tr, *, position: bool = True
+) -> str | None:
     who = profile.find_specialist(change.specialist)
     if who is None:
         return None
@@ -321,21 +326,29 @@ def _change_line(profile: SchoolProfile, change: Change, today: date, tr: Tr) ->
             day=day,
             times=times,
             name=who.short_name,
-            substitute=specialist_label(sub, tr),
+            substitute=specialist_label(sub, tr, position=position),
         )
     else:
-        text = tr("schedule.change_extra", day=day, times=times, specialist=specialist_label(who, tr))
+        text = tr(
+            "schedule.change_extra", day=day, times=times, specialist=specialist_label(who, tr, position=position)
+        )
     return escape(text)
 
 
-def format_schedule(profile: SchoolProfile, today: date, tr: Tr) -> str:
+def format_schedule(
+    profile: SchoolProfile, today: date, tr: Tr, *, areas: Callable[[Specialist], str] | None = None
+) -> str:
     """The weekly schedule as Telegram HTML, grouped by time and specialist::
 
         Пн, Ср 14:00–16:00 — технический специалист (Иванов И. И.)
 
     followed by the school's note, a current or coming (within 30 days) break, and changes
-    for today and the next six days.
+    for today and the next six days. With ``areas`` (for users: what each helper helps with, as a parent
+    would say it) the lines say the kind of help and the kind of helper, not the school's job titles::
+
+        Пн, Ср 14:00–16:00 — вход и пароли, мобильное приложение: технический специалист (Иванов И. И.)
     """
+    position = areas is None
     lines = [f"<b>{escape(tr('schedule.title'))}</b>"]
     order = {s.key: i for i, s in enumerate(profile.specialists)}
     groups: dict[tuple[time, time, str], list[int]] = {}
@@ -347,7 +360,11 @@ def format_schedule(profile: SchoolProfile, today: date, tr: Tr) -> str:
         spec = profile.find_specialist(key)
         if spec is None:
             continue
-        lines.append(escape(f"{_weekdays_text(days, tr)} {_span(start, end)} — {specialist_label(spec, tr)}"))
+        who = specialist_label(spec, tr, position=position)
+        area = areas(spec) if areas is not None else ""
+        if area:
+            who = tr("routing.help.line", help=area, who=who)
+        lines.append(escape(f"{_weekdays_text(days, tr)} {_span(start, end)} — {who}"))
         shown += 1
     if not shown:
         lines.append(escape(tr("schedule.empty")))
@@ -366,7 +383,7 @@ def format_schedule(profile: SchoolProfile, today: date, tr: Tr) -> str:
         key=lambda c: (c.date, c.start or time.min),
     )
     for change in changes:
-        line = _change_line(profile, change, today, tr)
+        line = _change_line(profile, change, today, tr, position=position)
         if line is not None:
             extra.append(line)
     if extra:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fakegram import Actor, FakeTelegram
+from fakegram import Actor, FakeTelegram, Msg
 from storage.conduct import ConductRepo, EventKind
 from storage.users import TELEGRAM
 from tests.conftest import Harness
@@ -125,6 +125,9 @@ async def test_disguised_insult_in_a_followup_ends_the_open_ticket(both: Conduct
     else:
         assert ended.reply_to_message_id == card.message_id
     assert "закрыт (регламент)" in card.content and card.buttons == []
+    # The user's «Вопрос решён, закрыть» goes with the ticket.
+    confirmation = next(m for m in parent.inbox if f"№{number} принят" in m.content)
+    assert await h.server.world.wait_for(lambda: not confirmation.buttons, 5)
     assert "идиoты" not in h.staff_texts()
     alert = await h.manager().expect("Нарушение регламента")
     assert f"Вопрос: №{number}" in alert.content and "оскорбление" in alert.content
@@ -134,25 +137,42 @@ async def test_disguised_insult_in_a_followup_ends_the_open_ticket(both: Conduct
     )
 
 
-async def test_cooldown_reminds_once_then_lets_the_user_ask_again(plain: ConductHarness) -> None:
+async def test_the_pause_answers_the_first_message_then_once_per_ten_minutes(plain: ConductHarness) -> None:
+    """At 14:00 in Moscow a violation ends the session with a 60-minute pause. The apology right after the
+    notice is answered (not silence): until when, the school's phone and e-mail. Retorts are not answered
+    one by one; ten minutes later the next message is. /help tells the truth during the pause."""
     h = plain
     parent = h.user("Ольга")
     await start_question(parent)
     await parent.send("Это п и з д е ц, а не журнал")
     await parent.expect("сегодня после 15:00")
-    # Right after the notice: no second explanation for every retort.
+    await parent.send("Извините, пожалуйста, сорвалась")
+    reply = await parent.expect("не передано специалистам")
+    assert "Написать специалистам снова Вы сможете сегодня после 15:00" in reply.content
+    assert "(86550) 93-464" in reply.content and "kazmschool@mail.ru" in reply.content
+    assert "Ваше сообщение не передано" not in reply.content  # the short reply, not the whole notice again
     await parent.send("Ну и ладно")
     await parent.expect_nothing(timeout=0.5)
-    h.clock.advance(minutes=31)
-    await parent.send("/start")
-    reminder = await parent.expect("Консультация была завершена")
-    assert "сегодня после 15:00" in reminder.content and "(86550) 93-464" in reminder.content
+    h.clock.advance(minutes=9)
     await parent.send("Когда можно?")
     await parent.expect_nothing(timeout=0.5)
-    # Help and contacts stay open during the pause.
+    h.clock.advance(minutes=1)
+    await parent.send("/start")
+    again = await parent.expect("не передано специалистам")
+    assert "сегодня после 15:00" in again.content
+    # /help does not promise a specialist during the pause; it says until when and how to reach the school.
+    await parent.send("/help")
+    helped = await parent.expect("/start")
+    assert "не передаются специалистам" in helped.content and "сегодня после 15:00" in helped.content
+    assert "(86550) 93-464" in helped.content and "kazmschool@mail.ru" in helped.content
+    assert "получает специалист" not in helped.content
+    # Help and contacts stay open during the pause, and cost no reply of the pause.
     await parent.send("/contacts")
     await parent.expect("kazmschool@mail.ru")
-    h.clock.advance(minutes=30)
+    h.clock.advance(minutes=50)
+    await parent.send("/help")
+    helped = await parent.expect("/start")
+    assert "получает специалист" in helped.content and "не передаются" not in helped.content
     number, _card = await ask(h, parent, "Теперь вежливо: не вижу оценки", first_time=False)
     assert number == 1
 
@@ -339,3 +359,138 @@ async def test_without_manager_and_director_chats(plain_desk: Harness) -> None:
     await h.server.wait_idle()
     assert not [m for m in h.server.chat_messages(h.group) if "Жалу" in m.content or "Жалоба" in m.content]
     assert card.buttons == []
+
+
+# ---- the deputy's alert: the card's link and the management's buttons ----------------------------------
+
+
+def card_link(h: Harness, card: Msg) -> str:
+    internal = str(h.group.id).removeprefix("-100")
+    if h.forum:
+        return f"https://t.me/c/{internal}/{card.thread_id}/{card.message_id}"
+    return f"https://t.me/c/{internal}/{card.message_id}"
+
+
+async def audit_actions(h: Harness) -> list[tuple[str, int | None, str]]:
+    assert h.app is not None
+    return [(e.action, e.ticket_id, e.actor_name) for e in reversed(await h.app.store.audit.recent(50))]
+
+
+async def test_the_ended_question_stays_marked_and_the_deputy_returns_it_to_work(both: ConductHarness) -> None:
+    h = both
+    parent = h.user("Мария")
+    number, card = await ask(h, parent, "Не вижу оценки за четверть")
+    await parent.send("Вы там совсем идиoты?")
+    await parent.expect("не передано специалистам")
+    staff = h.staff()
+    await staff.expect("закрыт по регламенту")
+    # The question stays in the staff group, marked, without the words that ended it.
+    assert f"Вопрос №{number}" in card.content and "Не вижу оценки за четверть" in card.content
+    assert "⚠️ Сессия завершена за нарушение правил общения (01.09 14:00)" in card.content
+    assert "идиoты" not in card.content and card.buttons == []
+
+    manager = h.manager()
+    alert = await manager.expect("Нарушение регламента")
+    assert alert.html is not None and f'<a href="{card_link(h, card)}">карточка вопроса</a>' in alert.html
+    assert [label for label, _ in alert.buttons] == [
+        "Снять ограничение",
+        "Заблокировать",
+        "Вернуть вопрос в работу",
+    ]
+
+    h.clock.advance(minutes=5)
+    pressed = await press_on(manager, alert, "Вернуть вопрос в работу")
+    assert pressed.text == "Вопрос возвращён в работу." and not pressed.show_alert
+    back = await parent.expect(f"вернуло Ваш вопрос №{number} в работу")
+    assert "ответ специалиста придёт в этот чат" in back.content
+    await staff.expect(f"Вопрос №{number} возвращён в работу: Ольга Петровна")
+    await h.server.wait_idle()
+    # The alert records who decided what, and when; the card is back in work with its buttons.
+    assert "↩️ 01.09 14:05 Ольга Петровна: вопрос возвращён в работу, ограничение снято." in alert.content
+    assert alert.html is not None and "<tg-spoiler>Вы там совсем идиoты?</tg-spoiler>" in alert.html
+    assert "Сессия завершена" not in card.content and "закрыт" not in card.content
+    assert "Взять в работу" in [label for label, _ in card.buttons]
+    # The pause is lifted with it: the parent's follow-up reaches the question.
+    await parent.send("Извините. Оценки так и не видны")
+    await staff.expect("Оценки так и не видны")
+    assert ("conduct_reopen", number, "Ольга Петровна") in await audit_actions(h)
+    assert ("unblock", number, "Ольга Петровна") in await audit_actions(h)
+
+    # A second press (a colleague's, or a double tap) finds it done: said, nothing changes.
+    again = await press_on(manager, alert, "Вернуть вопрос в работу")
+    assert again.show_alert and again.text is not None and "уже в работе" in again.text
+    await parent.expect_nothing(timeout=0.3)
+
+
+async def test_the_deputy_blocks_and_lifts_by_the_alert_buttons(plain: ConductHarness) -> None:
+    h = plain
+    parent = h.user("Борис")
+    await start_question(parent)
+    await parent.send(OBSCENE)
+    await parent.expect("не передано специалистам")
+    manager = h.manager()
+    alert = await manager.expect("Нарушение регламента")
+    # No question was sent yet: nothing to return to work, and no card to link.
+    assert [label for label, _ in alert.buttons] == ["Снять ограничение", "Заблокировать"]
+    assert alert.html is not None and "t.me/c/" not in alert.html
+
+    pressed = await press_on(manager, alert, "Заблокировать")
+    assert pressed.text == "Пользователь заблокирован и уведомлён."
+    told = await parent.expect("Руководство школы ограничило Ваш доступ")
+    assert "(86550) 93-464" in told.content
+    await h.server.wait_idle()
+    assert "⛔ 01.09 14:00 Ольга Петровна: пользователь заблокирован." in alert.content
+    assert EventKind.BLOCK in await h.events(parent)
+    # Long after the pause would have ended the user is still blocked, and their next message is answered.
+    h.clock.advance(hours=3)
+    await parent.send("Извините")
+    await parent.expect("доступ восстановит заместитель директора")
+    await parent.send("/help")
+    helped = await parent.expect("/start")
+    assert "не передаются специалистам" in helped.content and "восстановит заместитель директора" in helped.content
+    assert "(86550) 93-464" in helped.content and "получает специалист" not in helped.content
+    again = await press_on(manager, alert, "Заблокировать")
+    assert again.show_alert and again.text == "Пользователь уже заблокирован."
+
+    pressed = await press_on(manager, alert, "Снять ограничение")
+    assert pressed.text == "Ограничение снято, пользователь уведомлён."
+    await parent.expect("восстановил Ваш доступ")
+    await h.server.wait_idle()
+    assert "✅ 01.09 17:00 Ольга Петровна: ограничение снято." in alert.content
+    assert "⛔ 01.09 14:00" in alert.content  # the earlier decision stays on record
+    stale = await press_on(manager, alert, "Снять ограничение")
+    assert stale.show_alert and stale.text == "У пользователя уже нет ограничений."
+    actions = [a for a, _, _ in await audit_actions(h)]
+    assert actions[-2:] == ["conduct_block", "unblock"]
+    await ask(h, parent, "Спасибо, вопрос про оценки", first_time=False)
+
+
+async def test_only_management_decides_and_forged_buttons_change_nothing(plain_desk: Harness) -> None:
+    """Without a manager chat the alert is in the staff group: a specialist's press is refused politely."""
+    h = plain_desk
+    parent = h.user("Зоя")
+    number, card = await ask(h, parent)
+    await parent.send("Вы там совсем идиoты?")
+    await parent.expect("не передано специалистам")
+    staff = h.staff()
+    alert = await staff.expect("Нарушение регламента")
+    assert alert.html is not None and f'<a href="{card_link(h, card)}">карточка вопроса</a>' in alert.html
+    for label in ("Снять ограничение", "Заблокировать", "Вернуть вопрос в работу"):
+        refused = await press_on(staff, alert, label)
+        assert refused.show_alert and refused.text is not None
+        assert "Это решение принимает руководство школы" in refused.text
+    await parent.expect_nothing(timeout=0.3)
+    assert "закрыт (регламент)" in card.content and "Ирина" not in alert.content
+
+    # Forged or stale ids, pressed by management: refused without a change.
+    deputy = h.server.actor(h.deputy, chat=h.group)
+    assert h.app is not None
+    user = await h.app.store.users.by_external(TELEGRAM, str(parent.user.id))
+    assert user is not None
+    for data in (f"ca:reopen:{user.id + 100}:{number}", f"ca:reopen:{user.id}:{number + 7}", "ca:lift:999:0"):
+        forged = await deputy.press_data(alert, data)
+        assert forged.show_alert and forged.text == "Пользователь или вопрос не найден: кнопка устарела."
+    assert "закрыт (регламент)" in card.content
+    await parent.send("Ну и ладно")
+    await parent.expect("не передано специалистам")  # still in the pause
+    assert [a for a, _, _ in await audit_actions(h)].count("unblock") == 0

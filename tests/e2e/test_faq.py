@@ -19,18 +19,47 @@ async def test_browse_by_topic(plain_desk: Harness) -> None:
     await h.server.wait_idle()
     assert h.app is not None
     diary = h.app.kb.by_topic(Topic.DIARY)
-    assert f"Статей: {len(diary)}" in home.text
-    assert [str(data).rsplit(":", 1)[-1] for _, data in home.buttons[:-1]] == [a.id for a in diary]
-    assert "Забыли пароль или логин от электронного дневника" in [label for label, _ in home.buttons]
+    assert len(diary) == 17  # a wall of buttons before: now three pages of six, six and five
+    assert f"Статей: {len(diary)}" in home.text and "Страница 1 из 3." in home.text
 
+    def ids() -> list[str]:
+        return [str(data).split(":")[3] for label, data in home.buttons if str(data).startswith("fq:a:")]
+
+    def labels() -> list[str]:
+        return [label for label, _ in home.buttons]
+
+    assert ids() == [a.id for a in diary[:6]]
+    assert labels()[6:] == ["Ещё ›", "« Разделы"]
+    assert "Забыли пароль или логин от электронного дневника" in labels()
+    assert all(len(str(data).encode()) <= 64 for _, data in home.buttons)
+
+    await parent.press("Ещё")
+    await h.server.wait_idle()
+    assert "Страница 2 из 3." in home.text and ids() == [a.id for a in diary[6:12]]
+    assert labels()[6:] == ["‹ Назад", "Ещё ›", "« Разделы"]
+
+    # An article opened from page 2 goes back to page 2.
     await parent.press("Не видно домашнего задания")
     await h.server.wait_idle()
     assert home.text.startswith("Не видно домашнего задания")
-    assert [label for label, _ in home.buttons] == ["‹ К списку", "« Разделы"]
-
+    assert labels() == ["‹ К списку", "« Разделы"]
     await parent.press("К списку")
     await h.server.wait_idle()
-    assert f"Статей: {len(diary)}" in home.text
+    assert "Страница 2 из 3." in home.text and ids() == [a.id for a in diary[6:12]]
+
+    await parent.press("Ещё")
+    await h.server.wait_idle()
+    assert "Страница 3 из 3." in home.text and ids() == [a.id for a in diary[12:]]
+    assert labels()[5:] == ["‹ Назад", "« Разделы"]
+    await parent.press("Назад")
+    await h.server.wait_idle()
+    assert "Страница 2 из 3." in home.text
+
+    # A forged or stale page number shows the nearest page.
+    await parent.press_data(home, "fq:t:ed::42")
+    await h.server.wait_idle()
+    assert "Страница 3 из 3." in home.text
+
     await parent.press("Разделы")
     await h.server.wait_idle()
     assert "Выберите раздел" in home.text

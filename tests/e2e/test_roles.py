@@ -17,6 +17,9 @@ MANAGEMENT_COMMANDS = (
     "/seminar 03.09 15:00; Тема; https://evil.example; родители",
     "/signups",
     "/kbstats",
+    "/kbgaps",
+    "/kbreload",
+    "/kbforget 1",
 )
 
 

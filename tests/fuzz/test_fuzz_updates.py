@@ -278,7 +278,7 @@ def messages(draw: st.DrawFn, ids: Ids, depth: int = 1) -> JsonDict:
 @functools.cache
 def callback_data() -> st.SearchStrategy[str]:
     prefixes = st.sampled_from(
-        ["r", "t", "c", "d", "u", "s", "l", "kb", "fq", "sm", "sa", "ce", "cmp", "zz", ""]
+        ["r", "t", "c", "d", "u", "s", "xc", "l", "kb", "fq", "sm", "sa", "ce", "cmp", "zz", ""]
     )
     field = st.one_of(
         st.sampled_from(

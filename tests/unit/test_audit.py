@@ -16,7 +16,7 @@ from storage.db import Database
 from storage.users import TELEGRAM
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-UNROUTED = RouteDecision(candidates=(), on_duty_now=(), queued=True, take_up_at=None, specialist_for_promise=None)
+UNROUTED = RouteDecision(candidates=(), on_duty_now=(), queued=True, take_up_at=None, assignee=None)
 
 
 async def test_repository_records_and_reads_back(tmp_path: Path) -> None:

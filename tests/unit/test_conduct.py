@@ -17,7 +17,7 @@ from helpdesk.conduct import (
     Policy,
     Standing,
     UnblockTarget,
-    reminder_due,
+    reply_due,
     same_local_day,
     should_block,
     standing,
@@ -98,10 +98,30 @@ def test_future_events_are_ignored() -> None:
     assert not standing([V(-5)], NOW, POLICY).restricted
 
 
-def test_reminders_are_rate_limited() -> None:
-    assert reminder_due(None, NOW, POLICY)
-    assert not reminder_due(NOW - timedelta(minutes=29), NOW, POLICY)
-    assert reminder_due(NOW - timedelta(minutes=30), NOW, POLICY)
+def test_the_restriction_starts_at_the_last_violation_or_block() -> None:
+    assert standing([V(90), V(10)], NOW, POLICY).since == NOW - timedelta(minutes=10)
+    assert standing([V(61)], NOW, POLICY).since is None  # the pause is over: nothing in force
+    block = M(EventKind.BLOCK, NOW - timedelta(days=2))
+    assert standing([V(60 * 24 * 2 + 1), block], NOW, POLICY).since == block.at
+    # A block by the management long after the last violation starts the restriction anew.
+    late_block = M(EventKind.BLOCK, NOW - timedelta(minutes=3))
+    assert standing([V(60 * 24 * 5), late_block], NOW, POLICY).since == late_block.at
+
+
+def test_the_first_message_after_the_end_always_gets_a_reply() -> None:
+    ended = NOW - timedelta(minutes=30)
+    # The notice at the end answered the violation, not what comes next: the first message gets a reply,
+    # however soon after the end (or long after a reply to an earlier restriction) it comes.
+    assert reply_due(ended, None, NOW, POLICY)
+    assert reply_due(NOW, None, NOW, POLICY)
+    assert reply_due(ended, ended - timedelta(seconds=1), NOW, POLICY)
+    # Once answered, at most one reply per remind_every (10 minutes by default).
+    assert POLICY.remind_every == timedelta(minutes=10)
+    assert not reply_due(ended, NOW, NOW, POLICY)
+    assert not reply_due(ended, NOW - timedelta(minutes=9, seconds=59), NOW, POLICY)
+    assert reply_due(ended, NOW - timedelta(minutes=10), NOW, POLICY)
+    # A reply at the very moment of the end counts as the reply.
+    assert not reply_due(NOW, NOW, NOW, POLICY)
 
 
 def test_same_local_day_uses_the_school_time_zone() -> None:
@@ -220,13 +240,17 @@ async def test_service_records_violations_blocks_unblocks_and_complaints(tmp_pat
             )
             assert outcome.blocked_now is (n == 3)
             assert outcome.standing.recent == n
-            # The notice just sent is the explanation: no reminder right away.
-            assert not await service.take_reminder(user.id)
+            # The notice just sent answered the violation: the next message gets its one short reply.
+            since = outcome.standing.since
+            assert since == clock()
+            assert await service.take_reminder(user.id, since)
+            assert not await service.take_reminder(user.id, since)
             clock.advance(minutes=61)
-        assert (await service.standing(user.id)).blocked
-        clock.advance(minutes=30)
-        assert await service.take_reminder(user.id)
-        assert not await service.take_reminder(user.id)
+        current = await service.standing(user.id)
+        assert current.blocked
+        clock.advance(minutes=10)
+        assert await service.take_reminder(user.id, current.since)
+        assert not await service.take_reminder(user.id, current.since)
 
         assert await service.lift(user.id, actor_id=7, actor_name="Ольга")
         assert not await service.lift(user.id, actor_id=7, actor_name="Ольга")
@@ -285,3 +309,89 @@ def test_settings_defaults_and_values() -> None:
 def test_settings_errors_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_settings({**BASE, name: value})
+
+
+# ---- the alert's buttons -------------------------------------------------------------------------------
+
+
+def test_alert_buttons_carry_ids_that_the_adapter_reads_back() -> None:
+    from bot.callbacks import ConductAlertCb
+    from helpdesk.conduct_desk import AlertAction, alert_buttons
+    from helpdesk.rules.roles import MANAGEMENT_ACTIONS, Action, Person, Verdict, decide
+    from helpdesk.school import Management
+
+    def tr(key: str, **_: object) -> str:
+        return key
+
+    with_ticket = alert_buttons(tr, 41, 1234)  # type: ignore[arg-type]
+    assert [b.label for b in with_ticket] == ["conduct.btn_lift", "conduct.btn_block", "conduct.btn_reopen"]
+    read = [ConductAlertCb.unpack(b.payload) for b in with_ticket]
+    assert [(c.action, c.user, c.ticket) for c in read] == [
+        (AlertAction.LIFT, 41, 1234),
+        (AlertAction.BLOCK, 41, 1234),
+        (AlertAction.REOPEN, 41, 1234),
+    ]
+    assert all(len(b.payload.encode()) <= 64 for b in alert_buttons(tr, 10**12, 10**9))  # type: ignore[arg-type]
+    # Nothing to return to work without a question.
+    without = alert_buttons(tr, 41, None)  # type: ignore[arg-type]
+    assert [ConductAlertCb.unpack(b.payload).action for b in without] == [AlertAction.LIFT, AlertAction.BLOCK]
+    assert ConductAlertCb.unpack(without[0].payload).ticket == 0
+    # Every decision is the management's: a member of the staff group is refused.
+    for action in (Action.UNBLOCK, Action.BLOCK, Action.REOPEN_ENDED):
+        assert action in MANAGEMENT_ACTIONS
+        specialist = Person(user_id=5, staff_member=True)
+        assert decide(specialist, action, Management(), None) is Verdict.NOT_MANAGEMENT
+        assert decide(Person(user_id=7), action, Management(), 7) is Verdict.ALLOWED
+
+
+async def test_reopen_returns_only_a_question_the_policy_ended_and_lifts_the_pause(tmp_path: Path) -> None:
+    from helpdesk.domain import Category, Role, TicketStatus, Topic
+    from storage.tickets import TicketRepo
+
+    db = await Database.open(tmp_path / "r.sqlite3")
+    try:
+        clock = ManualClock(NOW)
+        store = Store(db, clock)
+        user = await store.touch_user(
+            channel=TELEGRAM,
+            external_id="42",
+            chat_id=42,
+            first_name="Анна",
+            last_name=None,
+            username=None,
+            client_language="ru",
+        )
+        service = ConductService(db, clock, POLICY)
+        async with db.transaction():
+            repo = TicketRepo(db.conn)
+            ended = await repo.create(
+                user_id=user.id, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, question="q", now=NOW
+            )
+            other = await repo.create(
+                user_id=user.id, role=Role.PARENT, topic=Topic.DIARY, category=Category.GRADES, question="q", now=NOW
+            )
+        assert ended is not None and other is not None
+        changed, closed = await store.close(ended.id, closed_by="регламент", action="conduct_filter", conduct=True)
+        assert changed and closed is not None and closed.conduct_ended_at == NOW
+        await store.close(other.id, closed_by="Ирина")
+        await service.record_violation(
+            user_id=user.id, ticket_id=ended.id, actor=Actor.FILTER, category="insult", text="t"
+        )
+        assert (await service.standing(user.id)).restricted
+
+        # A question closed for another reason is not reopened by a conduct button.
+        assert await service.reopen(other.id, user.id, actor_id=7, actor_name="Ольга") is None
+        assert (await service.standing(user.id)).restricted
+        back = await service.reopen(ended.id, user.id, actor_id=7, actor_name="Ольга")
+        assert back is not None and back.status is TicketStatus.OPEN and back.conduct_ended_at is None
+        assert not (await service.standing(user.id)).restricted
+        assert await service.reopen(ended.id, user.id, actor_id=7, actor_name="Ольга") is None
+        audit = [(e.action, e.ticket_id) for e in await store.audit.of_ticket(ended.id)]
+        assert audit == [("conduct_filter", ended.id), ("conduct_reopen", ended.id), ("unblock", ended.id)]
+
+        clock.advance(minutes=1)
+        assert await service.block(user.id, actor_id=7, actor_name="Ольга", ticket_id=ended.id)
+        assert not await service.block(user.id, actor_id=7, actor_name="Ольга")
+        assert (await service.standing(user.id)).blocked
+    finally:
+        await db.close()

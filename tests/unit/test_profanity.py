@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 def test_verdict_shape() -> None:
     v = classify("Не могу войти в дневник")
-    assert v == Verdict(False, None, ())
+    assert v == Verdict(False, None, ()) and v.reported == ()
     hit = classify("это пиздец")
     assert hit.violation and hit.category is Category.OBSCENE and hit.matches == ("пиздец",)
     assert [str(c) for c in Category] == ["obscene", "insult", "english"]
@@ -193,16 +193,176 @@ def test_priority_obscene_over_insult_over_english() -> None:
     assert classify("ты дебил, блядь, fuck").matches == ("дебил", "блядь", "fuck")
 
 
-def test_quote_is_a_violation() -> None:
-    v = classify("Ученик написал в чате слово «сука», как пожаловаться?")
-    assert v.violation and v.category is Category.OBSCENE
+# --------------------------------------------------------------------------- names are not insults (issue 14)
+
+_LETTERS = "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"
+
+
+def test_every_pair_of_initials_passes() -> None:
+    """Every two-letter initial, written every way parents write it, beside a surname (6272 messages)."""
+    bad = []
+    for a in _LETTERS:
+        for b in _LETTERS:
+            for text in (
+                f"Учитель Петрова {a}.{b}. не выставила оценки",
+                f"{a}.{b}. Иванова не отвечает",
+                f"С уважением, Смирнова {a}. {b}.",
+                f"Вопрос к {a}.{b}.Кузнецовой",
+                f"завуч {a.lower()}.{b.lower()}. орлова",
+                f"записались к {a.lower()}.{b.lower()}.кузнецовой",
+                f"Спасибо {a}. {b}. и {b}. {a}. за праздник",
+                f"Классный руководитель — Бойко {a}.{b}",
+            ):
+                if classify(text).violation:
+                    bad.append(text)
+    assert not bad, bad[:20]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1. Дураков Артём 2. Сукин Олег 3. Козлов Илья 4. Тупицына Вера",
+        "Моя фамилия Сукина, логин не принимается",
+        "Ученик Дураков принёс справку, а пропуски стоят",
+        "Петя Дураков и Саша Сукин поменялись местами в журнале",
+        "Отец ученика Сукин Олег Николаевич просит пропуск",
+        "У нас классный руководитель Херова Анна Петровна",
+        "Фамилию ребёнка написали Дураков вместо Дуряков, исправьте",
+        "Сыну Вальтер Скотт задан на лето",
+        "Скотт, Диккенс и Твен — что читать летом?",
+        "Бляхер Марк из 4В болеет",
+    ],
+)
+def test_surnames_pass(text: str) -> None:
+    assert not classify(text).violation, (text, classify(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Сын читает «Идиота», сочинение до конца месяца?",
+        "Список на лето: «Недоросль», «Горе от ума», «Идиот»",
+        "Спектакль «Дура» в молодёжном театре — для какого возраста?",
+        "Задали сказку «Иван-дурак», где найти текст?",
+        "Сочинение на тему «Тварь ли я дрожащая или право имею»",
+        "Басня «Осёл и Соловей» есть в учебнике?",
+    ],
+)
+def test_titles_pass(text: str) -> None:
+    assert not classify(text).violation, (text, classify(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Технология: пороки древесины — сучки, трещины, гниль",
+        "Ворона сидит на суку",
+        "Биология: половое и бесполое размножение",
+        "Геометрия: тупой угол и тупоугольный треугольник",
+        "Обществознание: «Dura lex, sed lex» — перевод?",
+        "Латинская пословица Дура лекс, сед лекс",
+        "География: Хуанхэ и Янцзы",
+        "История: хан Хубилай",
+        "Крупный рогатый скот — доклад по биологии",
+    ],
+)
+def test_subject_terms_pass(text: str) -> None:
+    assert not classify(text).violation, (text, classify(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reading list: Moby Dick, Oliver Twist",
+        "Project about Philip K. Dick",
+        "Dick Francis — можно для внеклассного чтения?",
+        "Moby-Dick by Herman Melville",
+        "Where is Scunthorpe? Mr Hancock and Mr Cockburn ask",
+        "Text about Sukin family from Moscow",
+        "Transliteration: Durakov Artem",
+    ],
+)
+def test_english_names_pass(text: str) -> None:
+    assert not classify(text).violation, (text, classify(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Иванова Е.Н. опять ничего не выставила, пиздец просто", Category.OBSCENE),
+        ("Передайте Петровой Е.Б., что она сука", Category.OBSCENE),
+        ("Е.Н. Петрова — с.у.к.а", Category.OBSCENE),
+        ("Х.У.Й.", Category.OBSCENE),
+        ("Сукин сын этот ваш админ", Category.OBSCENE),
+        ("Сука Анна, верни телефон", Category.OBSCENE),
+        ("Кузьмина Е.А. — тупая курица", Category.INSULT),
+        ("Ну вы и «Идиоты»", Category.INSULT),  # a capitalised quotation aimed at the reader is no title
+        ("Х.Г.Сафина — тупая курица", Category.INSULT),
+        ("Учитель Дурак", Category.INSULT),
+        ("Mr Hancock is a dick", Category.ENGLISH),
+        ("Вы все Пидоров", Category.OBSCENE),  # a capital alone does not make a name of an obscene word
+        ("кучка Мудаков", Category.OBSCENE),
+        ("е.б.ать", Category.OBSCENE),  # not initials glued to a surname
+        ("х.у.евый", Category.OBSCENE),
+        ("Е.Н.Сука", Category.OBSCENE),
+        ("Х. У. Й.", Category.OBSCENE),
+        ("Х у Й", Category.OBSCENE),
+        ("П и З д А", Category.OBSCENE),
+        ("М у д а к какой-то", Category.OBSCENE),
+        ("Petrova E.N. blyat opyat", Category.OBSCENE),
+    ],
+)
+def test_violations_beside_names_are_caught(text: str, category: Category) -> None:
+    v = classify(text)
+    assert v.violation and v.category is category, (text, v)
+
+
+# --------------------------------------------------------------------------- quoting (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ("Одноклассник назвал моего сына «сукой», прошу принять меры", ("сукой",)),
+        ("Учитель физкультуры сказал ребёнку «иди нахер отсюда»", ("нахер",)),
+        ("Дочь получила сообщение «ты шлюха» от мальчика из 8В", ("шлюха",)),
+        ("На парте написано «Петров — мудак»", ("мудак",)),
+        ("Ученик написал учительнице «fuck you», как сообщить?", ("fuck",)),
+        ("Ученик написал в чате слово «сука», как пожаловаться?", ("сука",)),
+        ("Одноклассник назвал дочь блядью", ("блядью",)),
+        ("Вы сказали моему сыну «идиот»!", ("идиот",)),
+    ],
+)
+def test_reported_speech_is_not_the_parents_violation(text: str, reported: tuple[str, ...]) -> None:
+    v = classify(text)
+    assert not v.violation and v.reported == reported, (text, v)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Я так и сказала вашему завучу: «идите нахуй»",  # the user's own words
+        "Мы написали в чат «идите в жопу», и правильно",
+        "Передайте учителю: «вы все мудаки»",  # addressed through the reader
+        "Скажу вам прямо: «ваша поддержка — говно»",
+        "Сына назвали «дебилом», а вам всем похуй",  # the quote passes, the rest does not
+        "Учитель сказал ребёнку иди нахер отсюда",  # no quotation marks: cannot tell the quote
+    ],
+)
+def test_own_words_in_quotes_still_count(text: str) -> None:
+    assert classify(text).violation, (text, classify(text))
+
+
+def test_reported_fragment_beside_an_own_violation() -> None:
+    v = classify("Сына назвали «дебилом», а вам всем похуй")
+    assert v.category is Category.OBSCENE and v.matches == ("похуй",) and v.reported == ("дебилом",)
 
 
 # --------------------------------------------------------------------------- CLI
 
 
 def test_cli_jsonl_in_order() -> None:
-    lines = ["Не могу войти", "х.у.й", "вы идиот", "wtf", "", "сукно"]
+    lines = ["Не могу войти", "х.у.й", "вы идиот", "wtf", "", "сукно", "Сына назвали «сукой»"]
     proc = subprocess.run(
         [sys.executable, "-m", "helpdesk.rules.profanity"],
         input=("\n".join(lines) + "\n").encode("utf-8"),
@@ -212,8 +372,9 @@ def test_cli_jsonl_in_order() -> None:
         check=True,
     )
     out = [json.loads(x) for x in proc.stdout.decode("utf-8").splitlines()]
-    assert [o["violation"] for o in out] == [False, True, True, True, False, False]
-    assert [o["category"] for o in out] == [None, "obscene", "insult", "english", None, None]
+    assert [o["violation"] for o in out] == [False, True, True, True, False, False, False]
+    assert [o["category"] for o in out] == [None, "obscene", "insult", "english", None, None, None]
+    assert out[6]["reported"] == ["сукой"] and out[1]["reported"] == []
     assert out[1]["matches"] == ["х.у.й"]
     assert "х.у.й" in proc.stdout.decode("utf-8")  # ensure_ascii=False
 
@@ -235,7 +396,7 @@ def _evaluate(path: Path) -> dict[str, float]:
                 ins_hit += pred
         else:
             fp += pred
-            if kind == "lookalike":
+            if kind.startswith("lookalike"):
                 la_n += 1
                 la_fp += pred
     precision = tp / (tp + fp)
@@ -252,10 +413,18 @@ def _evaluate(path: Path) -> dict[str, float]:
 def test_devset_minimums() -> None:
     m = _evaluate(DATA / "profanity_devset.tsv")
     assert m["n"] >= 600
-    assert 0.4 <= m["positives"] / m["n"] <= 0.6
+    assert 0.35 <= m["positives"] / m["n"] <= 0.6  # many look-alikes on purpose (issue 14)
     assert m["f1"] >= 0.95, m
     assert m["lookalike_fa"] <= 0.02, m
     assert m["insult_recall"] >= 0.85, m
+
+
+def test_lookalike_holdout_minimums() -> None:
+    """The frozen look-alike holdout (names, initials, titles, terms, English names, reported speech)."""
+    m = _evaluate(DATA / "profanity_holdout_names.tsv")
+    assert m["n"] >= 100
+    assert m["lookalike_fa"] <= 0.02, m
+    assert m["f1"] >= 0.9, m
 
 
 def test_holdout_minimums() -> None:

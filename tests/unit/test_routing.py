@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from helpdesk.domain import Category, Role, Topic, categories_for
-from helpdesk.rules.routing import candidates_for, route, suitable
+from helpdesk.domain import Category, Role, RouteReason, Topic, categories_for
+from helpdesk.rules.routing import candidates_for, format_user_schedule, help_areas, route, suitable
 from helpdesk.school import (
     Change,
     ChangeKind,
+    RoutingRule,
     SchoolProfile,
     Slot,
     Specialist,
@@ -207,3 +208,114 @@ def test_example_profile_routing() -> None:
     assert [s.key for s in grades.candidates] == ["teacher1", "teacher2", "zam_uvr", "zam_vr"]
     friday = route(profile, Role.PARENT, Topic.DIARY, Category.LOGIN, at(11, 18))
     assert friday.promise(at(11, 18), RU) == "в понедельник после 14:00"
+
+
+# ---- the decision: who, when and why (the example profile; September 2026: Fri 4, Sat 5, Tue 8, Wed 9) ----
+
+EXAMPLE = load_profile(ROOT / "school.example.toml")
+
+
+def sep(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 9, day, hour, minute, tzinfo=MSK)
+
+
+def test_saturday_evening_goes_to_the_earliest_qualified_slot_not_the_first_candidate() -> None:
+    decision = route(EXAMPLE, Role.PARENT, Topic.DIARY, Category.GRADES, sep(5, 20))
+    assert decision.candidates[0].key == "teacher1"  # Кузнецова: Fridays only
+    assert decision.reason is RouteReason.NEXT_SLOT and decision.queued
+    assert decision.assignee is not None and decision.assignee.key == "teacher2"  # Смирнова, Tue 14:00
+    assert decision.take_up_at == sep(8, 14)
+    assert decision.routed_to[0] == "teacher2"  # what the card reads
+    assert decision.consulting_now == ()
+    assert decision.decided_at == sep(5, 20) and decision.promise(sep(5, 20), RU) == "во вторник после 14:00"
+
+
+def test_a_deputy_consulting_does_not_take_a_login_question() -> None:
+    decision = route(EXAMPLE, Role.PARENT, Topic.DIARY, Category.LOGIN, sep(8, 15, 30))
+    assert decision.reason is RouteReason.NOT_THEIRS and decision.queued
+    assert [s.key for s in decision.consulting_now] == ["zam_uvr"]
+    assert decision.assignee is not None and decision.assignee.key == "tech"
+    assert decision.take_up_at == sep(9, 14)  # not Wed 13:00 (the other deputy)
+    assert decision.routed_to == ("tech",)
+
+
+def test_friday_slot_takes_the_question_now() -> None:
+    decision = route(EXAMPLE, Role.PARENT, Topic.DIARY, Category.GRADES, sep(4, 13, 30))
+    assert decision.reason is RouteReason.ON_DUTY and not decision.queued
+    assert decision.assignee is not None and decision.assignee.key == "teacher1"
+    assert decision.take_up_at == sep(4, 13, 30) and decision.routed_to == ("teacher1",)
+
+
+def test_no_qualified_slot_while_someone_else_consults() -> None:
+    profile = make(slots=SLOTS[2:])  # the technical specialist has no consultations
+    decision = route(profile, Role.PARENT, Topic.DIARY, Category.LOGIN, at(8, 15, 30))
+    assert decision.reason is RouteReason.NO_SLOT and decision.assignee is None
+    assert [s.key for s in decision.consulting_now] == ["zam1"]
+    assert decision.routed_to == ("tech",)  # the candidates, nobody named
+
+
+def test_of_two_slots_starting_together_the_better_kind_gets_it() -> None:
+    slots = (Slot(0, time(14), time(16), "zam1"), Slot(0, time(14), time(16), "t1"))
+    profile = make(slots=slots)
+    decision = route(profile, Role.PARENT, Topic.DIARY, Category.GRADES, at(6, 20))
+    assert decision.assignee is not None and decision.assignee.key == "t1"  # diary: teacher first
+    journal = route(profile, Role.SUBJECT_TEACHER, Topic.JOURNAL, Category.GRADES, at(6, 20))
+    assert journal.assignee is not None and journal.assignee.key == "zam1"
+
+
+def test_profile_routing_names_kinds_in_order() -> None:
+    rules = (
+        RoutingRule(Category.LOGIN, (SpecialistKind.TECH, SpecialistKind.DEPUTY)),
+        RoutingRule(Category.GRADES, (SpecialistKind.DEPUTY,)),
+        RoutingRule(Category.GRADES, (SpecialistKind.TEACHER,), Topic.DIARY),
+    )
+    profile = replace(make(), routing=rules)
+    # the routing line lets a deputy (whose default categories are non-technical) take logins, after tech
+    login = candidates_for(profile, Role.PARENT, Topic.DIARY, Category.LOGIN)[0]
+    assert [s.key for s in login] == ["tech", "zam1", "zam2"]
+    # Tue 15:30: the technical specialist is not consulting, the deputy is: it is his now
+    decision = route(profile, Role.PARENT, Topic.DIARY, Category.LOGIN, at(8, 15, 30))
+    assert decision.reason is RouteReason.ON_DUTY and decision.assignee == ZAM1
+    # per topic beats both topics; only the kinds named may take it
+    assert [s.key for s in candidates_for(profile, Role.PARENT, Topic.DIARY, Category.GRADES)[0]] == ["t1"]
+    journal = candidates_for(profile, Role.SUBJECT_TEACHER, Topic.JOURNAL, Category.GRADES)[0]
+    assert [s.key for s in journal] == ["zam1", "zam2"]
+    # a specialist's own categories still narrow what the routing allows
+    narrow = replace(
+        profile, specialists=(TEACHER, TECH, replace(ZAM1, categories=frozenset({Category.GRADES})))
+    )
+    assert [s.key for s in candidates_for(narrow, Role.PARENT, Topic.DIARY, Category.LOGIN)[0]] == ["tech"]
+
+
+def test_example_routing_is_what_the_defaults_were() -> None:
+    """The example profile writes its routing out; it routes every question as the defaults did."""
+    silent = replace(EXAMPLE, routing=())
+    for role, topic, category in ALL_CASES:
+        for moment in (sep(5, 20), sep(8, 14, 30), sep(8, 15, 30), sep(4, 13, 30), sep(9, 13, 15)):
+            a = route(EXAMPLE, role, topic, category, moment)
+            b = route(silent, role, topic, category, moment)
+            assert (a.candidates, a.assignee, a.take_up_at, a.reason) == (
+                b.candidates,
+                b.assignee,
+                b.take_up_at,
+                b.reason,
+            ), (role, topic, category, moment)
+
+
+def test_help_areas_in_the_users_words() -> None:
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("tech"), RU) == "вход и пароли, мобильное приложение"
+    general = "оценки, домашние задания, расписание и другие вопросы"
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("zam_uvr"), RU) == general
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("teacher2"), RU) == f"{general} по дневнику"
+    assert help_areas(EXAMPLE, EXAMPLE.specialist("teacher2"), EN).endswith("in the diary")
+    # a teacher who only takes grades
+    narrow = replace(TEACHER, categories=frozenset({Category.GRADES, Category.HOMEWORK}))
+    profile = make(specialists=(narrow, TECH, ZAM1))
+    assert help_areas(profile, narrow, RU) == "оценки, домашние задания"
+    # someone the routing gives nothing shows no area
+    routing = (RoutingRule(Category.OTHER, (SpecialistKind.DEPUTY,)),)
+    only_deputies = replace(make(specialists=(TECH, ZAM1)), routing=routing)
+    assert help_areas(only_deputies, TECH, RU) == "вход и пароли, мобильное приложение"
+    text = format_user_schedule(EXAMPLE, date(2026, 9, 7), RU)
+    assert "Пн, Ср 14:00–16:00 — вход и пароли, мобильное приложение: технический специалист (Иванов И. И.)" in text
+    assert "по УВР" not in text

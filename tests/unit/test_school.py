@@ -325,3 +325,49 @@ def test_multiline_strings_do_not_confuse_line_numbers(tmp_path: Path) -> None:
     message = error_of(tmp_path, text)
     last_end = max(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("end ="))
     assert f"school.toml:{last_end}: slot ends before it starts (14:00–13:00)" in message
+
+
+# ---- [routing]: which kinds of helper take which questions ---------------------------------------------
+
+
+def test_routing_table_is_read_for_both_topics_and_per_topic(tmp_path: Path) -> None:
+    text = HEAD + """
+[routing]
+"вход" = ["tech", "заместитель"]
+mob = "tech"
+
+[routing.ed]
+grades = ["teacher", "deputy"]
+"""
+    profile = load_profile(write(tmp_path, text))
+    assert profile.kinds_for(Topic.JOURNAL, Category.LOGIN) == (
+        (SpecialistKind.TECH, SpecialistKind.DEPUTY),
+        True,
+    )
+    assert profile.kinds_for(Topic.DIARY, Category.MOBILE) == ((SpecialistKind.TECH,), True)
+    assert profile.kinds_for(Topic.DIARY, Category.GRADES)[0] == (SpecialistKind.TEACHER, SpecialistKind.DEPUTY)
+    # not named: the defaults, and the profile says nothing
+    assert profile.kinds_for(Topic.JOURNAL, Category.GRADES) == (
+        (SpecialistKind.DEPUTY, SpecialistKind.TEACHER, SpecialistKind.TECH),
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("routing", "needle", "problem"),
+    [
+        ('[routing]\nocenki = ["tech"]\n', "ocenki", 'unknown category "ocenki" in [routing]'),
+        ('[routing]\nlogin = ["tech", "director"]\n', "director", 'unknown kind "director" for "login"'),
+        ('[routing]\nlogin = ["tech", "tech"]\n', "login", 'kind "tech" is listed twice for "login"'),
+        ("[routing]\nlogin = []\n", "login", '"login" in [routing] must be a list of kinds'),
+        ("[routing]\nlogin = 5\n", "login", '"login" in [routing] must be a list of kinds'),
+        ('[routing.ed]\ngrades = ["teacher"]\nnope = ["tech"]\n', "nope", 'unknown category "nope" in [routing.ed]'),
+        ('[routing.ej]\ngrades = ["boss"]\n', "boss", 'unknown kind "boss" for "grades" in [routing.ej]'),
+        ('[routing.ej]\nlogin = ["tech"]\n"вход" = ["deputy"]\n', "вход", '"login" is given twice in [routing.ej]'),
+    ],
+)
+def test_routing_errors_name_the_line(tmp_path: Path, routing: str, needle: str, problem: str) -> None:
+    text = HEAD + "\n" + routing
+    message = error_of(tmp_path, text)
+    assert f"school.toml:{line_of(text, needle)}: " in message, message
+    assert problem in message, message

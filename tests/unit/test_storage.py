@@ -14,7 +14,7 @@ from storage.db import Database, migrations
 from storage.users import TELEGRAM
 
 NOW = datetime(2026, 9, 1, 9, 0, tzinfo=UTC)
-UNROUTED = RouteDecision(candidates=(), on_duty_now=(), queued=True, take_up_at=None, specialist_for_promise=None)
+UNROUTED = RouteDecision(candidates=(), on_duty_now=(), queued=True, take_up_at=None, assignee=None)
 
 
 async def test_all_migrations_apply_to_an_empty_database(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ Each test runs in milliseconds; the same paths end to end (through Telegram) are
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from helpdesk.clock import ManualClock
 from helpdesk.domain import Category, Role, TicketStatus, Topic
 from helpdesk.duty import Duty
 from helpdesk.escalations import Escalations
-from helpdesk.ports import DeliveryError, Destination, Inbound
+from helpdesk.ports import Button, DeliveryError, Destination, Inbound
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.school import SchoolProfile, load_profile
 from helpdesk.specialists import Specialists
@@ -74,7 +74,9 @@ class FakeStaff:
     async def refresh_card(self, ticket: Ticket) -> None:
         self.calls.append(("refresh", ticket.status))
 
-    async def say(self, where: Destination, html_text: str) -> int:
+    async def say(
+        self, where: Destination, html_text: str, buttons: Sequence[Button] = (), *, quiet: bool = False
+    ) -> int:
         self.calls.append(("say", html_text))
         self.next_id += 1
         return self.next_id
@@ -107,8 +109,15 @@ class FakeUsers:
     ) -> None:
         self.calls.append(("relay_out", body_html or row.text))
 
-    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> None:
+    async def ticket_opened(self, user: User, ticket: Ticket, html_text: str) -> int | None:
         self.calls.append(("opened", html_text))
+        return 9000 + ticket.id
+
+    async def ticket_closed(self, user: User, ticket: Ticket) -> None:
+        self.calls.append(("closed", ticket.confirm_message_id))
+
+    async def ticket_reopened(self, user: User, ticket: Ticket) -> None:
+        self.calls.append(("reopened", ticket.confirm_message_id))
 
     async def tell(self, user: User, html_text: str) -> None:
         self.calls.append(("tell", html_text))
@@ -361,3 +370,55 @@ async def test_vendor_hand_off_tells_the_user_in_the_same_transaction(desk: Desk
     await desk.tickets.close_by_staff(ticket.id, staff_name="Ирина")
     assert (await desk.tickets.hand_to_vendor(ticket.id))[0] is VendorOutcome.CLOSED
     assert (await desk.tickets.hand_to_vendor(9999))[0] is VendorOutcome.NOT_FOUND
+
+
+# ---- routing that tells the truth; buttons that follow the ticket ------------------------------------------
+
+
+async def test_the_promise_and_the_card_name_the_same_person_and_time(desk: Desk) -> None:
+    desk.clock.current = SATURDAY_8PM
+    ticket = await desk.ask(await desk.parent())
+    [(_, confirmation)] = desk.users.calls
+    assert "возьмёт в работу Смирнова О. П." in confirmation and "во вторник после 14:00" in confirmation
+    stored = await desk.store.tickets.get(ticket.id)
+    assert stored is not None and stored.assignee_key == "teacher2"
+    [line] = desk.tickets.duty.specialists.card_lines(stored)
+    assert line == "Вне графика: возьмут в работу во вторник после 14:00 — Смирнова О. П. (учитель, консультант по ЭЖ)"
+    # Taken, then closed: the line follows the state.
+    await desk.tickets.claim(ticket.id, staff_id=77, staff_name="Ирина")
+    taken = await desk.store.tickets.get(ticket.id)
+    assert taken is not None and desk.tickets.duty.specialists.card_lines(taken) == ["Взят в работу 10.10 20:00"]
+    await desk.tickets.close_by_staff(ticket.id, staff_name="Ирина")
+    closed = await desk.store.tickets.get(ticket.id)
+    assert closed is not None and desk.tickets.duty.specialists.card_lines(closed) == ["Закрыт 10.10 20:00"]
+
+
+async def test_closing_over_an_unanswered_follow_up_is_confirmed_first(desk: Desk) -> None:
+    user = await desk.parent()
+    ticket = await desk.ask(user)
+    stored = await desk.store.tickets.get(ticket.id)
+    assert stored is not None and stored.confirm_message_id == 9000 + ticket.id
+    asked: list[int] = []
+
+    async def confirm(_: Ticket, upto: int) -> None:
+        asked.append(upto)
+
+    # The question alone, with no follow-up: closed at once.
+    assert await desk.store.unanswered_follow_up(stored) is None
+    await desk.tickets.answer(inbound("Ответ", message_id=20, reply_to=ticket_card(stored)))
+    await desk.tickets.follow_up(user, inbound("А ещё?", message_id=9500, chat_id=user.chat_id))
+    outcome, _ = await desk.tickets.close_by_staff(ticket.id, staff_name="Ирина", confirm=confirm)
+    assert outcome is CloseOutcome.UNANSWERED and len(asked) == 1
+    assert (await desk.store.tickets.get(ticket.id)).is_open  # type: ignore[union-attr]
+    # A newer message after the question was asked: asked again.
+    await desk.tickets.follow_up(user, inbound("И ещё", message_id=9501, chat_id=user.chat_id))
+    outcome, _ = await desk.tickets.close_by_staff(
+        ticket.id, staff_name="Ирина", confirm=confirm, confirmed_upto=asked[0]
+    )
+    assert outcome is CloseOutcome.UNANSWERED and asked[1] > asked[0]
+    outcome, closed = await desk.tickets.close_by_staff(
+        ticket.id, staff_name="Ирина", confirm=confirm, confirmed_upto=asked[1]
+    )
+    assert outcome is CloseOutcome.CLOSED and closed is not None
+    # The user's close button goes.
+    assert desk.users.calls[-1] == ("closed", 9000 + ticket.id)

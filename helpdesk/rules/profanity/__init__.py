@@ -25,12 +25,24 @@ Decisions (also in ``benchmarks/README-profanity.md``):
   говно, дерьмо, жопа, срать. Transliterations (``pizda``, ``nahuy``, ``blyat``, ``suka``) are obscene
   too. **Not** flagged: euphemisms and mild words — «блин», «бляха(-муха)», «хрен», «фиг», «чёрт»,
   «ёпрст», bare «хер» (also the old name of the letter Х), «трахать»; the city nickname «Ебург»/«Ебургер».
-* **Quoting**: a quoted obscene word *is* a violation («ученик написал в чате слово «…»» is held).
-  The bot cannot forward obscene text to staff, and the filter cannot tell a quote from use; the
-  bot's reply asks the user to describe the incident without quoting. Insults are different:
-  an insult word right after a reporting word («обзывают дебилом», «назвал идиотом», слово «тупица»,
-  роман «Идиот») is **not** an insult, because the harm of an insult lies in its target and a
-  reported insult is aimed at nobody in the conversation (bullying reports must get through).
+* **Quoting** (issue 14): someone else's words that the user reports are not the user's violation.
+  A quotation in «…», "…", „…“ is *reported speech* when a reporting word stands before it in the
+  same sentence (up to six words back): a verb of saying, writing or naming (назвал, сказал,
+  написал, пишут, кричали, прислал, получила …) or a noun for an utterance or a work (слово,
+  сообщение, надпись, тема, цитата, роман, басня …) — unless the reporter is the user
+  («я/мы сказали …» within three words before the verb). Without quotation marks only name-calling
+  counts as a report («одноклассник назвал дочь блядью», «сына обзывают дебилом»). Everything
+  outside the report is judged as usual («сына назвали «дебилом», а вам похуй» is obscene), and so
+  are quotations the user addresses through the reader («Передайте учителю: «вы мудак»»,
+  «Скажу вам прямо: «…»»). The message then reaches staff as written, because a bullying report
+  needs the exact words; ``Verdict.reported`` lists the fragments that were not counted.
+* **Names are not insults** (issue 14, :mod:`.names`): initials («Е.Н.», «Х.Е.», «е. б.») are never
+  read as words; a capitalised word beside an initial, a first name or a patronymic, or a
+  surname-shaped word inside a sentence or after «ученик/фамилия …», is a name and never an
+  insult; it is obscene only if it does not have a surname's shape («Сукин Олег» passes,
+  «Сука Анна» does not). A short capitalised quotation in a sentence without ты/вы is a title («Идиот», «Дура»); «Dick» in a
+  name's position (Moby Dick, Philip K. Dick) is a name. School-subject terms: «сучки» in a
+  message about wood, «на суку», «Dura lex», «Иван-дурак».
 * **Insult context rule**: *strong* insults (идиот, дебил, кретин, придурок, урод, тварь, дура,
   бестолочь, тупица, бездари, «заткнись», «пошёл вон» ...) are violations wherever they stand.
   *Weak* words (тупой, глупый, бездарный, криворукий; козёл, баран, свинья, клоун ...) are insults
@@ -68,6 +80,9 @@ class Verdict:
     violation: bool
     category: Category | None
     matches: tuple[str, ...]
+    # Words found in someone else's reported speech and not counted (see «Quoting» above): the message
+    # goes through; an adapter may mark it for staff.
+    reported: tuple[str, ...] = ()
 
 
 _CLEAN = Verdict(False, None, ())
@@ -77,7 +92,7 @@ def classify(text: str) -> Verdict:
     """Check one message. Pure and deterministic; safe to call from any thread."""
     if not text or text.isspace():
         return _CLEAN
-    obscene, insult, english, ordered = scan(text)
+    obscene, insult, english, ordered, reported = scan(text)
     if obscene:
         category = Category.OBSCENE
     elif insult:
@@ -85,5 +100,5 @@ def classify(text: str) -> Verdict:
     elif english:
         category = Category.ENGLISH
     else:
-        return _CLEAN
-    return Verdict(True, category, tuple(ordered))
+        return Verdict(False, None, (), tuple(reported)) if reported else _CLEAN
+    return Verdict(True, category, tuple(ordered), tuple(reported))

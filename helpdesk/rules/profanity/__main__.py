@@ -20,6 +20,7 @@ def main() -> int:
                     "violation": v.violation,
                     "category": v.category.value if v.category else None,
                     "matches": list(v.matches),
+                    "reported": list(v.reported),
                 },
                 ensure_ascii=False,
             )

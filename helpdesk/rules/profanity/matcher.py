@@ -1,4 +1,11 @@
-"""Matching normalised tokens against the lexicon, and the insult context rule."""
+"""Matching normalised tokens against the lexicon: the insult context rule, names, reported speech.
+
+:func:`scan` reads a message in two passes. The first tokenises the lower-cased text and looks each
+word up; a message with no hit and no phrase trigger (most messages) stops there. Otherwise the
+text is tokenised again with its capitals, which show names (:mod:`.names`), initials and titles,
+and every hit is weighed: a name, a title, a school-subject term or someone else's reported words
+are not the user's violation (the rules are in the package docstring).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +14,20 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from . import lexicon as lx
+from .names import EN_NAME_WORDS, FIRST_NAMES, NAME, NAME_WORDS, NOT_NAME, names, surname_shaped
 from .normalize import (
+    INITIALS_RE,
     SPELLED,
     Form,
     Token,
     basic,
     candidates,
+    cased,
     collapse,
     comma_after,
     is_plain_cyrillic,
     tokens,
+    translit,
 )
 
 _PHRASE_TRIGGERS: frozenset[str] = frozenset(
@@ -229,36 +240,178 @@ def _aimed_at_person(i: int, toks: list[Token], words: list[Word]) -> bool:
     return word.weak_noun and tok.sentence_start and comma_after(toks, i)
 
 
-def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
-    """Return (obscene, insult, english, all-in-order) offending fragments of a message."""
-    toks = tokens(basic(text))
-    words = [analyse(t.text) for t in toks]
+def _you_in_sentence(start: int, q: int, toks: list[Token], words: list[Word]) -> bool:
+    """A second-person pronoun outside quotation ``q`` in the sentence where it opens."""
+    first = start
+    while first > 0 and not toks[first].sentence_start:
+        first -= 1
+    last = start + 1
+    while last < len(toks) and not toks[last].sentence_start:
+        last += 1
+    return any(words[k].pron2 and toks[k].quote != q for k in range(first, last))
+
+
+def _framed_quotes(toks: list[Token], words: list[Word]) -> tuple[set[int], set[int]]:
+    """Quotations that are someone else's words: (reported speech, titles). See the package docstring."""
+    starts: dict[int, int] = {}
+    lengths: dict[int, int] = {}
+    for i, tok in enumerate(toks):
+        if tok.quote:
+            starts.setdefault(tok.quote, i)
+            lengths[tok.quote] = lengths.get(tok.quote, 0) + 1
+    reported: set[int] = set()
+    titles: set[int] = set()
+    for q, start in starts.items():
+        j = start - 1
+        steps = 0
+        while j >= 0 and steps < 6:
+            if toks[j].quote == 0 and words[j].key in lx.QUOTE_FRAMES:
+                own = any(words[k].key in lx.FIRST_PERSON for k in range(max(0, j - 3), j))
+                if not own:
+                    reported.add(q)
+                break
+            if toks[j].sentence_start and j < start:
+                break
+            j -= 1
+            steps += 1
+        if lengths[q] <= 4 and toks[start].cap and not _you_in_sentence(start, q, toks, words):
+            titles.add(q)  # «Идиот» Достоевского, «Недоросль», «Dura lex, sed lex»; not «Ну вы и «Идиоты»»
+    return reported, titles
+
+
+def _name_called(i: int, toks: list[Token], words: list[Word]) -> bool:
+    """«одноклассник назвал дочь блядью»: a word up to three words after a name-calling verb."""
+    for j in range(max(0, i - 3), i):
+        if words[j].key in lx.NAME_CALLING and not any(t.sentence_start for t in toks[j + 1 : i + 1]):
+            return not any(words[k].key in lx.FIRST_PERSON for k in range(max(0, j - 3), j))
+    return False
+
+
+def _subject_term(i: int, toks: list[Token], words: list[Word]) -> bool:
+    """School-subject words that share a form with an obscene or insulting one."""
+    key = words[i].key
+    if lx.WOOD_KNOT_RE.match(key) and any(w.key.startswith(lx.WOOD_CUES) for w in words):
+        return True  # технология: «пороки древесины — сучки»
+    if key == "суку" and i > 0 and words[i - 1].key == "на":
+        return True  # «ворона сидит на суку»
+    if i + 1 < len(toks) and words[i + 1].key in lx.LATIN_PHRASE_NEXT:
+        return True  # «Dura lex, sed lex»
+    text = toks[i].text
+    if "-" in text and collapse(text.split("-", 1)[0]) in FIRST_NAMES:
+        return True  # «Иван-дурак», a fairy-tale hero
+    return False
+
+
+# Initials are never read as words («Е.Б.», «Х.Е.» are not masked obscenities); they show a person.
+_INITIALS_WORD = Word(key="", person=True)
+
+
+_GLUED_RE = re.compile(r"(?:[а-яa-z]\.){1,2}([а-яa-z]{2,})")  # «Е.Н.Петрова», «А.Сафина»
+
+
+@lru_cache(maxsize=1 << 16)
+def _word(text: str, named: bool, glued_name: bool = False) -> Word:
+    """:func:`analyse`, knowing initials and names (cached like it)."""
+    if INITIALS_RE.fullmatch(text):
+        return _INITIALS_WORD
+    glued = _GLUED_RE.fullmatch(text) if "." in text else None
+    if glued is not None:
+        # Initials glued to a surname: «Е.Н.Петрова» written with capitals, or any surname-shaped word
+        # («е.б.кузнецовой»); the surname alone is read. Not «е.б.ать», «х.у.евый», «Е.Н.Сука».
+        surname = glued.group(1)
+        shaped = len(surname) >= 4 and surname_shaped(surname)
+        if glued_name or shaped:
+            w = analyse(surname)
+            return Word(key=w.key, obscene=w.obscene and not shaped, english=w.english, person=True)
+    w = analyse(text)
+    return w._replace(person=True) if named else w
+
+
+def _name_exempt(tok: Token, strength: int) -> tuple[bool, bool, bool]:
+    """What a token in a name's position is exempt from: (obscene, insult, english).
+
+    Insults: always. Obscene roots: only a surname-shaped word of at least four letters, and in
+    Cyrillic only with the stronger evidence (:data:`.names.NAME`): «кучка Мудаков» is not a name.
+    """
+    text = tok.text
+    if text.isascii():
+        parts = text.split("-")
+        shaped = text.isalpha() and surname_shaped(collapse(translit(text)))
+        return shaped, True, any(p in EN_NAME_WORDS for p in parts) and "head" not in parts
+    shaped = strength == NAME and len(text) >= 4 and surname_shaped(text)
+    return shaped or text in NAME_WORDS, True, False
+
+
+def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """Return (obscene, insult, english, all-in-order, reported) offending fragments of a message.
+
+    ``reported`` are the fragments that were not counted: someone else's words in a framed
+    quotation or after a name-calling verb.
+    """
+    low = basic(text)
+    toks = tokens(low)
+    words = [analyse(t.text) for t in toks]  # initials («е.н» may read as a masked word) are sorted out below
+    if not any(w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun for w in words):
+        if not any(w.trigger for w in words):
+            return [], [], [], [], []  # most messages: nothing to find, nothing to exempt
+        is_name = [NOT_NAME] * len(toks)
+    else:  # capitals matter only now: names, titles, initials
+        toks = tokens(low, cased(text))
+        is_name = names(toks)
+        words = [_word(t.text, named != NOT_NAME, t.glued_name) for t, named in zip(toks, is_name, strict=True)]
+    quoted, titles = _framed_quotes(toks, words) if any(t.quote for t in toks) else (set(), set())
     obscene: list[str] = []
     insult: list[str] = []
     english: list[str] = []
     ordered: list[str] = []
+    reported: list[str] = []
+    skip: list[bool] = []  # tokens left out of the phrase line (reported speech)
     has_trigger = False
     for i, (tok, w) in enumerate(zip(toks, words, strict=True)):
-        has_trigger = has_trigger or w.trigger
         shown = tok.text.lstrip(SPELLED)
-        hit = False
-        if w.obscene:
-            obscene.append(shown)
-            hit = True
-        if w.english:
-            english.append(shown)
-            hit = True
-        if w.strong and not _reported(i, words):
-            insult.append(shown)
-            hit = True
-        elif (w.weak_adj or w.weak_noun) and not w.strong and _aimed_at_person(i, toks, words):
-            insult.append(shown)
-            hit = True
-        if hit and shown not in ordered:
+        in_report = tok.quote in quoted
+        skip.append(in_report)
+        if not in_report:
+            has_trigger = has_trigger or w.trigger
+        if not (w.obscene or w.english or w.strong or w.weak_adj or w.weak_noun):
+            continue
+        if tok.text in NAME_WORDS or _subject_term(i, toks, words):
+            continue
+        no_obscene = no_insult = no_english = False
+        if is_name[i]:
+            no_obscene, no_insult, no_english = _name_exempt(tok, is_name[i])
+        if tok.quote in titles:
+            no_insult = True
+        if w.english and i > 0 and words[i - 1].key == "spoted":
+            no_english = True  # «spotted dick», a pudding
+        is_obscene = w.obscene and not no_obscene
+        is_english = w.english and not no_english
+        is_insult = said = False  # said: a strong insult after a reporting word («обзывают дебилом»)
+        if no_insult:
+            pass
+        elif w.strong:
+            is_insult = True
+            said = _reported(i, words)
+        elif w.weak_adj or w.weak_noun:
+            is_insult = _aimed_at_person(i, toks, words)
+        if not (is_obscene or is_english or is_insult):
+            continue
+        if (
+            in_report
+            or (said and not is_obscene and not is_english)
+            or (is_obscene and _name_called(i, toks, words))
+        ):
+            if shown not in reported:
+                reported.append(shown)
+            continue
+        for hit, bucket in ((is_obscene, obscene), (is_english, english), (is_insult, insult)):
+            if hit:
+                bucket.append(shown)
+        if shown not in ordered:
             ordered.append(shown)
     if has_trigger:
         line = " ".join(
-            ("| " if t.sentence_start and k else "") + w.key
+            ("| " if t.sentence_start and k else "") + ("|" if skip[k] else w.key)
             for k, (t, w) in enumerate(zip(toks, words, strict=True))
         )
         m = lx.PHRASE_INSULT_RE.search(line)
@@ -267,4 +420,4 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str]]:
             insult.append(phrase)
             if phrase not in ordered:
                 ordered.append(phrase)
-    return obscene, insult, english, ordered
+    return obscene, insult, english, ordered, reported

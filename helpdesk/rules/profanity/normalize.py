@@ -112,11 +112,25 @@ _BASIC_TABLE[ord("\u202f")] = " "
 _BASIC_TABLE[ord("\t")] = " "
 
 
+_INVISIBLE_TABLE: dict[int, str | None] = {ord(c): None for c in _INVISIBLE}
+
+
 def basic(text: str) -> str:
     """NFKC, lower case, ``ё→е``, invisible characters removed, foreign look-alikes mapped."""
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return text.lower().translate(_BASIC_TABLE)
+
+
+def cased(text: str) -> str:
+    """NFKC with invisible characters removed, case kept: :func:`basic` before lower-casing.
+
+    Character for character it lines up with ``basic(text)`` whenever lower-casing keeps the length
+    (always for Russian and English); :func:`tokens` checks that before reading capitals from it.
+    """
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.translate(_INVISIBLE_TABLE)
 
 
 # Latin / digit / symbol -> Cyrillic, for words that already contain Cyrillic letters.
@@ -318,10 +332,23 @@ class Token(NamedTuple):
     sentence_start: bool  # a sentence boundary (or the message start) precedes it
     comma_before: bool
     dash_before: bool
+    cap: bool = False  # written with a capital first letter (known only when tokens() got the cased text)
+    quote: int = 0  # inside the n-th quotation («…», "…", „…“) of the message; 0 = outside quotes
+    glued_name: bool = False  # «Е.Н.Петрова»: capital initials glued to a capitalised surname (cased text only)
+    initial: bool = False  # «Е.»: one capital letter and a dot (cased text only)
 
 
-def tokens(text: str) -> list[Token]:
-    """Tokenise a :func:`basic`-normalised message."""
+# Initials: «Е.Н.», «е.н», «J.K.» — two letters each followed by a dot (the last dot may be missing).
+INITIALS_RE = re.compile(r"[а-яa-z]\.[а-яa-z]")
+_GLUED_NAME_RE = re.compile(r"(?:[А-ЯЁA-Z]\.){1,2}[А-ЯЁA-Z][а-яёa-z]+(?:-[А-ЯЁA-Z][а-яёa-z]+)?")
+_OPEN_QUOTES = frozenset("«„")
+_CLOSE_QUOTES = frozenset("»”")
+_EITHER_QUOTES = frozenset('"“')  # closes an open quotation, opens one otherwise
+_QUOTE_CHARS = _OPEN_QUOTES | _CLOSE_QUOTES | _EITHER_QUOTES
+
+
+def tokens(text: str, original: str | None = None) -> list[Token]:
+    """Tokenise a :func:`basic`-normalised message; ``original`` (:func:`cased`) gives the capitals."""
     out: list[Token] = []
     boundary = True
     comma = False
@@ -330,6 +357,9 @@ def tokens(text: str) -> list[Token]:
     ends = _SENTENCE_END
     run = 0  # current run of one-character tokens
     spelled = False
+    caps = original if original is not None and len(original) == len(text) else None
+    quote = 0  # the current quotation's number, 0 outside
+    quotes = 0
     for m in _TOKEN_RE.finditer(text):
         start = m.start()
         if start - prev_end > 1 or text[prev_end:start] not in ("", " "):
@@ -338,11 +368,29 @@ def tokens(text: str) -> list[Token]:
                 boundary = True
             if "," in gap or ":" in gap:
                 comma = True
+            for ch in gap if not _QUOTE_CHARS.isdisjoint(gap) else ():
+                if ch in _OPEN_QUOTES and not quote:
+                    quotes += 1
+                    quote = quotes
+                elif ch in _CLOSE_QUOTES or (ch in _EITHER_QUOTES and quote):
+                    quote = 0
+                elif ch in _EITHER_QUOTES:
+                    quotes += 1
+                    quote = quotes
         prev_end = m.end()
         raw = m.group()
         stripped = raw.strip(_EDGE)
+        cap = glued = False
+        if caps is not None and stripped:
+            lead = len(raw) - len(raw.lstrip(_EDGE))
+            cap = caps[start + lead].isupper()
+            glued = (
+                cap
+                and "." in stripped
+                and _GLUED_NAME_RE.fullmatch(caps, start + lead, start + lead + len(stripped)) is not None
+            )
         if stripped == raw:
-            out.append(Token(raw, boundary, comma, dash))
+            out.append(Token(raw, boundary, comma, dash, cap, quote, glued))
             boundary = comma = dash = False
             if len(raw) == 1:
                 run += 1
@@ -356,7 +404,8 @@ def tokens(text: str) -> list[Token]:
             if not ends.isdisjoint(raw):
                 boundary = True
             continue
-        out.append(Token(stripped, boundary, comma, dash))
+        initial = cap and len(stripped) == 1 and raw.endswith(".")
+        out.append(Token(stripped, boundary, comma, dash, cap, quote, glued, initial))
         boundary = comma = dash = False
         if len(stripped) == 1:
             run += 1
@@ -364,7 +413,9 @@ def tokens(text: str) -> list[Token]:
         else:
             run = 0
         tail = raw[len(raw.rstrip(_EDGE)) :]
-        if not ends.isdisjoint(tail):
+        if tail == "." and (INITIALS_RE.fullmatch(stripped) or (cap and len(stripped) == 1)):
+            pass  # «Петрова Е.Н. не выставила», «Е. Н. Петрова»: the dot of an initial ends no sentence
+        elif not ends.isdisjoint(tail):
             boundary = True
         elif "," in tail:
             comma = True
@@ -379,18 +430,25 @@ def comma_after(toks: list[Token], i: int) -> bool:
 
 
 def _join_spelled_out(toks: list[Token]) -> list[Token]:
-    """``х у й`` / ``f u c k``: runs of >= 3 one-character tokens become one token."""
+    """``х у й`` / ``f u c k``: runs of >= 3 one-character tokens become one token.
+
+    After its first letter (which may differ: «М у д а к») a run breaks between initials (a capital
+    and a dot, known only with the cased text) and other letters: «Спасибо Х. У. и У. Х.» is
+    initials and a conjunction, not a word spelled out; «Х. У. Й.», «Х у Й» and «х у й» are.
+    """
     out: list[Token] = []
     i = 0
     n = len(toks)
     while i < n:
         j = i
-        while j < n and len(toks[j].text) == 1:
+        kind = toks[i + 1].initial if i + 1 < n else False  # the first letter may differ: «М у д а к»
+        while j < n and len(toks[j].text) == 1 and (j == i or toks[j].initial == kind):
             j += 1
         if j - i >= 3:
             first = toks[i]
             joined = SPELLED + "".join(t.text for t in toks[i:j])
-            out.append(Token(joined, first.sentence_start, first.comma_before, first.dash_before))
+            out.append(Token(joined, first.sentence_start, first.comma_before, first.dash_before,
+                             first.cap, first.quote))
             i = j
         else:
             out.append(toks[i])

@@ -1,0 +1,150 @@
+"""The matcher by meaning (issue 17): lemmas, verbs by meaning, typos, «nothing» for an unknown subject, the
+semantic signal, learned example questions, and grouping the questions no article answers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from helpdesk.domain import Role, Topic
+from helpdesk.rules.kb import (
+    KnowledgeBase,
+    _lemma,
+    group_questions,
+    load_knowledge_base,
+    markdown_to_telegram_html,
+)
+
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base(KNOWLEDGE)
+
+
+def ids(kb: KnowledgeBase, text: str, role: Role | None = None, topic: Topic | None = None) -> list[str]:
+    return [m.article.id for m in kb.search(text, "ru", role=role, topic=topic)]
+
+
+def test_words_are_reduced_to_their_dictionary_form() -> None:
+    assert _lemma("оценок") == _lemma("оценками") == _lemma("оценку") == "оценка"
+    assert _lemma("вижу") == "видеть"
+    assert _lemma("ребёнка") == _lemma("ребенку") == "ребенок"
+    assert _lemma("пищит") == _lemma("пищал") == "пищать"
+    assert _lemma("grades") == _lemma("grade")  # English words are stemmed
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "role", "expected"),
+    [
+        # other forms of the same words
+        ("не приходят уведомления", "уведомление не пришло", Role.PARENT, "ed-notifications"),
+        ("забыла пароль от журнала", "пароль от журнала забыт", Role.SUBJECT_TEACHER, "ej-password-reset"),
+        # other words for the same thing: aspect pairs and prefixes are different dictionary words
+        ("как поставить оценку в журнал", "куда ставить оценки ученикам", Role.SUBJECT_TEACHER, "ej-put-grade"),
+        ("как поставить оценку в журнал", "выставление отметок в журнал", Role.SUBJECT_TEACHER, "ej-put-grade"),
+        ("в дневнике не видно оценки", "в дневнике не отображаются отметки", Role.PARENT, "ed-grade-not-shown"),
+    ],
+)
+def test_word_forms_and_paraphrases_find_the_same_article(
+    kb: KnowledgeBase, first: str, second: str, role: Role, expected: str
+) -> None:
+    assert expected in ids(kb, first, role)[:3]
+    assert expected in ids(kb, second, role)[:3]
+
+
+def test_typos_are_corrected_in_words_the_dictionary_does_not_know(kb: KnowledgeBase) -> None:
+    assert ids(kb, "пороль не подходит в дневнек", Role.STUDENT, Topic.DIARY)[:1] == ["ed-password-reset"]
+    assert ids(kb, "как войти через гасуслуги", Role.PARENT, Topic.DIARY)[:1] == ["ed-first-login-gosuslugi"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "когда будет родительское собрание",
+        "как оплатить питание в столовой",
+        "сколько стоит летний лагерь",
+        "когда будет зарплата за сентябрь",
+    ],
+)
+def test_no_offer_when_the_question_is_about_a_subject_no_article_knows(kb: KnowledgeBase, question: str) -> None:
+    assert ids(kb, question, Role.PARENT) == []
+
+
+# --------------------------------------------------------------------------- the semantic signal
+
+
+class TinyVectors:
+    """Three words in a 3-dimensional space: «пищать» is near «уведомление», far from «пароль»."""
+
+    def __init__(self) -> None:
+        raw = {"уведомление": (1.0, 0.0, 0.0), "пищать": (0.9, 0.3, 0.0), "пароль": (0.0, 0.0, 1.0)}
+        self.table = {w: tuple(x / math.sqrt(sum(y * y for y in v)) for x in v) for w, v in raw.items()}
+
+    def vector(self, word: str) -> Sequence[float] | None:
+        return self.table.get(word)
+
+
+def test_the_semantic_signal_finds_an_article_by_a_word_it_does_not_use() -> None:
+    articles = load_knowledge_base(KNOWLEDGE)
+    with_vectors = load_knowledge_base(KNOWLEDGE, vectors=TinyVectors())
+    for question in ("телефон перестал пищать, когда ставят оценки", "телефон не пищит при новой оценке"):
+        assert "ed-notifications" not in ids(articles, question, Role.PARENT)
+        assert ids(with_vectors, question, Role.PARENT)[:1] == ["ed-notifications"]
+    # A word far from every article word is no signal.
+    assert ids(with_vectors, "когда будет родительское собрание", Role.PARENT) == []
+
+
+def test_navec_vectors_from_the_natasha_wheel_load_and_answer() -> None:
+    """The real vectors (optional extra ``vectors``): 0.8 s and about 190 MB, once per process."""
+    pytest.importorskip("navec")
+    from helpdesk.rules.kb_vectors import load_navec
+
+    vectors = load_navec()
+    if vectors is None:
+        pytest.skip("natasha (with the navec vectors) is not installed")
+    assert vectors.vector("оценка") is not None and vectors.vector("zzzzqqq") is None
+    kb = load_knowledge_base(KNOWLEDGE, vectors=vectors)
+    assert ids(kb, "не приходят уведомления об оценках", Role.PARENT)[:1] == ["ed-notifications"]
+    assert ids(kb, "когда будет родительское собрание", Role.PARENT) == []
+
+
+# --------------------------------------------------------------------------- learning and gaps
+
+
+def test_an_example_question_makes_the_same_question_in_new_words_find_the_article(kb: KnowledgeBase) -> None:
+    learned = "Телефон перестал пищать, когда ставят отметки"
+    asked = "Смартфон больше не пищит при новых оценках"
+    assert "ed-notifications" not in ids(kb, asked, Role.PARENT, Topic.DIARY)
+    taught = kb.with_examples({"ed-notifications": [learned]})
+    assert ids(taught, asked, Role.PARENT, Topic.DIARY)[:1] == ["ed-notifications"]
+    assert taught.examples == {"ed-notifications": (learned,)}
+    assert len(taught) == len(kb)  # the same articles
+
+
+def test_three_wordings_of_one_missing_subject_are_grouped(kb: KnowledgeBase) -> None:
+    questions = [
+        "Когда будет родительское собрание в 5А?",
+        "забыла пароль от дневника",
+        "Во сколько начнётся собрание для родителей",
+        "как оплатить питание в столовой",
+        "перенесли ли собрание на четверг",
+        "меню столовой на неделю где посмотреть",
+        "не вижу оценки",
+    ]
+    groups = group_questions(kb, questions)
+    assert [(g.members, g.subject) for g in groups] == [((0, 2, 4), ("собрание",)), ((3, 5), ("столовая",))]
+
+
+# --------------------------------------------------------------------------- markdown-it
+
+
+def test_markdown_it_renders_the_telegram_subset() -> None:
+    md = "Текст <b>не тег</b> и `код`\n\n- пункт\n  - вложенный\n\n```\nблок < 1\n```"
+    assert markdown_to_telegram_html(md) == (
+        "Текст &lt;b&gt;не тег&lt;/b&gt; и код\n\n• пункт\n   • вложенный\n\nблок &lt; 1"
+    )
