@@ -200,7 +200,7 @@ class PersonalData:
             await self.store.audit_action(
                 "forget_of" if actor_id is not None else "forget", actor_id, actor_name, detail=f"user {user.id}"
             )
-        left = await self._clean_staff_side(traces.thread_id, traces.messages)
+        left = await self._clean_staff_side(traces.thread_id, traces.messages, traces.tickets)
         if closed or left:
             await self._tell_staff(tr, closed, left)
         await self.store.db.checkpoint()
@@ -210,15 +210,20 @@ class PersonalData:
         )
         return Forgotten(closed=closed, tickets=done.tickets, kept_for_staff=tuple(left))
 
-    async def _clean_staff_side(self, thread_id: int | None, messages: tuple[tuple[int, int], ...]) -> list[str]:
-        """Delete the user's traces in the staff group; what could not be deleted, as links (or ids)."""
+    async def _clean_staff_side(
+        self, thread_id: int | None, messages: tuple[tuple[int, int], ...], tickets: dict[tuple[int, int], int]
+    ) -> list[str]:
+        """Delete the user's traces in the staff group; what could not be deleted: «№12: link» (or the
+        message's number, in a group without links)."""
         if thread_id is not None and self.eraser.forum:
             if await self.eraser.delete_thread(thread_id):
                 messages = tuple(m for m in messages if m[0] != self.staff.chat_id)
         if not messages:
             return []
         left = await self.eraser.delete_messages(messages)
-        return [self.eraser.message_url(chat, mid) or f"{chat}/{mid}" for chat, mid in left]
+        return [
+            f"№{tickets.get((chat, mid), '?')}: {self.eraser.message_url(chat, mid) or mid}" for chat, mid in left
+        ]
 
     async def _tell_staff(self, tr: Tr, closed: tuple[int, ...], left: list[str]) -> None:
         lines = []

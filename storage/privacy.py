@@ -26,6 +26,7 @@ class Traces:
 
     thread_id: int | None
     messages: tuple[tuple[int, int], ...]  # (chat id, message id)
+    tickets: dict[tuple[int, int], int]  # (chat id, message id) -> the ticket it belongs to
 
 
 @dataclass(frozen=True)
@@ -198,13 +199,13 @@ class PrivacyRepo:
         user = await fetch_one(self.conn, "SELECT staff_thread_id FROM users WHERE id = ?", (user_id,))
         rows = await fetch_all(
             self.conn,
-            "SELECT staff_chat_id, card_message_id FROM tickets WHERE user_id = ? AND card_message_id IS NOT NULL "
-            "UNION SELECT m.staff_chat_id, m.staff_message_id FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-            "WHERE t.user_id = ? AND m.staff_message_id IS NOT NULL",
+            "SELECT staff_chat_id, card_message_id, id FROM tickets WHERE user_id = ? AND card_message_id IS NOT NULL "
+            "UNION SELECT m.staff_chat_id, m.staff_message_id, m.ticket_id FROM messages m "
+            "JOIN tickets t ON t.id = m.ticket_id WHERE t.user_id = ? AND m.staff_message_id IS NOT NULL",
             (user_id, user_id),
         )
-        found = sorted({(int(r[0]), int(r[1])) for r in rows if r[0] is not None and r[1] is not None})
-        return Traces(user["staff_thread_id"] if user else None, tuple(found))
+        tickets = {(int(r[0]), int(r[1])): int(r[2]) for r in rows if r[0] is not None and r[1] is not None}
+        return Traces(user["staff_thread_id"] if user else None, tuple(sorted(tickets)), tickets)
 
     # ---- erasure ------------------------------------------------------------------------------------
 

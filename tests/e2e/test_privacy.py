@@ -291,3 +291,20 @@ async def test_a_student_needs_a_parents_confirmation_when_the_school_asks(plain
     other = h.user("Чужой")
     await other.send(f"/start {payload}")
     await other.expect("Ссылка не действует")
+
+
+async def test_forget_in_a_plain_group_lists_what_the_bot_cannot_delete(plain_desk: Harness) -> None:
+    h = plain_desk
+    anna = h.user("Анна")
+    number, card = await ask(h, anna, "Вопрос QX-OLD-CARD-55")
+    # Telegram refuses to delete the card (older than 48 hours, as it would be after a weekend).
+    h.server.fail_next(
+        "deleteMessage", status=400, retry_after=None, description="Bad Request: message can't be deleted for everyone"
+    )
+    await anna.send("/forget")
+    await anna.press("Да, удалить")
+    await anna.expect("Ваши данные удалены")
+    listed = await h.staff().expect("удалить не может")
+    assert f"№{number}: https://t.me/c/" in listed.content and listed.content.endswith(f"/{card.message_id}")
+    assert not card.deleted
+    assert b"QX-OLD-CARD-55" not in db_bytes(h)
