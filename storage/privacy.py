@@ -270,11 +270,12 @@ class PrivacyRepo:
             (f"%:{chat_id}:{external_id}", f"%:{chat_id}:{external_id}:%"),
         )
         # What the bot received from them (kept a couple of days to survive a crash) and what it queued for
-        # them or about them.
+        # them or about them. Updates not marked handled yet go too: the mark is written a moment after the
+        # handler (in a batch), and the one being handled now (this very request) holds no text.
         ext = int(external_id) if external_id.lstrip("-").isdigit() else None
         if ext is not None:
             await self.conn.execute(
-                "DELETE FROM inbox WHERE processed_at IS NOT NULL AND ("
+                "DELETE FROM inbox WHERE ("
                 "json_extract(payload, '$.message.from.id') = ?1 "
                 "OR json_extract(payload, '$.edited_message.from.id') = ?1 "
                 "OR json_extract(payload, '$.callback_query.from.id') = ?1)",
@@ -282,8 +283,7 @@ class PrivacyRepo:
             )
         for staff_chat, staff_message in staff_ids:
             await self.conn.execute(
-                "DELETE FROM inbox WHERE processed_at IS NOT NULL "
-                "AND json_extract(payload, '$.message.chat.id') = ? "
+                "DELETE FROM inbox WHERE json_extract(payload, '$.message.chat.id') = ? "
                 "AND json_extract(payload, '$.message.message_id') = ?",
                 (staff_chat, staff_message),
             )
