@@ -5,7 +5,7 @@ ticket number (``№12``), a Telegram id or ``@username``."""
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from bot import keyboards
 from bot.callbacks import ForgetAction, ForgetCb
 from bot.filters import IsCommand
+from bot.fsm_storage import SQLiteStorage
 from bot.roles import Allowed, Roles
 from helpdesk.clock import Clock
 from helpdesk.formatting import escape
@@ -90,7 +91,7 @@ async def forget_of(message: Message, command: CommandObject, tr: Tr, personal_d
 
 
 async def forget_of_confirmed(
-    callback: CallbackQuery, callback_data: ForgetCb, tr: Tr, personal_data: PersonalData
+    callback: CallbackQuery, callback_data: ForgetCb, tr: Tr, personal_data: PersonalData, dispatcher: Dispatcher
 ) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
@@ -104,5 +105,8 @@ async def forget_of_confirmed(
         return
     who = callback.from_user
     done = await personal_data.forget(person, actor_id=who.id, actor_name=who.full_name)
+    if isinstance(dispatcher.storage, SQLiteStorage) and person.external_id.isdigit():
+        # A dialog the person was in (a draft) must not come back from memory.
+        dispatcher.storage.evict(person.chat_id, int(person.external_id))
     if isinstance(callback.message, Message):
         await callback.message.answer(tr("privacy.of_forgotten", user=person.id, tickets=done.tickets))
