@@ -149,3 +149,21 @@ async def test_no_message_text_in_the_log_even_at_debug(tmp_path: Path, caplog: 
     finally:
         await db.close()
     assert "QX-LOG-78" not in caplog.text
+
+
+def test_management_alerts_carry_only_an_excerpt(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from helpdesk.conduct_desk import ConductDesk
+    from helpdesk.texts import Texts
+
+    long_text = "Плохие слова " + "и ещё много текста " * 50 + "КОНЕЦ-QX"
+    desk = SimpleNamespace(school=load_profile(EXAMPLE), staff_tr=Texts().staff)
+    excerpt = ConductDesk.evidence(desk, long_text)  # type: ignore[arg-type]
+    assert excerpt.startswith("Плохие слова") and "КОНЕЦ-QX" not in excerpt
+    assert len(excerpt) <= DEFAULT_PRIVACY.alert_excerpt
+    path = tmp_path / "school.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("alert_excerpt = 200", "alert_excerpt = 0"),
+                    encoding="utf-8")
+    none = ConductDesk.evidence(SimpleNamespace(school=load_profile(path), staff_tr=Texts().staff), long_text)  # type: ignore[arg-type]
+    assert "Плохие" not in none
