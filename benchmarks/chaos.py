@@ -119,7 +119,7 @@ async def open_ticket(run: Run, user: Actor, number: int, timeout: float) -> boo
             return True
         newest = inbox[-1] if inbox else None
         action: tuple[str, str] | None = None
-        hit = _button(newest, "Отправить", "Оценки", "дневник", "Родитель")
+        hit = _button(newest, "Отправить", "Оценки", "дневник", "Родитель", "✅ Согласен")
         if hit is not None:
             action = ("press", hit[1])
         elif newest is not None and "Опишите" in newest.content:

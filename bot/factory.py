@@ -29,6 +29,7 @@ import handlers.errors
 import handlers.group_moved
 import handlers.knowledge
 import handlers.management
+import handlers.privacy
 import handlers.private
 import handlers.seminars
 import handlers.staff
@@ -36,6 +37,7 @@ from bot.albums import Albums
 from bot.cards import Cards
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
+from bot.erasure import TelegramEraser
 from bot.filters import StaffMembership
 from bot.fsm_storage import SQLiteStorage
 from bot.inflight import InFlight
@@ -63,6 +65,7 @@ from helpdesk.escalations import Escalations
 from helpdesk.kb_answers import ArticleAnswers, WeeklyGaps
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.knowledge import KnowledgeLibrary
+from helpdesk.privacy import Consent, PersonalData, Retention
 from helpdesk.rules.escalation import EscalationSettings
 from helpdesk.rules.kb import KnowledgeBase, KnowledgeBaseError, WordVectors, load_knowledge_base
 from helpdesk.rules.kb_vectors import load_navec
@@ -80,7 +83,9 @@ from storage.users import TELEGRAM
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel")
+COMMANDS = (
+    "start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel", "mydata", "forget",
+)
 
 
 def create_bot(settings: Settings, delivery: DeliveryMiddleware) -> Bot:
@@ -147,6 +152,8 @@ def create_dispatcher(
     seminars: SeminarService,
     kb_feedback: KbFeedback,
     audit_trail: AuditTrail,
+    consent: Consent,
+    personal_data: PersonalData,
     library: KnowledgeLibrary,
     article_answers: ArticleAnswers,
     albums: Albums | None = None,
@@ -178,6 +185,8 @@ def create_dispatcher(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        consent=consent,
+        personal_data=personal_data,
         library=library,
         article_answers=article_answers,
         albums=albums or Albums(),
@@ -194,10 +203,13 @@ def create_dispatcher(
     membership = StaffMembership(staff_chat)
     roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
+        # Before anything a user writes is taken as a question: the personal-data notice and consent.
+        handlers.private.privacy.create_gate_router(),
         handlers.private.commands.create_fast_router(),
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
+        handlers.privacy.create_router(roles),
         handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
         handlers.management.create_refusal_router(),
@@ -305,6 +317,7 @@ async def _build(
         kb=kb,
         texts=texts,
         in_flight=in_flight,
+        privacy=school.privacy,
     )
     relay = Relay(gateway=gateway, cards=cards, store=store, specialists=specialists, texts=texts)
     pacing = Pacing(
@@ -389,6 +402,15 @@ async def _build(
     )
     kb_feedback = KbFeedback(db, clock)
     audit_trail = AuditTrail(store=store, school=school)
+    consent = Consent(store=store, school=school, texts=texts, users=users)
+    personal_data = PersonalData(
+        store=store,
+        school=school,
+        texts=texts,
+        staff=staff,
+        eraser=TelegramEraser(gateway=gateway, staff_chat=staff_chat),
+    )
+    retention = Retention(store=store, school=school, data=personal_data, clock=clock)
     library = KnowledgeLibrary(
         root=settings.knowledge_dir,
         default_locale=settings.default_locale,
@@ -407,6 +429,7 @@ async def _build(
     runner.add("vendor", vendor.vendor_reminders)
     runner.add("summary", summary.daily_summary)
     runner.add("seminars", seminars.check)
+    runner.add("retention", retention.daily)
     runner.add("knowledge", library.tick)
     runner.add("kb_gaps", weekly_gaps.tick)
 
@@ -435,6 +458,8 @@ async def _build(
         seminars=seminars,
         kb_feedback=kb_feedback,
         audit_trail=audit_trail,
+        consent=consent,
+        personal_data=personal_data,
         library=library,
         article_answers=article_answers,
     )
@@ -457,6 +482,7 @@ async def _build(
         school=school,
         kb=kb,
         runner=runner,
+        extras={"consent": consent, "personal_data": personal_data, "retention": retention},
     )
 
 

@@ -118,6 +118,13 @@ class SQLiteStorage(BaseStorage):
         loaded = json.loads((await self._load(_key(key)))[1])
         return loaded if isinstance(loaded, dict) else {}
 
+    def evict(self, chat_id: int, user_id: int) -> None:
+        """Forget what memory holds for a person's dialogs (their data was erased from the table): no write,
+        so nothing of them is stored again."""
+        needle = f":{chat_id}:{user_id}"
+        for key in [k for k in self._cache if needle in k]:
+            self._cache.pop(key, None)
+
     async def close(self) -> None:
         # The database belongs to the application, which closes it on shutdown.
         return None

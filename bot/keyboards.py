@@ -18,10 +18,14 @@ from bot.callbacks import (
     ComplaintCb,
     ConductEndAction,
     ConductEndCb,
+    ConsentAction,
+    ConsentCb,
     DraftAction,
     DraftCb,
     FaqAction,
     FaqCb,
+    ForgetAction,
+    ForgetCb,
     KbAction,
     KbCb,
     LangCb,
@@ -304,3 +308,21 @@ def complaint(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
     It goes under every answer, so it is built once per ticket and language (the markup is only read).
     """
     return _complaint(tr("conduct.btn_complaint"), ticket_id)
+
+
+def consent(tr: Tr) -> InlineKeyboardMarkup:
+    """Under the personal-data notice."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("privacy.button.agree"), callback_data=ConsentCb(action=ConsentAction.AGREE))
+    kb.button(text=tr("privacy.button.decline"), callback_data=ConsentCb(action=ConsentAction.DECLINE))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def forget_confirm(tr: Tr, user_id: int = 0) -> InlineKeyboardMarkup:
+    """Confirming an erasure (``user_id`` 0: the user's own)."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("forget.button.yes"), callback_data=ForgetCb(action=ForgetAction.YES, user=user_id))
+    kb.button(text=tr("forget.button.no"), callback_data=ForgetCb(action=ForgetAction.NO, user=user_id))
+    kb.adjust(2)
+    return kb.as_markup()

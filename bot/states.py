@@ -27,3 +27,10 @@ class ComplaintDialog(StatesGroup):
     """A user's complaint about a specialist: the next message is the complaint, for the director only."""
 
     text = State()
+
+
+class ConsentDialog(StatesGroup):
+    """The personal-data notice is shown: the user's decision (a button) is expected; what they write
+    meanwhile is kept as the draft of their question."""
+
+    notice = State()

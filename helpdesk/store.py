@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.duty import DutyRepo
 from storage.kb_feedback import KbFeedbackRepo
 from storage.outbox import OutboxRepo
+from storage.privacy import PrivacyRepo
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
 from storage.users import User, UserRepo
 
@@ -88,6 +89,7 @@ class Store:
         self.chat_moves = ChatMovesRepo(db.conn)
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
+        self.privacy = PrivacyRepo(db.conn)
         self.kb = KbFeedbackRepo(db.conn)
 
     def now(self) -> datetime:
@@ -159,6 +161,10 @@ class Store:
 
     def _forget(self, user: User) -> None:
         self._user_cache.pop((user.channel, user.external_id), None)
+
+    def uncache(self, user: User) -> None:
+        """Drop the user row kept in memory: it is about to change (consent, erasure)."""
+        self._forget(user)
 
     async def set_role(self, user: User, role: Role) -> None:
         self._forget(user)

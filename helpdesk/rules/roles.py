@@ -3,7 +3,8 @@
 * **Management** (the director, the deputy directors) may do everything: invite and unlink specialists,
   confirm a link that replaces another, announce seminars and any message to many users, list sign-ups,
   block and unblock users, return a question ended for misconduct to work, change who is on duty,
-  read the knowledge base's statistics and the audit trail.
+  read the knowledge base's statistics and the audit trail, show or erase what is stored about a person
+  who asks by phone or e-mail (``/mydata_of``, ``/forget_of``).
   A person is management when the school profile names them (``[management] members``, by Telegram id
   or username), or when their private chat with the bot is the configured manager chat
   (``MANAGER_CHAT_ID`` set to a person's id): the school chose that person to receive management's
@@ -51,6 +52,7 @@ class Action(StrEnum):
     CHANGE_DUTY = "change_duty"
     KB_STATS = "kb_stats"
     AUDIT = "audit"
+    PERSONAL_DATA = "personal_data"  # what is stored about a person, and erasing it, on their request
 
 
 MANAGEMENT_ACTIONS = frozenset(
@@ -66,6 +68,7 @@ MANAGEMENT_ACTIONS = frozenset(
         Action.CHANGE_DUTY,
         Action.KB_STATS,
         Action.AUDIT,
+        Action.PERSONAL_DATA,
     }
 )
 
