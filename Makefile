@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit locales doctor clean chaos chaos-short bench burst report-bench
+.PHONY: install run test lint typecheck unit locales doctor clean chaos chaos-short bench burst browser screenshot report-bench
 
 install: $(STAMP)
 
@@ -33,9 +33,15 @@ typecheck: install
 unit: install locales
 	$(BIN)/python -m pytest -q
 
-# The sandbox's browser tests drive Debian's Chromium (browser downloads are impossible here).
+# The sandbox's browser tests drive Debian's Chromium (browser downloads are impossible here), with Noto Color
+# Emoji so that the page and its screenshots show 📚 and ✅ (without an emoji font they are empty boxes).
+EMOJI_FONT := /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 browser:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "warning: /usr/bin/chromium is missing (install the chromium package): browser tests will be skipped, or fail in CI"
+	@test -x /usr/bin/chromium -a -e $(EMOJI_FONT) || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; } || echo "warning: /usr/bin/chromium or the emoji font is missing (install the chromium and fonts-noto-color-emoji packages): browser tests will be skipped, or fail in CI"
+
+# docs/sandbox.png, the README's picture of the sandbox: a parent's question, an article offered, the answer.
+screenshot: install locales browser
+	$(BIN)/python -m tests.sandbox.screenshot docs/sandbox.png
 
 # One pytest worker per core and one more (end-to-end tests spend much of their time waiting for the fake
 # server: on 2 cores, 3 workers took 2:45 where 2 took 2:55); tests marked xdist_group (the browser tests:

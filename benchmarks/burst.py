@@ -117,6 +117,10 @@ async def parent_script(parent: Parent, start_at: float, rng: random.Random, tim
     try:
         parent.started = time.monotonic()
         await p.send("/start")
+        step = "consent"  # the personal-data notice comes first (issue 15)
+        msg = await p.expect("Персональные данные", timeout=timeout)
+        await read()
+        await press_on(p, msg, "✅ Согласен")
         step = "role"
         msg = await p.expect("кто Вы", timeout=timeout)
         await read()

@@ -93,7 +93,8 @@ def _button(msg: Msg | None, *labels: str) -> tuple[str, str] | None:
         return None
     for label in labels:
         for text, data in msg.buttons:
-            if label in text and data is not None and not data.startswith(("http", "tg:")):
+            # (An offered article, «📖 …», is no step of the dialog, whatever its title says.)
+            if label in text and data is not None and not data.startswith(("http", "tg:")) and not text.startswith("📖"):
                 return text, data
     return None
 
@@ -118,7 +119,7 @@ async def open_ticket(run: Run, user: Actor, number: int, timeout: float) -> boo
             return True
         newest = inbox[-1] if inbox else None
         action: tuple[str, str] | None = None
-        hit = _button(newest, "Отправить", "Оценки", "дневник", "Родитель")
+        hit = _button(newest, "Отправить", "Оценки", "дневник", "Родитель", "✅ Согласен")
         if hit is not None:
             action = ("press", hit[1])
         elif newest is not None and "Опишите" in newest.content:

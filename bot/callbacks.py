@@ -149,6 +149,29 @@ class ComplaintCb(CallbackData, prefix="cmp"):
     ticket: int
 
 
+class ConsentAction(StrEnum):
+    AGREE = "y"
+    DECLINE = "n"
+
+
+class ConsentCb(CallbackData, prefix="pd"):
+    """The user's decision on the personal-data notice."""
+
+    action: ConsentAction
+
+
+class ForgetAction(StrEnum):
+    YES = "y"
+    NO = "n"
+
+
+class ForgetCb(CallbackData, prefix="pf"):
+    """Confirming an erasure: the user's own (``user`` 0) or, by management, a person's (their user id)."""
+
+    action: ForgetAction
+    user: int = 0
+
+
 class ConductAlertCb(CallbackData, prefix=ALERT_PREFIX):
     """The management's decision under a violation alert. The core builds these buttons
     (``helpdesk.conduct_desk.alert_buttons``): the prefix and the actions are its own. ``user`` is the

@@ -16,9 +16,11 @@ from bot.inflight import InFlight
 from bot.keyboards import staff_card
 from bot.staff_chat import StaffChat
 from helpdesk.domain import TicketStatus
-from helpdesk.formatting import TEXT_LIMIT, compose, escape, user_link
+from helpdesk.formatting import TEXT_LIMIT, compose, escape
 from helpdesk.ports import Destination
+from helpdesk.privacy import staff_label
 from helpdesk.rules.kb import KnowledgeBase
+from helpdesk.rules.privacy import DEFAULT_PRIVACY, PrivacySettings
 from helpdesk.specialists import Specialists
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
@@ -50,8 +52,10 @@ class Cards:
         kb: KnowledgeBase | None,
         texts: Texts,
         in_flight: InFlight,
+        privacy: PrivacySettings = DEFAULT_PRIVACY,
     ) -> None:
         self.gateway = gateway
+        self.privacy = privacy
         self.staff_chat = staff_chat
         self.store = store
         self.specialists = specialists
@@ -89,7 +93,7 @@ class Cards:
             topic=tr(f"topic.short.{ticket.topic.value}"),
             category=tr(f"category.{ticket.category.value}"),
             role=tr(f"role.{ticket.role.value}"),
-            user=user_link(user.external_id, user.display_name),
+            user=staff_label(user, self.privacy),  # the minimum: the first name, unless the school says more
             status=status,
             question="",
         )

@@ -29,14 +29,17 @@ import handlers.errors
 import handlers.group_moved
 import handlers.knowledge
 import handlers.management
+import handlers.privacy
 import handlers.private
 import handlers.reports
 import handlers.seminars
 import handlers.staff
+from bot.albums import Albums
 from bot.cards import Cards
 from bot.charts import MatplotlibCharts
 from bot.config import Settings
 from bot.delivery import DeliveryMiddleware, FloodLimiter, Gateway
+from bot.erasure import TelegramEraser
 from bot.filters import StaffMembership
 from bot.fsm_storage import SQLiteStorage
 from bot.inflight import InFlight
@@ -64,6 +67,7 @@ from helpdesk.escalations import Escalations
 from helpdesk.kb_answers import ArticleAnswers, WeeklyGaps
 from helpdesk.kb_feedback import KbFeedback
 from helpdesk.knowledge import KnowledgeLibrary
+from helpdesk.privacy import Consent, PersonalData, Retention
 from helpdesk.ratings import Ratings
 from helpdesk.reports import Reports
 from helpdesk.rules.escalation import EscalationSettings
@@ -83,7 +87,9 @@ from storage.users import TELEGRAM
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel")
+COMMANDS = (
+    "start", "faq", "schedule", "seminars", "help", "contacts", "role", "language", "cancel", "mydata", "forget",
+)
 
 
 def create_bot(settings: Settings, delivery: DeliveryMiddleware) -> Bot:
@@ -152,13 +158,17 @@ def create_dispatcher(
     audit_trail: AuditTrail,
     ratings: Ratings,
     reports: Reports,
+    consent: Consent,
+    personal_data: PersonalData,
     library: KnowledgeLibrary,
     article_answers: ArticleAnswers,
+    albums: Albums | None = None,
 ) -> Dispatcher:
     """The dispatcher: the app-scoped objects as its kwargs (handlers declare what they use), the
     per-update context and the conduct checks as outer middlewares, the routers by audience."""
+    fsm = SQLiteStorage(db)
     dp = Dispatcher(
-        storage=SQLiteStorage(db),
+        storage=fsm,
         # One user's updates are handled one at a time, in order (isolation); in a forum, "one user" is a
         # specialist in one ticket's topic, so a specialist answering many tickets is not one queue.
         fsm_strategy=FSMStrategy.USER_IN_TOPIC,
@@ -183,8 +193,11 @@ def create_dispatcher(
         audit_trail=audit_trail,
         ratings=ratings,
         reports=reports,
+        consent=consent,
+        personal_data=personal_data,
         library=library,
         article_answers=article_answers,
+        albums=albums or Albums(),
     )
     # `kb` is the knowledge base as of each update (reloaded or having learned while the bot runs).
     dp.update.outer_middleware(KnowledgeMiddleware(library))
@@ -198,9 +211,13 @@ def create_dispatcher(
     membership = StaffMembership(staff_chat)
     roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
+        # Before anything a user writes is taken as a question: the personal-data notice and consent.
+        handlers.private.privacy.create_gate_router(),
+        handlers.private.commands.create_fast_router(),
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
+        handlers.privacy.create_router(roles),
         handlers.reports.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.management.create_router(staff_chat, settings.manager_chat_id, roles),
         handlers.staff.create_router(staff_chat, membership),
@@ -214,6 +231,7 @@ def create_dispatcher(
     )
 
     async def on_startup(bot: Bot) -> None:
+        await fsm.preload()
         await staff_moves.detect_mode(bot)
         await specialists.load()
         await library.refresh_examples()
@@ -309,6 +327,7 @@ async def _build(
         kb=kb,
         texts=texts,
         in_flight=in_flight,
+        privacy=school.privacy,
     )
     relay = Relay(gateway=gateway, cards=cards, store=store, specialists=specialists, texts=texts)
     pacing = Pacing(
@@ -405,6 +424,15 @@ async def _build(
     )
     kb_feedback = KbFeedback(db, clock)
     audit_trail = AuditTrail(store=store, school=school)
+    consent = Consent(store=store, school=school, texts=texts, users=users)
+    personal_data = PersonalData(
+        store=store,
+        school=school,
+        texts=texts,
+        staff=staff,
+        eraser=TelegramEraser(gateway=gateway, staff_chat=staff_chat),
+    )
+    retention = Retention(store=store, school=school, data=personal_data, clock=clock)
     library = KnowledgeLibrary(
         root=settings.knowledge_dir,
         default_locale=settings.default_locale,
@@ -424,6 +452,7 @@ async def _build(
     runner.add("summary", summary.daily_summary)
     runner.add("weekly_report", reports.weekly)
     runner.add("seminars", seminars.check)
+    runner.add("retention", retention.daily)
     runner.add("knowledge", library.tick)
     runner.add("kb_gaps", weekly_gaps.tick)
 
@@ -454,6 +483,8 @@ async def _build(
         audit_trail=audit_trail,
         ratings=ratings,
         reports=reports,
+        consent=consent,
+        personal_data=personal_data,
         library=library,
         article_answers=article_answers,
     )
@@ -476,6 +507,7 @@ async def _build(
         school=school,
         kb=kb,
         runner=runner,
+        extras={"consent": consent, "personal_data": personal_data, "retention": retention},
     )
 
 

@@ -83,6 +83,19 @@ class IsCommand(Filter):
         return (message.text or message.caption or "").startswith("/")
 
 
+class PlainStart(Filter):
+    """``/start`` (no deep link) in a private chat, in no dialog or in the question dialog: what a wave of new
+    users sends (a link posted in a class chat). Its handler is placed first, so it skips the dozen routers
+    on the way; those routers do nothing with it either (their dialogs are not the question dialog)."""
+
+    async def __call__(self, message: Message, raw_state: str | None = None) -> bool:
+        return (
+            message.text == "/start"
+            and message.chat.type == "private"
+            and (raw_state is None or raw_state.startswith("AskQuestion:"))
+        )
+
+
 class HasText(Filter):
     async def __call__(self, message: Message) -> bool:
         return bool(message.text)

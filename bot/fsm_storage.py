@@ -11,7 +11,7 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.db import Database, fetch_one
+from storage.db import Database, fetch_all, fetch_one
 
 
 def _key(key: StorageKey) -> str:
@@ -39,12 +39,31 @@ class SQLiteStorage(BaseStorage):
         self.cache_size = cache_size
         # key -> (state, data as JSON text); the JSON text doubles as a deep copy for every reader.
         self._cache: OrderedDict[str, tuple[str | None, str]] = OrderedDict()
+        # The whole table is in memory (see `preload`): a key not in memory has no row.
+        self._complete = False
+
+    async def preload(self) -> None:
+        """Read the whole table at start-up when it fits in memory. Until a key has to be forgotten, a key
+        not in memory is then known to have no row: a new user's first update asks the database nothing
+        (a wave of /start from a class chat is hundreds of them)."""
+        rows = await fetch_all(
+            self.db.conn, "SELECT key, state, data FROM fsm LIMIT ?", (self.cache_size + 1,)
+        )
+        if len(rows) > self.cache_size:
+            return
+        for row in rows:
+            self._cache.setdefault(row["key"], (row["state"], row["data"] or "{}"))
+        self._complete = True
 
     async def _load(self, key: str) -> tuple[str | None, str]:
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
+        if self._complete:
+            value: tuple[str | None, str] = (None, "{}")
+            self._remember(key, value)
+            return value
         row = await fetch_one(self.db.conn, "SELECT state, data FROM fsm WHERE key = ?", (key,))
         value = (row["state"], row["data"] or "{}") if row else (None, "{}")
         self._remember(key, value)
@@ -55,6 +74,7 @@ class SQLiteStorage(BaseStorage):
         self._cache.move_to_end(key)
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
+            self._complete = False
 
     async def _write(self, key: str, column: str, value: str | None) -> None:
         now = datetime.now(UTC).isoformat()
@@ -67,6 +87,7 @@ class SQLiteStorage(BaseStorage):
                 )
         except BaseException:
             self._cache.pop(key, None)  # unsure what the table holds now: read it again next time
+            self._complete = False
             raise
         # The writer connection runs statements in the order they were queued and their results come back
         # in that order, so memory follows the order in which the writes committed.
@@ -96,6 +117,13 @@ class SQLiteStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         loaded = json.loads((await self._load(_key(key)))[1])
         return loaded if isinstance(loaded, dict) else {}
+
+    def evict(self, chat_id: int, user_id: int) -> None:
+        """Forget what memory holds for a person's dialogs (their data was erased from the table): no write,
+        so nothing of them is stored again."""
+        needle = f":{chat_id}:{user_id}"
+        for key in [k for k in self._cache if needle in k]:
+            self._cache.pop(key, None)
 
     async def close(self) -> None:
         # The database belongs to the application, which closes it on shutdown.

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import ConfigDict
 
 from bot.callbacks import (
     CategoryCb,
@@ -15,10 +18,14 @@ from bot.callbacks import (
     ComplaintCb,
     ConductEndAction,
     ConductEndCb,
+    ConsentAction,
+    ConsentCb,
     DraftAction,
     DraftCb,
     FaqAction,
     FaqCb,
+    ForgetAction,
+    ForgetCb,
     KbAction,
     KbCb,
     LangCb,
@@ -39,37 +46,61 @@ from helpdesk.seminars import signup_button
 from helpdesk.texts import Tr
 
 
+class _SharedMarkup(InlineKeyboardMarkup):
+    """A markup built once and sent many times: frozen, so the session also prepares it once
+    (``bot/session.py``)."""
+
+    model_config = ConfigDict(**{**InlineKeyboardMarkup.model_config, "frozen": True})
+
+
+Row = tuple[tuple[str, str], ...]
+"""A row of callback buttons as (label, callback data) pairs."""
+
+
+@lru_cache(maxsize=256)
+def _markup(rows: tuple[Row, ...]) -> InlineKeyboardMarkup:
+    """The markup for ``rows``, built once: the dialog's keyboards are the same for every user of a language,
+    and a markup is only read once built (aiogram's builder deep-copies every button on the way)."""
+    return _SharedMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=t, callback_data=d) for t, d in row] for row in rows]
+    )
+
+
+@cache
+def _packed(factory: type[CallbackData], **fields: Any) -> str:
+    """Callback data packed once per value (a CallbackData is a pydantic model: not free to build)."""
+    return factory(**fields).pack()
+
+
+@lru_cache(maxsize=64)
 def roles(tr: Tr) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for role in Role:
-        kb.button(text=tr(f"role.{role.value}"), callback_data=RoleCb(role=role))
-    kb.adjust(1)
-    return kb.as_markup()
+    return _markup(tuple(((tr(f"role.{role.value}"), _packed(RoleCb, role=role)),) for role in Role))
 
 
+@lru_cache(maxsize=64)
 def topics(tr: Tr, first: Topic) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for topic in sorted(Topic, key=lambda t: t is not first):
-        kb.button(text=tr(f"topic.{topic.value}"), callback_data=TopicCb(topic=topic))
-    kb.adjust(1)
-    return kb.as_markup()
+    ordered = sorted(Topic, key=lambda t: t is not first)
+    return _markup(tuple(((tr(f"topic.{t.value}"), _packed(TopicCb, topic=t)),) for t in ordered))
 
 
+@lru_cache(maxsize=64)
 def categories(tr: Tr, items: tuple[Category, ...]) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    for category in items:
-        kb.button(text=tr(f"category.{category.value}"), callback_data=CategoryCb(category=category))
-    kb.adjust(2)
-    return kb.as_markup()
+    buttons = [(tr(f"category.{c.value}"), _packed(CategoryCb, category=c)) for c in items]
+    return _markup(tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)))
 
 
-def draft(tr: Tr) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=tr("btn.send"), callback_data=DraftCb(action=DraftAction.SEND))
-    kb.button(text=tr("btn.change_topic"), callback_data=DraftCb(action=DraftAction.CHANGE))
-    kb.button(text=tr("btn.cancel"), callback_data=DraftCb(action=DraftAction.CANCEL))
-    kb.adjust(1, 2)
-    return kb.as_markup()
+def draft(tr: Tr, articles: Sequence[tuple[str, str]] = ()) -> InlineKeyboardMarkup:
+    """The summary's buttons: the articles offered with it (``(id, title)``, one a row), then send, change the
+    topic, cancel."""
+    rows: list[Row] = [((f"📖 {title}", _packed(KbCb, action=KbAction.OPEN, article=id_)),) for id_, title in articles]
+    rows.append(((tr("btn.send"), _packed(DraftCb, action=DraftAction.SEND)),))
+    rows.append(
+        (
+            (tr("btn.change_topic"), _packed(DraftCb, action=DraftAction.CHANGE)),
+            (tr("btn.cancel"), _packed(DraftCb, action=DraftAction.CANCEL)),
+        )
+    )
+    return _markup(tuple(rows))
 
 
 def user_ticket(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
@@ -114,24 +145,29 @@ def close_confirm(tr: Tr, ticket_id: int, upto: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@lru_cache(maxsize=64)
 def languages(tr: Tr) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=tr("btn.lang.ru"), callback_data=LangCb(locale="ru"))
-    kb.button(text=tr("btn.lang.en"), callback_data=LangCb(locale="en"))
-    kb.adjust(2)
-    return kb.as_markup()
+    return _markup(
+        (
+            (
+                (tr("btn.lang.ru"), _packed(LangCb, locale="ru")),
+                (tr("btn.lang.en"), _packed(LangCb, locale="en")),
+            ),
+        )
+    )
 
 
 # ---- reference articles and seminars ---------------------------------------------------------------
 
 
-def kb_offer(articles: Sequence[Article]) -> InlineKeyboardMarkup:
-    """Titles of the articles offered in the question dialog; a press opens one."""
-    kb = InlineKeyboardBuilder()
-    for article in articles:
-        kb.button(text=f"📖 {article.title}", callback_data=KbCb(action=KbAction.OPEN, article=article.id))
-    kb.adjust(1)
-    return kb.as_markup()
+def kb_offer(articles: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    """Titles of the articles offered in the question dialog (``(id, title)``); a press opens one."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=f"📖 {title}", callback_data=KbCb(action=KbAction.OPEN, article=id_).pack())]
+            for id_, title in articles
+        ]
+    )
 
 
 def kb_article(tr: Tr, article_id: str, ticket_id: int = 0) -> InlineKeyboardMarkup:
@@ -264,7 +300,7 @@ def conduct_end_confirm(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
 @lru_cache(maxsize=4096)
 def _complaint(label: str, ticket_id: int) -> InlineKeyboardMarkup:
     button = InlineKeyboardButton(text=label, callback_data=ComplaintCb(ticket=ticket_id).pack())
-    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+    return _SharedMarkup(inline_keyboard=[[button]])
 
 
 def complaint(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
@@ -287,4 +323,22 @@ def rating(ticket_id: int) -> InlineKeyboardMarkup:
 def rating_comment(tr: Tr, ticket_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=tr("rating.no_comment"), callback_data=RateCb(ticket=ticket_id, score=0))
+    return kb.as_markup()
+
+
+def consent(tr: Tr) -> InlineKeyboardMarkup:
+    """Under the personal-data notice."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("privacy.button.agree"), callback_data=ConsentCb(action=ConsentAction.AGREE))
+    kb.button(text=tr("privacy.button.decline"), callback_data=ConsentCb(action=ConsentAction.DECLINE))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def forget_confirm(tr: Tr, user_id: int = 0) -> InlineKeyboardMarkup:
+    """Confirming an erasure (``user_id`` 0: the user's own)."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tr("forget.button.yes"), callback_data=ForgetCb(action=ForgetAction.YES, user=user_id))
+    kb.button(text=tr("forget.button.no"), callback_data=ForgetCb(action=ForgetAction.NO, user=user_id))
+    kb.adjust(2)
     return kb.as_markup()

@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import TextIO
 
 MASK = "***"
-# Loggers that would write what users wrote (SQL parameters are message texts) at DEBUG.
-TALKATIVE_LOGGERS = ("aiosqlite",)
+# Libraries whose DEBUG records are noise or carry data: aiosqlite logs SQL parameters (message texts),
+# markdown-it logs every token of every article it renders (seconds of start-up at LOG_LEVEL=DEBUG).
+TALKATIVE_LOGGERS = ("aiosqlite", "markdown_it", "pymorphy3")
 
 
 class Redactor:

@@ -53,8 +53,9 @@ class JsonSession(AiohttpSession):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         # Prepared forms of frozen objects, by identity (the bot's default link-preview options go with every
-        # message); each entry keeps its object alive so that its id is not reused.
-        self._prepared: dict[int, tuple[TelegramObject, Any]] = {}
+        # message, the dialog's keyboards with most), as JSON text; each entry keeps its object alive so that
+        # its id is not reused.
+        self._prepared: dict[int, tuple[TelegramObject, str]] = {}
 
     def build_json(self, bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
         """The call as a JSON body, or None when it uploads a file (multipart is needed then).
@@ -64,6 +65,7 @@ class JsonSession(AiohttpSession):
         """
         files: dict[str, Any] = {}
         payload: dict[str, Any] = {}
+        ready: list[str] = []  # fields already in JSON: `"key":value`
         for key, value in method:
             if isinstance(value, Default):
                 value = bot.default[value.name]
@@ -82,6 +84,11 @@ class JsonSession(AiohttpSession):
                 # A date as Unix time, an integer (aiogram's form sends its digits as text).
                 payload[key] = int(self.prepare_value(value, bot=bot, files=files))
                 continue
+            if isinstance(value, TelegramObject):
+                hit = self._prepared.get(id(value))
+                if hit is not None and hit[0] is value:
+                    ready.append(f'"{key}":{hit[1]}')
+                    continue
             prepared = (
                 self._prepare_object(value, bot, files)
                 if isinstance(value, TelegramObject)
@@ -91,19 +98,21 @@ class JsonSession(AiohttpSession):
                 payload[key] = prepared
         if files:
             return None
-        return self.json_dumps(payload).encode()
+        body = self.json_dumps(payload)
+        if ready:
+            # A JSON object ends with "}": the fields prepared before go in just before it.
+            body = body[:-1] + ("," if payload else "") + ",".join(ready) + "}"
+        return body.encode()
 
     def _prepare_object(self, value: TelegramObject, bot: Bot, files: dict[str, Any]) -> Any:
-        """A frozen object is prepared once; a mutable one, or one carrying a file, every time."""
-        hit = self._prepared.get(id(value))
-        if hit is not None and hit[0] is value:
-            return hit[1]
+        """A frozen object is prepared once (kept as JSON text); a mutable one, or one carrying a file, every
+        time."""
         before = len(files)
         prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
-        if len(files) == before and value.model_config.get("frozen"):
+        if len(files) == before and value.model_config.get("frozen") and prepared not in (None, ""):
             if len(self._prepared) >= PREPARED_CACHE:
                 self._prepared.clear()
-            self._prepared[id(value)] = (value, prepared)
+            self._prepared[id(value)] = (value, self.json_dumps(prepared))
         return prepared
 
     async def make_request(

@@ -33,3 +33,10 @@ class RateTicket(StatesGroup):
     """After rating a ticket: the next message is an optional comment."""
 
     comment = State()
+
+
+class ConsentDialog(StatesGroup):
+    """The personal-data notice is shown: the user's decision (a button) is expected; what they write
+    meanwhile is kept as the draft of their question."""
+
+    notice = State()

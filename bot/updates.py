@@ -22,6 +22,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.albums import AFTER_UPDATE
 from bot.startup import REFUSED_TOKEN, Fatal
 from storage.db import Database, fetch_all, fetch_one
 
@@ -91,11 +92,19 @@ class UpdateProcessor:
         except ValidationError as exc:
             log.warning("update %s is malformed and was skipped: %s", update_id, exc.errors()[:1])
         else:
+            # What the handler leaves to finish later (an album's answer, see bot/albums.py): the update is
+            # marked handled once that is done too, so a crash before it handles the update again.
+            deferred: list[asyncio.Future[None]] = []
+            token = AFTER_UPDATE.set(deferred)
             try:
                 await self.dp.feed_update(self.bot, update)
             except Exception as exc:
                 log.exception("update %s failed", update_id)
                 self.db.note(exc)
+            finally:
+                AFTER_UPDATE.reset(token)
+            if deferred:
+                await asyncio.gather(*deferred, return_exceptions=True)
         self.handled += 1
         # Marks are written in small batches: one write per burst instead of one per update. An update
         # handled again after a crash is harmless: what it stores is recognised by its message id.

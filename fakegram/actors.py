@@ -153,6 +153,21 @@ class Actor:
     ) -> Msg:
         return self._inject("photo", self._photo_content(caption, data), thread_id=thread_id)
 
+    async def send_album(
+        self, count: int = 3, caption: str | None = None, *, thread_id: int | None = None
+    ) -> list[Msg]:
+        """An album: ``count`` photos sent together (2 to 10), each its own message and update with the same
+        ``media_group_id``; the caption goes on the first, as Telegram's apps send it."""
+        if not 2 <= count <= 10:
+            raise AssertionError(f"{self}: an album has 2 to 10 items, not {count}")
+        group = self.server.world.new_media_group_id()
+        parts = []
+        for i in range(count):
+            content = self._photo_content(caption if i == 0 else None)
+            content["media_group_id"] = group
+            parts.append(self._inject("photo", content, thread_id=thread_id))
+        return parts
+
     async def send_document(
         self,
         filename: str = "document.pdf",

@@ -56,8 +56,11 @@ class FakeTelegram:
         check_responses: bool = True,
         limits: bool | Limits = False,
         chaos: Chaos | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.world = World(token, bot_username, bot_first_name)
+        """``clock``: Unix time for the dates on messages (the real time unless a test or the sandbox moves
+        it)."""
+        self.world = World(token, bot_username, bot_first_name, clock)
         self.api = BotApi(self.world, strict_html_entities=strict_html_entities)
         self.check_responses = check_responses
         self.stats = FakeStats()
@@ -418,7 +421,7 @@ class FakeTelegram:
             {
                 "chat": chat.to_dict(),
                 "from": actor.to_dict(),
-                "date": int(time.time()),
+                "date": int(self.world.clock()),
                 "old_chat_member": old,
                 "new_chat_member": new,
             },

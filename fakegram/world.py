@@ -78,8 +78,12 @@ def image_size(data: bytes) -> tuple[int, int] | None:
 class World:
     """All state of the fake Telegram plus the change notification used by waiters."""
 
-    def __init__(self, token: str, bot_username: str, bot_first_name: str) -> None:
+    def __init__(
+        self, token: str, bot_username: str, bot_first_name: str, clock: Callable[[], float] = time.time
+    ) -> None:
         self.token = token
+        self.clock = clock
+        """Unix time for the dates on messages and updates (the sandbox shows its bot's chosen moment)."""
         prefix = token.split(":", 1)[0]
         bot_id = int(prefix) if prefix.isdigit() else 1000001
         self.bot = FakeUser(id=bot_id, first_name=bot_first_name, username=bot_username, is_bot=True)
@@ -352,7 +356,7 @@ class World:
         message_id: int | None = None,
     ) -> Msg:
         mid = message_id if message_id is not None else chat.new_message_id()
-        raw: JsonDict = {"message_id": mid, "from": sender.to_dict(), "chat": chat.to_dict(), "date": int(time.time())}
+        raw: JsonDict = {"message_id": mid, "from": sender.to_dict(), "chat": chat.to_dict(), "date": int(self.clock())}
         if thread_id is not None:
             raw["message_thread_id"] = thread_id
             if chat.is_forum:

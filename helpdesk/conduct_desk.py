@@ -24,6 +24,7 @@ from helpdesk.clock import Clock
 from helpdesk.conduct import MANUAL, ConductService, Standing, UnblockTarget, same_local_day, transcript
 from helpdesk.formatting import escape, shorten, user_link
 from helpdesk.ports import Button, DeliveryError, Destination, Inbound, StaffSide, UserSide
+from helpdesk.privacy import staff_label
 from helpdesk.rules.profanity import Category, Verdict, classify
 from helpdesk.rules.schedule import on_duty, specialist_label
 from helpdesk.school import SchoolProfile
@@ -198,9 +199,12 @@ class ConductDesk:
         return tr("conduct.alert_ticket_link", number=number, url=escape(url, quote=True)) if url else number
 
     def evidence(self, text: str) -> str:
+        """The offending text for management's alert: only as much as needed (the profile's
+        ``alert_excerpt``), and the template puts it behind a spoiler."""
+        limit = min(EVIDENCE_LIMIT, self.school.privacy.alert_excerpt)
         return (
-            escape(shorten(text.strip(), EVIDENCE_LIMIT))
-            if text.strip()
+            escape(shorten(text.strip(), limit))
+            if text.strip() and limit > 0
             else self.staff_tr("conduct.no_text")
         )
 
@@ -337,7 +341,7 @@ class ConductDesk:
             tr(
                 "conduct.alert_user",
                 ticket=self.ticket_ref(tr, closed or ticket) if ticket else tr("conduct.alert_no_ticket"),
-                user=user_link(user.external_id, user.display_name),
+                user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 what=self.what(tr, category, actor_name),
                 text=self.evidence(text),
@@ -501,7 +505,7 @@ class ConductDesk:
                 "conduct.alert_staff",
                 number=ticket.id,
                 specialist=user_link(inbound.author_id, inbound.author_name),
-                user=user_link(user.external_id, user.display_name),
+                user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 what=what,
                 text=self.evidence(text),
@@ -543,7 +547,7 @@ class ConductDesk:
             tr(
                 "conduct.complaint_alert",
                 number=complaint.id,
-                user=user_link(user.external_id, user.display_name),
+                user=staff_label(user, self.school.privacy),
                 role=self.role(tr, user, ticket),
                 ticket=tr("conduct.alert_ticket", number=ticket.id)
                 if ticket

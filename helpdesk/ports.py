@@ -109,6 +109,24 @@ class StaffSide(Protocol):
         ...
 
 
+class StaffEraser(Protocol):
+    """Deleting a person's traces in the staff group (their data erased): a forum topic with everything in
+    it, or single messages (a bot may delete others' messages in a group only within 48 hours)."""
+
+    @property
+    def forum(self) -> bool: ...
+
+    async def delete_thread(self, thread_id: int) -> bool:
+        """Delete a forum topic with its messages; False when it could not be deleted."""
+        ...
+
+    async def delete_messages(self, messages: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+        """Delete (chat id, message id) messages; returns those that could not be deleted."""
+        ...
+
+    def message_url(self, chat_id: int, message_id: int) -> str | None: ...
+
+
 class UserSide(Protocol):
     """The users' messenger."""
 

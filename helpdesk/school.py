@@ -23,6 +23,7 @@ from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk.domain import Category, Role, Topic
+from helpdesk.rules.privacy import DEFAULT_PRIVACY, PrivacySettings
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -255,6 +256,7 @@ class SchoolProfile:
     schedule_note: str | None = None
     timezone: str | None = None
     management: Management = Management()
+    privacy: PrivacySettings = DEFAULT_PRIVACY
     routing: tuple[RoutingRule, ...] = ()
     reports: ReportSettings = ReportSettings()
     _by_key: Mapping[str, Specialist] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -379,7 +381,21 @@ _KEY_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
 _RU_DATE_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 
-_ROOT_KEYS = ("school", "vendor", "management", "reports", "routing", "specialists", "slots", "holidays", "changes")
+_PRIVACY_KEYS = (
+    "operator",
+    "policy_url",
+    "show_full_name",
+    "show_profile_link",
+    "students_need_parent",
+    "alert_excerpt",
+    "ticket_texts_days",
+    "inactive_user_days",
+    "conduct_days",
+    "service_days",
+)
+_ROOT_KEYS = (
+    "school", "vendor", "management", "reports", "routing", "specialists", "slots", "holidays", "changes", "privacy",
+)
 _REPORTS_KEYS = ("weekly_day", "weekly_time", "first_response_minutes", "resolution_minutes")
 _KIND_ALIASES: dict[str, SpecialistKind] = {
     "технический специалист": SpecialistKind.TECH,
@@ -777,6 +793,43 @@ class _Loader:
             minutes[key] = value
         return ReportSettings(weekly_day=day, weekly_time=at, **minutes)
 
+    def privacy(self, data: Mapping[str, Any]) -> PrivacySettings:
+        if "privacy" not in data:
+            return PrivacySettings()
+        where: _Where = ("privacy", None, None)
+        sec = self.table(data, "privacy", where)
+        self.check_keys(sec, _PRIVACY_KEYS, where)
+        flags: dict[str, bool] = {}
+        for key in ("show_full_name", "show_profile_link", "students_need_parent"):
+            value = sec.get(key, False)
+            if not isinstance(value, bool):
+                self.fail(("privacy", None, key), f'"{key}" must be true or false')
+            flags[key] = value
+        numbers: dict[str, int] = {}
+        defaults = PrivacySettings()
+        for key, low, high in (
+            ("alert_excerpt", 0, 1500),
+            ("ticket_texts_days", 1, 3650),
+            ("inactive_user_days", 1, 3650),
+            ("conduct_days", 1, 3650),
+            ("service_days", 1, 3650),
+        ):
+            value = sec.get(key, getattr(defaults, key))
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                self.fail(("privacy", None, key), f'"{key}" must be a whole number, {low}–{high}')
+            numbers[key] = value
+        return PrivacySettings(
+            operator=self.string(sec, "operator", where, required=False),
+            policy_url=self.string(sec, "policy_url", where, required=False),
+            show_full_name=flags["show_full_name"],
+            show_profile_link=flags["show_profile_link"],
+            students_need_parent=flags["students_need_parent"],
+            alert_excerpt=numbers["alert_excerpt"],
+            ticket_texts_days=numbers["ticket_texts_days"],
+            inactive_user_days=numbers["inactive_user_days"],
+            conduct_days=numbers["conduct_days"],
+            service_days=numbers["service_days"],
+        )
     def routing(self, data: Mapping[str, Any]) -> tuple[RoutingRule, ...]:
         """``[routing]``: ``category = ["kind", ...]`` for both topics, and ``[routing.ej]`` /
         ``[routing.ed]`` tables of the same lines for one topic."""
@@ -1036,6 +1089,7 @@ class _Loader:
         vendor = self.vendor(data)
         management = self.management(data)
         reports = self.reports(data)
+        privacy = self.privacy(data)
         routing = self.routing(data)
         specialists = self.specialists(data)
         slots = self.slots(data, specialists)
@@ -1049,6 +1103,7 @@ class _Loader:
             changes=changes,
             management=management,
             reports=reports,
+            privacy=privacy,
             routing=routing,
             **school,
         )

@@ -24,6 +24,7 @@ from storage.db import Database
 from storage.duty import DutyRepo
 from storage.kb_feedback import KbFeedbackRepo
 from storage.outbox import OutboxRepo
+from storage.privacy import PrivacyRepo
 from storage.ratings import RatingRepo
 from storage.reports import ReportRepo, reading
 from storage.tickets import MessageRepo, Ticket, TicketMessage, TicketRepo
@@ -91,6 +92,7 @@ class Store:
         self.duty = DutyRepo(db.conn)
         self.audit = AuditRepo(db.conn)
         self.ratings = RatingRepo(db.conn)
+        self.privacy = PrivacyRepo(db.conn)
         self.kb = KbFeedbackRepo(db.conn)
 
     def now(self) -> datetime:
@@ -155,8 +157,10 @@ class Store:
         cached = self._user_cache.get(key)
         if cached is not None and cached[0] == fields and not cached[1].unreachable:
             return cached[1]
-        async with self.db.transaction():
-            user = await self.users.upsert(
+        # One statement, atomic on its own: no transaction to open and commit around it (three trips to the
+        # database thread instead of one, for every new user of a /start wave).
+        async with self.db.autocommit() as conn:
+            user = await UserRepo(conn).upsert(
                 channel=channel,
                 external_id=external_id,
                 chat_id=chat_id,
@@ -171,6 +175,10 @@ class Store:
 
     def _forget(self, user: User) -> None:
         self._user_cache.pop((user.channel, user.external_id), None)
+
+    def uncache(self, user: User) -> None:
+        """Drop the user row kept in memory: it is about to change (consent, erasure)."""
+        self._forget(user)
 
     async def set_role(self, user: User, role: Role) -> None:
         self._forget(user)

@@ -34,6 +34,7 @@ TOKEN = "1234567890:SANDBOX_local_only_not_a_real_token"
 BOT_USERNAME = "school16_help_bot"
 BOT_NAME = "Помощник ЭЖ"
 PHOTO_TYPES = {"image/jpeg", "image/png", "image/webp"}
+STAFF = "staff:"  # people's keys for the profile's specialists: "staff:" and the specialist's key
 
 
 class SandboxError(Exception):
@@ -168,7 +169,13 @@ class Sandbox:
             Path(f"{self.database_path}{suffix}").unlink(missing_ok=True)
 
     async def _build_world(self) -> None:
-        server = FakeTelegram(token=TOKEN, bot_username=BOT_USERNAME, bot_first_name=BOT_NAME)
+        # Messages are dated by the bot's clock: the page shows the moment the bot lives in.
+        server = FakeTelegram(
+            token=TOKEN,
+            bot_username=BOT_USERNAME,
+            bot_first_name=BOT_NAME,
+            clock=lambda: self.clock().timestamp(),
+        )
         people: dict[str, Person] = {}
 
         def person(key: str, first: str, last: str | None, label: str, side: str) -> FakeUser:
@@ -183,7 +190,10 @@ class Sandbox:
         deputy: FakeUser | None = None
         for spec in self.profile.specialists:
             first, last = _split_name(spec.name)
-            user = person(f"staff:{spec.key}", first, last, spec.position or spec.kind.value, "staff")
+            user = person(f"{STAFF}{spec.key}", first, last, spec.position or spec.kind.value, "staff")
+            # Linked at the bot's start (see `_link_staff`), and they have pressed Start: the bot may write
+            # to them privately (who takes a question, reminders).
+            user.started = True
             staff.append(user)
             if deputy is None and spec.kind == SpecialistKind.DEPUTY:
                 deputy = user
@@ -250,6 +260,7 @@ class Sandbox:
         self._set_status("starting")
         try:
             app = await create_app(load_settings(self.env()), clock=self.clock)
+            await self._link_staff(app)
         except Exception as exc:
             log.exception("the bot did not start")
             self._set_status("error", str(exc))
@@ -269,6 +280,15 @@ class Sandbox:
         task.add_done_callback(self._polling_ended)
         if task.done():
             self._polling_ended(task)
+
+    async def _link_staff(self, app: App) -> None:
+        """Each specialist of the profile has linked their account (as an invite would do it): answers are
+        signed «Иванов И. И., технический специалист», and who takes a question is told privately."""
+        now = self.clock()
+        async with app.store.transaction():
+            for key, who in self.people.items():
+                if key.startswith(STAFF) and self.profile.find_specialist(key.removeprefix(STAFF)) is not None:
+                    await app.store.duty.link(key.removeprefix(STAFF), who.user.id, who.user.full_name, now)
 
     def _polling_ended(self, task: asyncio.Task[None]) -> None:
         if task is not self.task:
@@ -394,7 +414,7 @@ class Sandbox:
             if real:
                 self.clock.reset()
             elif preset is not None:
-                self.clock.set(preset_moment(preset, self.clock(), self.tz))
+                self.clock.set(preset_moment(preset, self.clock(), self.tz, self.profile))
             elif moment is not None:
                 self.clock.set(parse_local(moment, self.tz))
             elif advance_minutes is not None:

@@ -28,6 +28,8 @@ class User:
     role: Role | None
     unreachable: bool
     staff_thread_id: int | None
+    consent_version: str | None = None
+    parent_confirmed: bool = False
 
     @property
     def display_name(self) -> str:
@@ -55,6 +57,8 @@ USER_COLUMNS = (
     "role",
     "unreachable",
     "staff_thread_id",
+    "consent_version",
+    "parent_confirmed_at",
 )
 
 
@@ -72,6 +76,7 @@ def _user(row: aiosqlite.Row, prefix: str = "") -> User:
     fields = {c: row[k] for c, k in zip(USER_COLUMNS, _keys(prefix), strict=True)}
     fields["role"] = Role(fields["role"]) if fields["role"] else None
     fields["unreachable"] = bool(fields["unreachable"])
+    fields["parent_confirmed"] = fields.pop("parent_confirmed_at") is not None
     return User(**fields)
 
 

@@ -41,7 +41,13 @@ class Harness:
     stop_event: asyncio.Event = field(default_factory=asyncio.Event)
     starts: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    consented: bool = True
+    """Users made by :meth:`user` have agreed to the personal-data notice already (recorded in the database
+    as the bot records it), so that scenarios about something else need not press «Согласен(на)». The
+    tests of the notice itself turn it off (``h.consented = False``) or pass ``consented=False``."""
     _unwatch: Callable[[], None] = lambda: None
+    _to_consent: list[tuple[int, str, str | None, str]] = field(default_factory=list)
+    _consenting: list[asyncio.Future[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.specialist = self.server.add_user(first_name="Ирина", last_name="Соколова", language_code="ru")
@@ -109,9 +115,79 @@ class Harness:
         processor = app.extras["processor"]
         assert isinstance(processor, UpdateProcessor)
         self._unwatch = self.server.watch_bot(lambda: bool(processor.tasks))
+        await self._record_consents()
         return app
 
+    def _record_consents_now(self) -> bool:
+        """The same, at once, from this (the event loop's) thread, when no transaction of the bot is open
+        (every one holds the database's lock): the write cannot wait on the loop it blocks. The user must
+        have agreed before their first message reaches the bot. False: the bot is in a transaction."""
+        assert self.app is not None
+        if self.app.db._write_lock.locked():
+            return False
+        import sqlite3
+
+        from helpdesk.privacy import Consent
+
+        consent = self.app.extras["consent"]
+        assert isinstance(consent, Consent)
+        now = self.clock().isoformat()
+        db = sqlite3.connect(self.tmp_path / "helpdesk.sqlite3", timeout=10)
+        try:
+            with db:
+                db.execute(
+                    "INSERT OR IGNORE INTO notice_versions (version, text, created_at) VALUES (?, ?, ?)",
+                    (consent.version, consent.notice_ru, now),
+                )
+                while self._to_consent:
+                    tg_id, first_name, last_name, language = self._to_consent.pop(0)
+                    (user_id,) = db.execute(
+                        "INSERT INTO users (channel, external_id, chat_id, first_name, last_name, client_language,"
+                        " consent_version, consent_at, created_at, updated_at) VALUES ('tg', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        " RETURNING id",
+                        (str(tg_id), tg_id, first_name, last_name, language, consent.version, now, now, now),
+                    ).fetchone()
+                    db.execute(
+                        "INSERT INTO consents (user_id, version, decision, at) VALUES (?, ?, 'agree', ?)",
+                        (user_id, consent.version, now),
+                    )
+        finally:
+            db.close()
+        return True
+
+    async def _record_consents(self) -> None:
+        """The same, in the event loop, in one transaction of the bot's database: queued on its lock (first
+        come, first served) at once, before anything the user writes can reach the bot."""
+        if self.app is None:
+            return
+        from helpdesk.privacy import Consent
+
+        consent = self.app.extras["consent"]
+        assert isinstance(consent, Consent)
+        now = self.clock().isoformat()
+        async with self.app.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO notice_versions (version, text, created_at) VALUES (?, ?, ?)",
+                (consent.version, consent.notice_ru, now),
+            )
+            while self._to_consent:
+                tg_id, first_name, last_name, language = self._to_consent.pop(0)
+                rows = await conn.execute_fetchall(
+                    "INSERT INTO users (channel, external_id, chat_id, first_name, last_name, client_language,"
+                    " consent_version, consent_at, created_at, updated_at) VALUES ('tg', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    (str(tg_id), tg_id, first_name, last_name, language, consent.version, now, now, now),
+                )
+                (user_id,) = next(iter(rows))
+                await conn.execute(
+                    "INSERT INTO consents (user_id, version, decision, at) VALUES (?, ?, 'agree', ?)",
+                    (user_id, consent.version, now),
+                )
+
     async def stop(self) -> None:
+        if self._consenting:
+            await asyncio.gather(*self._consenting)
+            self._consenting.clear()
         if self.task is None or self.app is None:
             return
         self._unwatch()
@@ -124,10 +200,22 @@ class Harness:
         await self.stop()
         return await self.start()
 
-    def user(self, first_name: str = "Анна", *, language_code: str = "ru", last_name: str | None = None) -> Actor:
-        return self.server.actor(
-            self.server.add_user(first_name=first_name, last_name=last_name, language_code=language_code)
-        )
+    def user(
+        self,
+        first_name: str = "Анна",
+        *,
+        language_code: str = "ru",
+        last_name: str | None = None,
+        consented: bool | None = None,
+    ) -> Actor:
+        """A user of the bot; unless ``consented`` (default: the harness's) is False, one who has agreed to
+        the personal-data notice already."""
+        tg_user = self.server.add_user(first_name=first_name, last_name=last_name, language_code=language_code)
+        if self.consented if consented is None else consented:
+            self._to_consent.append((tg_user.id, first_name, last_name, language_code))
+            if self.app is not None and not self._record_consents_now():
+                self._consenting.append(asyncio.ensure_future(self._record_consents()))
+        return self.server.actor(tg_user)
 
     def staff(self) -> Actor:
         return self.server.actor(self.specialist, chat=self.group)

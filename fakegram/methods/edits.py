@@ -3,8 +3,6 @@ deleteMessage, deleteMessages."""
 
 from __future__ import annotations
 
-import time
-
 from ..spec import ApiError, bad_request
 from ..state import FakeChat, Msg
 from .base import BotApi
@@ -39,7 +37,7 @@ def _apply_edit(api: BotApi, msg: Msg, changes: JsonDict, markup: JsonDict | Non
         msg.raw["reply_markup"] = markup
     else:
         msg.raw.pop("reply_markup", None)
-    msg.raw["edit_date"] = int(time.time())
+    msg.raw["edit_date"] = int(api.w.clock())
     msg.html = html
     api.w.bump()
     return api.raw(msg)
@@ -84,7 +82,7 @@ def edit_message_reply_markup(api: BotApi, req: Request) -> JsonDict:
         msg.raw["reply_markup"] = markup
     else:
         msg.raw.pop("reply_markup", None)
-    msg.raw["edit_date"] = int(time.time())
+    msg.raw["edit_date"] = int(api.w.clock())
     api.w.bump()
     return api.raw(msg)
 

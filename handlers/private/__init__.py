@@ -3,7 +3,7 @@
 from aiogram import Router
 
 from bot.filters import PrivateChat
-from handlers.private import commands, faq, question, rating, schedule, ticket
+from handlers.private import commands, faq, privacy, question, rating, schedule, ticket
 
 
 def create_router() -> Router:
@@ -13,6 +13,7 @@ def create_router() -> Router:
     router.include_routers(
         schedule.create_router(),
         commands.create_router(),
+        privacy.create_router(),
         rating.create_router(),
         faq.create_router(),
         question.create_router(),

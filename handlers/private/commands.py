@@ -9,18 +9,27 @@ from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
 from bot.callbacks import LangCb
-from bot.filters import IsCommand
+from bot.delivery import Gateway
+from bot.filters import IsCommand, PlainStart
 from bot.states import AskQuestion
 from handlers.private.faq import contacts_text
 from helpdesk.clock import Clock
 from helpdesk.conduct_desk import ConductDesk
 from helpdesk.domain import default_topic
 from helpdesk.formatting import escape
+from helpdesk.ports import Destination
 from helpdesk.school import SchoolProfile
 from helpdesk.store import Store
 from helpdesk.texts import Texts, Tr
 from helpdesk.tickets import Tickets
 from storage.users import User
+
+
+def create_fast_router() -> Router:
+    """Placed first: a plain /start goes straight to its handler (see ``PlainStart``)."""
+    router = Router(name=f"{__name__}.fast")
+    router.message.register(start, PlainStart())
+    return router
 
 
 def create_router() -> Router:
@@ -36,21 +45,22 @@ def create_router() -> Router:
     return router
 
 
-async def ask_topic(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
-    assert user.role is not None
-    await state.set_state(AskQuestion.topic)
-    await message.answer(tr("topic.ask"), reply_markup=keyboards.topics(tr, default_topic(user.role)))
-
-
-async def start(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
-    await state.clear()
-    await message.answer(tr("start.greeting", name=escape(user.first_name)))
+async def start(message: Message, state: FSMContext, tr: Tr, user: User, gateway: Gateway) -> None:
+    # One message: the greeting carries the next question (Telegram paces a chat at about a message a
+    # second, and a wave of /start from a class chat shares its 30 a second). Sent by the gateway, which
+    # reads only the new message's id from Telegram's answer.
+    await state.set_data({})
+    greeting = tr("start.greeting", name=escape(user.first_name))
+    here = Destination(message.chat.id)
     if user.role is None:
         await state.set_state(AskQuestion.role)
-        await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+        await gateway.send(here, f"{greeting}\n\n{tr('role.ask')}", markup=keyboards.roles(tr))
         return
-    await message.answer(tr("role.saved", role=tr(f"role.{user.role.value}")) + " /role")
-    await ask_topic(message, state, tr, user)
+    await state.set_state(AskQuestion.topic)
+    saved = tr("role.saved", role=tr(f"role.{user.role.value}")) + " /role"
+    await gateway.send(
+        here, f"{greeting}\n\n{saved}\n{tr('topic.ask')}", markup=keyboards.topics(tr, default_topic(user.role))
+    )
 
 
 async def show_help(message: Message, tr: Tr, user: User, conduct: ConductDesk) -> None:

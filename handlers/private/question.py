@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import F, Router
@@ -11,6 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.albums import Albums
 from bot.callbacks import CategoryCb, DraftAction, DraftCb, RoleCb, TopicCb
 from bot.inbound import file_id_of, message_kind
 from bot.states import AskQuestion
@@ -143,30 +145,53 @@ async def category_chosen(
     assert isinstance(callback.message, Message)
     draft = draft_from(data)
     if not draft.empty:
-        data = await offer_for_question(callback.message, state, tr, user, kb, kb_feedback, data)
-        await show_summary(callback.message, state, tr, user, data)
+        offer = matching_articles(tr, user, kb, data)
+        await show_summary(callback.message, state, tr, user, data, offer=offer, kb_feedback=kb_feedback)
         return
     await state.set_state(AskQuestion.question)
-    # Self-help first: the articles for this role, topic and category, before the question is typed.
+    # Self-help first: the articles for this role, topic and category, offered in the same message that asks
+    # for the question (one message per step: Telegram paces a chat at about one message a second).
     articles = kb.for_context(user.role, Topic(data["topic"]), callback_data.category, tr.locale)
-    await offer_articles(callback.message, state, tr, user, kb_feedback, articles, "kb.offer.before")
-    await callback.message.answer(
-        tr(
-            "question.ask",
-            topic=tr(f"topic.short.{data['topic']}"),
-            category=tr(f"category.{callback_data.category.value}"),
-        )
+    fresh = fresh_offers(data, articles)
+    prompt = tr(
+        "question.ask",
+        topic=tr(f"topic.short.{data['topic']}"),
+        category=tr(f"category.{callback_data.category.value}"),
     )
+    if not fresh:
+        await callback.message.answer(prompt)
+        return
+    await callback.message.answer(
+        f"{tr('kb.offer.before')}\n\n{prompt}", reply_markup=keyboards.kb_offer(article_buttons(fresh))
+    )
+    await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in fresh])
+    await state.update_data(offered=[*offered_from(data), *(a.id for a in fresh)])
 
 
-async def show_summary(message: Message, state: FSMContext, tr: Tr, user: User, data: dict[str, Any]) -> None:
+async def show_summary(
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    data: dict[str, Any],
+    *,
+    offer: Sequence[Article] = (),
+    kb_feedback: KbFeedback | None = None,
+) -> None:
+    """The draft to check before sending, with its buttons; ``offer``: articles that match the question,
+    offered at the top of the same message (those offered before in this dialog are left out)."""
     draft = draft_from(data)
+    fresh = fresh_offers(data, offer)
     previous = data.get("summary_id")
     if isinstance(previous, int):
-        # Only the newest summary keeps its buttons, so an old "Send" cannot be pressed twice.
+        # Only the newest summary keeps its "Send", so an old one cannot be pressed twice; the articles it
+        # offered stay.
+        kept = _pairs(data.get("summary_offer"))
         try:
             await message.bot.edit_message_reply_markup(  # type: ignore[union-attr]
-                chat_id=message.chat.id, message_id=previous, reply_markup=None
+                chat_id=message.chat.id,
+                message_id=previous,
+                reply_markup=keyboards.kb_offer(kept) if kept else None,
             )
         except Exception:
             pass
@@ -177,18 +202,25 @@ async def show_summary(message: Message, state: FSMContext, tr: Tr, user: User, 
         else tr("confirm.no_text")
     )
     role = user.role.value if user.role else Role.PARENT.value
-    sent = await message.answer(
-        tr(
-            "confirm.summary",
-            role=tr(f"role.{role}"),
-            topic=tr(f"topic.short.{data['topic']}"),
-            category=tr(f"category.{data['category']}"),
-            question=escape(question),
-            attachments=attachments,
-        ),
-        reply_markup=keyboards.draft(tr),
+    summary = tr(
+        "confirm.summary",
+        role=tr(f"role.{role}"),
+        topic=tr(f"topic.short.{data['topic']}"),
+        category=tr(f"category.{data['category']}"),
+        question=escape(question),
+        attachments=attachments,
     )
-    await state.update_data(summary_id=sent.message_id)
+    buttons = article_buttons(fresh)
+    sent = await message.answer(
+        f"{tr('kb.offer.after')}\n\n{summary}" if fresh else summary,
+        reply_markup=keyboards.draft(tr, buttons),
+    )
+    changes: dict[str, Any] = {"summary_id": sent.message_id, "summary_offer": [list(b) for b in buttons]}
+    if fresh and kb_feedback is not None:
+        await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in fresh])
+    if fresh:
+        changes["offered"] = [*offered_from(data), *(a.id for a in fresh)]
+    await state.update_data(changes)
     await state.set_state(AskQuestion.confirm)
 
 
@@ -197,39 +229,27 @@ def offered_from(data: dict[str, Any]) -> list[str]:
     return [a for a in data.get("offered", []) if isinstance(a, str)]
 
 
-async def offer_articles(
-    message: Message,
-    state: FSMContext,
-    tr: Tr,
-    user: User,
-    kb_feedback: KbFeedback,
-    articles: list[Article],
-    text_key: str,
-) -> dict[str, Any]:
-    """Offer the articles not offered yet in this dialog (at most three); returns the FSM data."""
-    data = await state.get_data()
+def fresh_offers(data: dict[str, Any], articles: Sequence[Article]) -> list[Article]:
+    """The articles not offered yet in this dialog, at most three."""
     offered = offered_from(data)
-    fresh = [a for a in articles if a.id not in offered][:3]
-    if not fresh:
-        return data
-    await message.answer(tr(text_key), reply_markup=keyboards.kb_offer(fresh))
-    await kb_feedback.offered(user_id=user.id, article_ids=[a.id for a in fresh])
-    return await state.update_data(offered=[*offered, *(a.id for a in fresh)])
+    return [a for a in articles if a.id not in offered][:3]
 
 
-async def offer_for_question(
-    message: Message,
-    state: FSMContext,
-    tr: Tr,
-    user: User,
-    kb: KnowledgeBase,
-    kb_feedback: KbFeedback,
-    data: dict[str, Any],
-) -> dict[str, Any]:
-    """Articles matching the words of the typed question, offered before the summary."""
+def article_buttons(articles: Sequence[Article]) -> list[tuple[str, str]]:
+    return [(a.id, a.title) for a in articles]
+
+
+def _pairs(value: object) -> list[tuple[str, str]]:
+    if not isinstance(value, list):
+        return []
+    return [(str(p[0]), str(p[1])) for p in value if isinstance(p, list) and len(p) == 2]
+
+
+def matching_articles(tr: Tr, user: User, kb: KnowledgeBase, data: dict[str, Any]) -> list[Article]:
+    """Articles matching the words of the typed question, offered with the summary."""
     draft = draft_from(data)
     if not draft.text or "topic" not in data or "category" not in data:
-        return data
+        return []
     matches = kb.search(
         draft.text,
         locale=tr.locale,
@@ -238,45 +258,100 @@ async def offer_for_question(
         category=Category(data["category"]),
         limit=3,
     )
-    return await offer_articles(
-        message, state, tr, user, kb_feedback, [m.article for m in matches], "kb.offer.after"
-    )
+    return [m.article for m in matches]
+
+
+def in_draft(draft: Draft, message: Message) -> bool:
+    """Is ``message`` kept in the draft already (a part of an album handled again after a restart)?"""
+    return any(a.chat_id == message.chat.id and a.message_id == message.message_id for a in draft.attachments)
 
 
 async def question_received(
-    message: Message, state: FSMContext, tr: Tr, user: User, kb: KnowledgeBase, kb_feedback: KbFeedback
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
+    albums: Albums,
 ) -> None:
     data = await state.get_data()
     draft = draft_from(data)
-    updated = add_to_draft(draft, message)
+    album = message.media_group_id
+    if album is not None and in_draft(draft, message):
+        updated: Draft | None = draft
+    else:
+        updated = add_to_draft(draft, message)
     if updated is None:
         await message.answer(tr("input.unsupported"))
         return
     if len(updated.attachments) > MAX_ATTACHMENTS:
-        await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+        if album is not None:
+            # The summary that answers the album says what was kept; the rest is named once there.
+            await state.update_data(album_refused=album)
+        else:
+            await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+            return
+    else:
+        data = await state.update_data(draft=updated.to_json())
+    if album is not None:
+        # One summary for the whole album, once its last part has come.
+        albums.part(
+            message.chat.id, album, lambda: album_settled(message, state, tr, user, kb, kb_feedback, album)
+        )
         return
-    data = await state.update_data(draft=updated.to_json())
-    data = await offer_for_question(message, state, tr, user, kb, kb_feedback, data)
-    await show_summary(message, state, tr, user, data)
+    offer = matching_articles(tr, user, kb, data)
+    await show_summary(message, state, tr, user, data, offer=offer, kb_feedback=kb_feedback)
 
 
-async def button_expected(message: Message, state: FSMContext, tr: Tr, user: User) -> None:
+async def album_settled(
+    message: Message,
+    state: FSMContext,
+    tr: Tr,
+    user: User,
+    kb: KnowledgeBase,
+    kb_feedback: KbFeedback,
+    album: str,
+) -> None:
+    """The album's parts are in the draft: one summary for all of them."""
+    if await state.get_state() not in (AskQuestion.question.state, AskQuestion.confirm.state):
+        return  # the dialog ended meanwhile (/cancel, sent)
     data = await state.get_data()
-    updated = add_to_draft(draft_from(data), message)
-    if updated is not None and len(updated.attachments) <= MAX_ATTACHMENTS:
+    if data.get("album_refused") == album:
+        data = await state.update_data(album_refused=None)
+        await message.answer(tr("input.too_many_attachments", count=MAX_ATTACHMENTS))
+    offer = matching_articles(tr, user, kb, data)
+    await show_summary(message, state, tr, user, data, offer=offer, kb_feedback=kb_feedback)
+
+
+async def button_expected(message: Message, state: FSMContext, tr: Tr, user: User, albums: Albums) -> None:
+    data = await state.get_data()
+    draft = draft_from(data)
+    album = message.media_group_id
+    updated = draft if album is not None and in_draft(draft, message) else add_to_draft(draft, message)
+    if updated is not None and updated is not draft and len(updated.attachments) <= MAX_ATTACHMENTS:
         await state.update_data(draft=updated.to_json())
+    if album is not None:
+        if data.get("album") == album:
+            return  # the rest of the album that started this question: its first part asked already
+        albums.part(message.chat.id, album, lambda: point_at_buttons(message, state, tr, user, updated is not None))
+        return
+    await point_at_buttons(message, state, tr, user, updated is not None)
+
+
+async def point_at_buttons(message: Message, state: FSMContext, tr: Tr, user: User, kept: bool) -> None:
+    """What was written is kept: the buttons of the current step, again."""
+    data = await state.get_data()
     current = await state.get_state()
+    if current not in (AskQuestion.role.state, AskQuestion.topic.state, AskQuestion.category.state):
+        return  # a button was pressed meanwhile (an album's parts settle after a second)
     if current == AskQuestion.role.state or user.role is None:
         markup = keyboards.roles(tr)
     elif current == AskQuestion.category.state and data.get("topic"):
         markup = keyboards.categories(tr, categories_for(user.role, Topic(data["topic"])))
     else:
         markup = keyboards.topics(tr, default_topic(user.role))
-    hint = (
-        tr("input.use_buttons")
-        if updated is not None
-        else tr("input.unsupported") + "\n" + tr("input.use_buttons")
-    )
+    hint = tr("input.use_buttons") if kept else tr("input.unsupported") + "\n" + tr("input.use_buttons")
     await message.answer(hint, reply_markup=markup)
 
 

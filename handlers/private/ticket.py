@@ -52,14 +52,19 @@ async def message_without_dialog(
     # No open question: this message starts a new one. Keep it as the draft and ask what it is about.
     draft = add_to_draft(Draft("", ()), message)
     assert draft is not None
-    await state.set_data({"draft": draft.to_json()})
-    await message.answer(tr("new_question.start"))
+    # An album's first part starts the question; its other parts join the draft without a word.
+    album = message.media_group_id
+    await state.set_data({"draft": draft.to_json(), **({"album": album} if album else {})})
+    # One message: the note that the message is kept carries the next question.
     if user.role is None:
         await state.set_state(AskQuestion.role)
-        await message.answer(tr("role.ask"), reply_markup=keyboards.roles(tr))
+        await message.answer(f"{tr('new_question.start')}\n\n{tr('role.ask')}", reply_markup=keyboards.roles(tr))
         return
     await state.set_state(AskQuestion.topic)
-    await message.answer(tr("topic.ask"), reply_markup=keyboards.topics(tr, default_topic(user.role)))
+    await message.answer(
+        f"{tr('new_question.start')}\n\n{tr('topic.ask')}",
+        reply_markup=keyboards.topics(tr, default_topic(user.role)),
+    )
 
 
 async def user_closed_ticket(

@@ -16,6 +16,9 @@ Every file starts with a front matter block::
     roles: par, stu
     keywords: пароль, забыл, восстановить
     priority: 10
+    examples:
+      - не помню пароль от дневника
+      - пишет неверный логин или пароль
     ---
     Markdown body (paragraphs, numbered and bulleted lists, **bold**, *italic*, [links](https://...)).
 
@@ -26,10 +29,14 @@ The matcher (:meth:`KnowledgeBase.search`) works on meanings rather than letters
 * every word becomes its dictionary form (pymorphy3 and its Russian dictionary, loaded once per process);
   words that mean the same here are one term (``_SYNONYM_GROUPS``: «ставить», «выставить», «поставить»);
   a word the dictionary does not know is corrected to an article word one typo away;
-* an article scores by the rarity of the question's terms in its title, keywords, example questions (learned
-  from answered tickets, :meth:`KnowledgeBase.with_examples`) and body, with a bonus for a whole keyword phrase;
-* it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses is
-  what the question is about, so «когда родительское собрание» gets nothing rather than a guess;
+* an article scores by the rarity of the question's terms in its title, keywords, example questions (written in
+  its front matter, and learned from answered tickets, :meth:`KnowledgeBase.with_examples`) and body, with a
+  bonus for a whole keyword phrase;
+* it is offered only when it explains enough of the question (``MIN_COVERAGE``): a noun no article uses (also one
+  the dictionary does not know, or an abbreviation: «аватарка», «впр») is what the question is about, so «когда
+  родительское собрание» gets nothing rather than a guess; a word found only in an article's body explains a third
+  of itself (``BODY_COVERAGE``), and an article for another role or topic must explain more
+  (``MISMATCH_COVERAGE``); words that set the scene («понимать», «система») count neither way;
 * optionally, a word no article uses stands for its nearest article word by word vectors (``WordVectors``,
   navec from the natasha wheel: :mod:`helpdesk.rules.kb_vectors`), when they are close enough.
 
@@ -93,6 +100,7 @@ class Article:
     locale: str
     priority: int = 0
     source: str = field(default="", compare=False, repr=False)
+    examples: tuple[str, ...] = ()  # questions as people ask them (the ``examples:`` list of the front matter)
 
     def for_role(self, role: Role | None) -> bool:
         return role is None or role in self.roles
@@ -153,7 +161,7 @@ _CATEGORY_ALIASES: dict[str, Category] = {
     "другое": Category.OTHER,
 }
 
-_KEYS = ("id", "title", "topics", "categories", "roles", "keywords", "priority")
+_KEYS = ("id", "title", "topics", "categories", "roles", "keywords", "priority", "examples")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -334,6 +342,8 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
     if not lines or lines[0].strip() != "---":
         raise KnowledgeBaseError(f"{name}:1: the file must start with a '---' line (front matter)")
     meta: dict[str, tuple[int, str]] = {}
+    examples: list[str] = []
+    in_list = False  # inside the ``examples:`` list ("- question" lines)
     end: int | None = None
     for index in range(1, len(lines)):
         number = index + 1
@@ -343,6 +353,12 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
             break
         if not stripped or stripped.startswith("#"):
             continue
+        if in_list and stripped.startswith("-"):
+            question = stripped[1:].strip()
+            if question:
+                examples.append(question)
+            continue
+        in_list = False
         key, sep, value = stripped.partition(":")
         key = key.strip().lower()
         if not sep or not key:
@@ -354,6 +370,13 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
                 f"{name}:{number}: key {key!r} is repeated (first on line {meta[key][0]})"
             )
         meta[key] = (number, value.strip())
+        if key == "examples":
+            if value.strip():
+                raise KnowledgeBaseError(
+                    f"{name}:{number}: write each example question on its own line below 'examples:', "
+                    "starting with '- '"
+                )
+            in_list = True
     if end is None:
         raise KnowledgeBaseError(f"{name}:1: front matter is not closed with a '---' line")
 
@@ -411,6 +434,7 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
         locale=locale,
         priority=priority,
         source=name,
+        examples=tuple(examples),
     )
     return _Parsed(article, meta["id"][0] if "id" in meta else 1)
 
@@ -420,6 +444,7 @@ def _parse_article(path: Path, locale: str) -> _Parsed:
 _EN = snowballstemmer.stemmer("english")
 _TOKEN_RE = re.compile(r"[a-zа-я0-9]+")
 _CYRILLIC_RE = re.compile(r"[а-я]")
+_DIGIT_RE = re.compile(r"[0-9]")
 
 _STOP_WORDS = frozenset(
     """
@@ -446,6 +471,7 @@ _STOP_LEMMAS = frozenset(
     """
     быть мочь хотеть нужный надо сделать делать который какой свой весь этот тот такой что как где когда
     сказать подсказать помочь пожалуйста здравствуйте спасибо почему зачем ли же бы
+    я ты он она оно мы вы они
     """.split()
 )
 
@@ -460,6 +486,8 @@ _SCENE_LEMMAS = frozenset(
     неделя день месяц утро вечер сентябрь октябрь ноябрь декабрь январь февраль март апрель май
     вчерашний завтрашний сегодняшний прошлый следующий
     диктант сочинение изложение доклад реферат проект тест самостоятельный лабораторный
+    система портал платформа страница вкладка понимать понять основной вообще ничего происходить
+    получаться получиться пытаться попытаться стоить значит рядом количество куча
     """.split()
 )
 
@@ -547,6 +575,12 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "нку",
         "болел",
         "болела",
+        "заболел",
+        "заболела",
+        "заболеть",
+        "приболел",
+        "больничный",
+        "больничном",
         "болезнь",
         "болезни",
         "absence",
@@ -568,6 +602,8 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "дочки",
         "дочери",
         "дочку",
+        "девочка",
+        "мальчик",
         "child",
         "children",
         "kid",
@@ -575,8 +611,12 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
         "son",
         "daughter",
     ),
+    "родитель": ("мама", "папа", "мать", "отец", "бабушка", "дедушка", "опекун", "родители", "parent", "parents"),
+    "первый": ("впервые", "первично"),
     "сферум": (
         "sferum",
+        "беседа",
+        "беседе",
         "мессенджер",
         "мессенджере",
         "чат",
@@ -638,6 +678,18 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "отметить": ("отмечать", "пометить", "помечать"),
     "задать": ("задавать", "задано", "задали"),
     "ошибочный": ("неправильный", "неверный", "ошибиться", "ошибочно", "неправильно", "перепутать", "ошибка"),
+    "печать": ("печатать", "напечатать", "распечатать", "распечатывать", "распечатка", "печатный"),
+    "фото": ("фотография", "фотка", "снимок", "скан", "сканировать", "картинка"),
+    "уведомление": ("оповещение", "пуш", "push", "уведомлять", "оповещать", "извещение"),
+    "ученик": ("ученица", "школьник", "школьница", "учащийся", "обучающийся", "pupil", "pupils"),
+    "почта": ("письмо", "email", "мейл", "имейл", "емейл"),
+    "клетка": ("ячейка", "колонка", "столбец", "графа", "клеточка"),
+    "сотрудник": (
+        "психолог", "библиотекарь", "тьютор", "воспитатель", "вожатый", "соцпедагог", "педагог-организатор",
+        "секретарь", "лаборант",
+    ),
+    "excel": ("эксель", "ексель", "экселе", "xls", "xlsx", "таблица"),
+    "pdf": ("пдф",),
     "grade": ("mark", "marks", "grades", "grading", "score"),
     "homework": ("hw", "assignment", "assignments"),
     "timetable": ("schedule", "schedules"),
@@ -655,7 +707,7 @@ class _Word:
     lemma: str
     known: bool  # in the dictionary (a word that is not may be a typo: it is corrected, not guessed)
     subject: bool  # a noun or a name: what a question is about, when no article knows it
-    guess: str = ""  # for an unknown word, the dictionary's guess at its lemma (a second try at correcting)
+    guess: str = ""  # for an unknown word whose guessed lemma differs from it: the word as written (typo correction)
 
 
 _WORD_CACHE: dict[str, _Word] = {}
@@ -669,7 +721,7 @@ def _word(token: str) -> _Word:
     cached = _WORD_CACHE.get(token)
     if cached is not None:
         return cached
-    if token.isdigit():
+    if _DIGIT_RE.search(token):  # a number, a class («10а»), a time: the scene, not the subject
         word = _Word(token, True, False)
     elif _CYRILLIC_RE.search(token):
         morph = _morph()
@@ -677,8 +729,17 @@ def _word(token: str) -> _Word:
             parse = morph.parse(token)[0]
             word = _Word(parse.normal_form.replace("ё", "е"), True, parse.tag.POS in _SUBJECT_POS)
         else:
-            guess = morph.parse(token)[0].normal_form.replace("ё", "е")
-            word = _Word(token, False, False, guess if guess != token else "")
+            parse = morph.parse(token)[0]
+            guess = parse.normal_form.replace("ё", "е")
+            # A word the dictionary does not know but takes for a noun («аватарку»): when no article word is one
+            # typo away from it, it is likely what the question is about.
+            # So is an abbreviation the dictionary cannot parse at all («впр», «огэ»).
+            noun = UNKNOWN_NOUNS and (
+                (parse.tag.POS == "NOUN" and len(token) >= MIN_FUZZY_LENGTH) or ("UNKN" in parse.tag and len(token) >= 3)
+            )
+            # Its guessed dictionary form stands for it on both sides («сферуме», «сферума» -> «сферум»); the word
+            # as written is kept for the typo correction.
+            word = _Word(guess, False, noun, token if guess != token else "")
     else:
         word = _Word(str(_EN.stemWord(token)), True, True)
     if len(_WORD_CACHE) < _WORD_CACHE_SIZE:
@@ -690,8 +751,11 @@ def _lemma(token: str) -> str:
     return _word(token).lemma
 
 
+_JOINED_RE = re.compile(r"\b(гос)\s+(услуг)")  # «гос услуги» is written apart as often as not
+
+
 def _tokens(text: str) -> list[str]:
-    return _TOKEN_RE.findall(text.lower().replace("ё", "е"))
+    return _TOKEN_RE.findall(_JOINED_RE.sub(r"\1\2", text.lower().replace("ё", "е")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -705,7 +769,8 @@ class _Lexicon:
 
 # Words nearly every question contains: they count, but little.
 _WEAK_WORDS = (
-    "ребенок", "журнал", "дневник", "электронный", "школа", "учитель", "ученик", "родитель", "класс",
+    "ребенок", "журнал", "дневник", "электронный", "школа", "учитель", "ученик", "родитель", "класс", "завуч",
+    "директор", "администрация", "коллега",
     "school", "teacher", "student", "parent", "class", "journal", "diary", "electronic",
 )  # fmt: skip
 
@@ -785,8 +850,14 @@ MIN_SCORE = 2.6
 RELATIVE_CUTOFF = 0.3
 # "Nothing" when the article explains too little of the question: the share of the question's weight
 # (each word by its rarity; a word no article knows weighs UNKNOWN_IDF) that the article matches.
-MIN_COVERAGE = 0.4
-UNKNOWN_IDF = 2.5  # an unknown noun: likely the subject the question is about
+MIN_COVERAGE = 0.42
+# Once one article explains enough, the others that explain this share of "enough" may be offered beside it
+# (ranked by score): whether to offer anything is one decision, which articles to offer another.
+SECOND_COVERAGE = 0.6
+MISMATCH_COVERAGE = 0.2  # more coverage needed from an article for another role or topic, for each
+UNKNOWN_NOUNS = True
+BODY_COVERAGE = 0.3  # a word only in an article's body explains this share of it (title, keywords, examples: all)
+UNKNOWN_IDF = 4.0  # an unknown noun: likely the subject the question is about
 UNKNOWN_OTHER_IDF = 0.8  # an unknown verb, adjective, adverb: likely a way of saying it
 OTHER_WORD_CAP = 1.0  # a known verb or adjective weighs at most this much in the question (rare or not)
 # The semantic signal: a word no article uses stands for its nearest article word when they are close.
@@ -827,7 +898,7 @@ class _Index:
             fields = (
                 (article.title, TITLE_WEIGHT),
                 (" ".join(article.keywords), KEYWORD_WEIGHT),
-                (" ".join(examples.get(article.id, ())), EXAMPLE_WEIGHT),
+                (" ".join((*article.examples, *examples.get(article.id, ()))), EXAMPLE_WEIGHT),
                 (plain_text(article.body_html, tag_sep=" "), BODY_WEIGHT),
             )
             for text, weight in fields:
@@ -927,7 +998,7 @@ class _Index:
                     key, similarity = self.semantic(group[0])
                     factor = SEMANTIC_FACTOR * similarity
             if not key:
-                if not word.lemma.isdigit() and word.lemma not in synonyms:
+                if not _DIGIT_RE.search(word.lemma) and word.lemma not in synonyms:
                     unknown += UNKNOWN_IDF if word.subject else UNKNOWN_OTHER_IDF
                 continue
             if key not in seen:
@@ -1051,6 +1122,7 @@ class KnowledgeBase:
                 if hints.intersection(terms):
                     mentioned.add(hinted)
             best: dict[int, float] = {}
+            share: dict[int, float] = {}  # how much of the word the article explains (its body alone: less)
             if not lexicon.weak.isdisjoint(terms):
                 factor *= WEAK_FACTOR
             rarity = max(index.idf[term] for term in terms) * factor
@@ -1063,9 +1135,11 @@ class KnowledgeBase:
                     value = idf * weight * factor
                     if value > best.get(number, 0.0):
                         best[number] = value
+                    part = 1.0 if weight > BODY_WEIGHT else BODY_COVERAGE
+                    share[number] = max(share.get(number, 0.0), part)
             for number, value in best.items():
                 raw[number] = raw.get(number, 0.0) + value
-                covered[number] = covered.get(number, 0.0) + rarity
+                covered[number] = covered.get(number, 0.0) + rarity * share[number]
         asked = {term for terms, _, _ in resolved.groups for term in terms}
         bonus: dict[int, float] = {}
         for number, phrase in index.phrases:
@@ -1077,14 +1151,20 @@ class KnowledgeBase:
         text_topic = next(iter(mentioned)) if len(mentioned) == 1 else None
         implied_topic = default_topic(role) if role is not None and topic is None else None
         results: list[Match] = []
+        answered = False  # one article at least explains enough of the question
         for number, score in raw.items():
             article = index.articles[number]
-            if question_weight > 0 and covered[number] / question_weight < MIN_COVERAGE:
+            # An article for another role or topic must explain more of the question to be offered.
+            other_role = role is not None and role not in article.roles
+            other_topic = topic is not None and topic not in article.topics
+            needed = MIN_COVERAGE + MISMATCH_COVERAGE * (other_role + other_topic)
+            coverage = covered[number] / question_weight if question_weight > 0 else 1.0
+            if coverage < needed * SECOND_COVERAGE:
                 continue
-            if role is not None and role not in article.roles:
+            if other_role:
                 score *= ROLE_MISMATCH
             if topic is not None:
-                score *= TOPIC_MATCH if topic in article.topics else TOPIC_MISMATCH
+                score *= TOPIC_MISMATCH if other_topic else TOPIC_MATCH
             else:
                 if text_topic is not None:
                     score *= TEXT_TOPIC_MATCH if text_topic in article.topics else TEXT_TOPIC_MISMATCH
@@ -1094,7 +1174,8 @@ class KnowledgeBase:
                 score *= CATEGORY_MATCH
             if score >= MIN_SCORE:
                 results.append(Match(article, round(score, 3)))
-        if not results:
+                answered = answered or coverage >= needed
+        if not results or not answered:
             return []
         results.sort(key=lambda m: (-m.score, m.article.id))
         floor = results[0].score * RELATIVE_CUTOFF

@@ -4,7 +4,8 @@
   confirm a link that replaces another, announce seminars and any message to many users, list sign-ups,
   block and unblock users, return a question ended for misconduct to work, change who is on duty,
   read the knowledge base's statistics and the audit trail, read the reports (``/report``, with the load
-  per specialist) and export the tickets (``/export``).
+  per specialist) and export the tickets (``/export``), show or erase what is stored about a person
+  who asks by phone or e-mail (``/mydata_of``, ``/forget_of``).
   A person is management when the school profile names them (``[management] members``, by Telegram id
   or username), or when their private chat with the bot is the configured manager chat
   (``MANAGER_CHAT_ID`` set to a person's id): the school chose that person to receive management's
@@ -54,6 +55,7 @@ class Action(StrEnum):
     AUDIT = "audit"
     REPORT = "report"
     EXPORT = "export"
+    PERSONAL_DATA = "personal_data"  # what is stored about a person, and erasing it, on their request
 
 
 MANAGEMENT_ACTIONS = frozenset(
@@ -71,6 +73,7 @@ MANAGEMENT_ACTIONS = frozenset(
         Action.AUDIT,
         Action.REPORT,
         Action.EXPORT,
+        Action.PERSONAL_DATA,
     }
 )
 

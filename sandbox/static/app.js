@@ -72,7 +72,17 @@ function viewMessages(pane) {
 }
 
 // ---- message rendering ------------------------------------------------------------------------
-const timeFmt = new Intl.DateTimeFormat("ru-RU", { hour: "2-digit", minute: "2-digit" });
+// Message times in the school's time zone, as the bot's clock sees them (the sandbox dates messages by it).
+let timeFmt = new Intl.DateTimeFormat("ru-RU", { hour: "2-digit", minute: "2-digit" });
+let timeZone = null;
+function messageTime(date) {
+  const zone = S.meta.clock && S.meta.clock.timezone;
+  if (zone && zone !== timeZone) {
+    timeZone = zone;
+    timeFmt = new Intl.DateTimeFormat("ru-RU", { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+  }
+  return timeFmt.format(new Date(date * 1000));
+}
 function formatSize(n) {
   if (!n && n !== 0) return "";
   if (n < 1024) return `${n} Б`;
@@ -141,7 +151,7 @@ function messageNode(pane, m) {
     for (const sp of text.querySelectorAll(".spoiler")) sp.addEventListener("click", () => sp.classList.add("revealed"));
     bubble.append(text);
   }
-  const when = m.date ? timeFmt.format(new Date(m.date * 1000)) : "";
+  const when = m.date ? messageTime(m.date) : "";
   bubble.append(
     el(
       "div",
@@ -367,7 +377,7 @@ function renderSelects() {
     if (!people.some((p) => p.key === value)) select.value = selected || "";
     else select.value = selected;
   };
-  fill($("#user-select"), bySide("user"), S.sel.user, true);
+  fill($("#user-select"), [...bySide("user"), ...bySide("staff")], S.sel.user, true);
   fill($("#staff-select"), bySide("staff"), S.sel.staff, false);
 }
 
@@ -458,7 +468,8 @@ function storeMessages(list) {
 function applyMeta(meta) {
   S.meta = { ...S.meta, ...meta };
   S.people = S.meta.people || [];
-  if (!person(S.sel.user) || person(S.sel.user).side !== "user") S.sel.user = (bySide("user")[0] || {}).key || null;
+  // The chat with the bot is a user's, or a specialist's own (where the bot tells them what they take).
+  if (!person(S.sel.user) || !["user", "staff"].includes(person(S.sel.user).side)) S.sel.user = (bySide("user")[0] || {}).key || null;
   if (!person(S.sel.staff) || person(S.sel.staff).side !== "staff") S.sel.staff = (bySide("staff")[0] || {}).key || null;
 }
 function applyState(state) {

@@ -10,7 +10,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.config import load_settings
 from bot.factory import App, create_app
-from bot.states import AskQuestion
+from bot.states import AskQuestion, ConsentDialog
 from fakegram import Actor, FakeTelegram
 from tests.conftest import TOKEN
 
@@ -48,6 +48,13 @@ async def test_dialog_states_step_by_step(fake_telegram: FakeTelegram, tmp_path:
         parent = fake_telegram.actor(fake_telegram.add_user(first_name="Анна"))
         await parent.send("/start")
         assert await feed_all(app) == 1
+        # The personal-data notice comes first; agreeing goes on to the role.
+        assert await state_of(app, parent) == ConsentDialog.notice.state
+        notice = parent.inbox[-1]
+        agreeing = asyncio.create_task(parent.press_data(notice, "pd:y", timeout=2))
+        await asyncio.sleep(0.05)
+        assert await feed_all(app) == 1
+        await agreeing
         assert await state_of(app, parent) == AskQuestion.role.state
         roles = parent.inbox[-1]
         assert len(roles.buttons) == 6

@@ -18,11 +18,13 @@ async def ask(
 ) -> tuple[int, Msg]:
     """The user goes through the dialog; returns the ticket number and its card in the staff group."""
     await user.send("/start")
-    await user.expect("Здравствуйте")
+    greeting = await user.expect("Здравствуйте")  # one message: the greeting asks the next question
     if first_time:
-        await user.expect("кто Вы")
+        assert "кто Вы" in greeting.text
         await user.press(role)
-    await user.expect("С чем связан вопрос")
+        await user.expect("С чем связан вопрос")
+    else:
+        assert "С чем связан вопрос" in greeting.text
     await user.press(topic)
     await user.expect("Выберите тему")
     await user.press(category)
@@ -50,3 +52,19 @@ async def press_on(actor: Actor, message: Msg, text: str) -> CallAnswer:
         if text in label and data is not None:
             return await actor.press_data(message, data)
     raise AssertionError(f"no button {text!r} on message {message.message_id}: {message.buttons}")
+
+
+async def agree(user: Actor) -> None:
+    """The user reads the personal-data notice (shown before their first question) and agrees.
+
+    Users made by ``Harness.user()`` have agreed already (see ``Harness.consented``); this is for the
+    scenarios of the notice itself and for actors made otherwise."""
+    await user.expect("Персональные данные")
+    await user.press("✅ Согласен(на)")
+
+
+def db_bytes(h: Harness) -> bytes:
+    """The database file and its write-ahead log, as bytes (what a disk image or a backup would hold)."""
+    path = h.tmp_path / "helpdesk.sqlite3"
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")

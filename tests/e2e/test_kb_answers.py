@@ -18,7 +18,7 @@ KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 # One question, and the same question in other words (other word forms, a synonym): before the knowledge base
 # learns, the second does not find the notifications article.
 FIRST = "Телефон перестал пищать, когда ставят отметки"
-SECOND = "Смартфон больше не пищит при новых оценках"
+SECOND = "Планшет больше не пищит при новых оценках"
 
 
 def _deputy(h: Harness) -> Actor:

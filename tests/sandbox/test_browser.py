@@ -50,11 +50,18 @@ async def sees(pane: Locator, text: str) -> None:
     await _expect()(pane.locator(".msgs")).to_contain_text(text)
 
 
+async def start(pane: Locator) -> None:
+    """/start for a new user: the personal-data notice comes first; they agree, and the dialog begins."""
+    await write(pane, "/start")
+    await sees(pane, "Персональные данные")
+    await press(pane, "✅ Согласен(на)")
+    await sees(pane, "кто Вы")
+
+
 async def ask(page: Page, question: str, *, role: str = "Родитель") -> None:
     """The selected user goes through the dialog with the bot's buttons, as helpers.ask does in e2e tests."""
     user = page.locator("#pane-user")
-    await write(user, "/start")
-    await sees(user, "кто Вы")
+    await start(user)
     await press(user, role)
     await sees(user, "С чем связан вопрос")
     await press(user, "дневник")
@@ -161,8 +168,7 @@ async def test_the_page_survives_a_bot_restart(forum_site: Site, chromium: Brows
     page = await chromium.open(forum_site.url)
     await page.evaluate("window.__sameDocument = true")
     user = page.locator("#pane-user")
-    await write(user, "/start")
-    await sees(user, "кто Вы")
+    await start(user)
     first_app = forum_site.sandbox.app
 
     await page.locator("#restart").click()
@@ -211,6 +217,12 @@ async def test_the_bot_runs_at_a_chosen_moment(forum_site: Site, chromium: Brows
     assert sandbox.app is not None
     # The bot's handlers and its scheduled checks see the same moment.
     assert sandbox.app.clock is sandbox.clock and sandbox.app.runner.clock is sandbox.clock
+    # Messages show the bot's time (in the school's time zone), not the machine's.
+    user = page.locator("#pane-user")
+    await write(user, "/start")
+    await sees(user, "кто Вы")
+    shown = await user.locator(".msg .time").last.text_content()
+    assert shown is not None and shown.startswith("20:0"), shown
 
     await page.locator("#clock-preset").select_option("real")
     await _expect()(page.locator("#clock-shifted")).to_be_hidden()
@@ -262,8 +274,7 @@ async def test_formatting_reply_keyboard_edits_and_deletes_show_live(
 ) -> None:
     page = await chromium.open(forum_site.url)
     user = page.locator("#pane-user")
-    await write(user, "/start")
-    await sees(user, "кто Вы")
+    await start(user)
     parent = forum_site.sandbox.people["parent"].user
     sent = await bot_api(
         forum_site,
@@ -332,8 +343,7 @@ async def test_a_document_from_disk_reaches_the_staff(
 
 async def test_start_over_in_plain_mode_and_add_a_user(forum_site: Site, chromium: Browser) -> None:
     page = await chromium.open(forum_site.url)
-    await write(page.locator("#pane-user"), "/start")
-    await sees(page.locator("#pane-user"), "кто Вы")
+    await start(page.locator("#pane-user"))
 
     await page.locator("#reset").click()
     await page.locator("#dlg-reset input[value=plain]").check()
@@ -348,8 +358,7 @@ async def test_start_over_in_plain_mode_and_add_a_user(forum_site: Site, chromiu
     await page.locator("#dlg-user button[value=ok]").click()
     await _expect()(page.locator("#user-select option:checked")).to_contain_text("Пётр Гусев")
     user = page.locator("#pane-user")
-    await write(user, "/start")
-    await sees(user, "кто Вы")
+    await start(user)
     assert any(
         p.user.full_name == "Пётр Гусев" and p.user.started for p in forum_site.sandbox.people.values()
     )

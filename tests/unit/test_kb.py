@@ -215,7 +215,7 @@ def test_word_forms(kb: KnowledgeBase, form: str) -> None:
         ("дневнек не показывает домашку", "ed-homework-not-visible"),
         ("как войти через госуслуг", "ed-first-login-gosuslugi"),
         ("как войти через гасуслуги", "ed-first-login-gosuslugi"),
-        ("не видно ацэнки", "ed-grade-not-shown"),
+        ("не видно оченки", "ed-grade-not-shown"),
     ],
 )
 def test_typos(kb: KnowledgeBase, question: str, expected: str) -> None:

@@ -253,3 +253,26 @@ async def test_failures_say_what_happened_without_the_token() -> None:
         assert "HTTP 502" in caught.value.message
     finally:
         await runner.cleanup()
+
+
+async def test_a_shared_keyboard_is_prepared_once_and_sent_the_same(server: tuple[Recorder, str]) -> None:
+    """The dialog's keyboards are frozen and shared (bot/keyboards.py): their JSON is made once and put in
+    every later body as it is; the bodies parse to the same fields as a keyboard built afresh."""
+    from bot import keyboards
+    from helpdesk.texts import Texts
+
+    rec, base = server
+    tr = Texts()("ru")
+    shared = keyboards.roles(tr)
+    assert keyboards.roles(tr) is shared and shared.model_config.get("frozen")
+    fresh = InlineKeyboardMarkup.model_validate(shared.model_dump())
+    bot = make_bot(base)
+    try:
+        for markup in (shared, shared, fresh):
+            await bot.send_message(chat_id=5, text="Пожалуйста, укажите, кто Вы:", reply_markup=markup)
+    finally:
+        await bot.session.close()
+    bodies = [body for _, _, body in rec.requests]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[1]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Администрация"
+    assert bodies[1]["parse_mode"] == "HTML"

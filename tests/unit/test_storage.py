@@ -201,3 +201,37 @@ async def test_fsm_state_survives_reopening_the_database(tmp_path: Path) -> None
         assert await storage.get_data(StorageKey(bot_id=1, chat_id=3, user_id=3)) == {}
     finally:
         await db.close()
+
+
+async def test_fsm_preloaded_table_answers_new_keys_from_memory(tmp_path: Path) -> None:
+    """With the whole table read at start-up, a key with no row costs no query; once a key has to be
+    forgotten (the cache is full), misses go to the database again."""
+    path = tmp_path / "fsm.sqlite3"
+    first, second = StorageKey(bot_id=1, chat_id=2, user_id=2), StorageKey(bot_id=1, chat_id=3, user_id=3)
+    db = await Database.open(path)
+    storage = SQLiteStorage(db)
+    await storage.set_state(first, "AskQuestion:role")
+    await storage.set_data(second, {"draft": {"text": "Вопрос", "attachments": []}})
+    await db.close()
+
+    db = await Database.open(path)
+    try:
+        storage = SQLiteStorage(db, cache_size=2)
+        await storage.preload()
+        await db.conn.close()  # any query would fail now: everything must come from memory
+        assert await storage.get_state(first) == "AskQuestion:role"
+        assert (await storage.get_data(second))["draft"]["text"] == "Вопрос"
+        assert await storage.get_state(StorageKey(bot_id=1, chat_id=4, user_id=4)) is None  # no row, no query
+    finally:
+        await db.close()
+
+    db = await Database.open(path)
+    try:
+        storage = SQLiteStorage(db, cache_size=1)  # two rows do not fit: misses are read from the table
+        await storage.preload()
+        assert await storage.get_state(first) == "AskQuestion:role"
+        assert (await storage.get_data(second))["draft"]["text"] == "Вопрос"
+        # `first` was forgotten to make room: it is read again, not taken for a key with no row.
+        assert await storage.get_state(first) == "AskQuestion:role"
+    finally:
+        await db.close()
