@@ -144,7 +144,8 @@ class Harness:
                     (user_id,) = db.execute(
                         "INSERT INTO users (channel, external_id, chat_id, first_name, last_name, client_language,"
                         " consent_version, consent_at, created_at, updated_at) VALUES ('tg', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                        " RETURNING id",
+                        " ON CONFLICT (channel, external_id) DO UPDATE SET consent_version = excluded.consent_version,"
+                        " consent_at = excluded.consent_at RETURNING id",
                         (str(tg_id), tg_id, first_name, last_name, language, consent.version, now, now, now),
                     ).fetchone()
                     db.execute(
@@ -175,7 +176,8 @@ class Harness:
                 rows = await conn.execute_fetchall(
                     "INSERT INTO users (channel, external_id, chat_id, first_name, last_name, client_language,"
                     " consent_version, consent_at, created_at, updated_at) VALUES ('tg', ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                    " RETURNING id",
+                    " ON CONFLICT (channel, external_id) DO UPDATE SET consent_version = excluded.consent_version,"
+                    " consent_at = excluded.consent_at RETURNING id",
                     (str(tg_id), tg_id, first_name, last_name, language, consent.version, now, now, now),
                 )
                 (user_id,) = next(iter(rows))

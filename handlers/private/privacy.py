@@ -22,12 +22,14 @@ from bot import keyboards
 from bot.callbacks import ConsentAction, ConsentCb, DraftAction, DraftCb, ForgetAction, ForgetCb
 from bot.delivery import Gateway
 from bot.filters import PrivateChat
+from bot.inbound import message_kind
 from bot.states import AskQuestion, ConsentDialog
 from handlers.private import commands
 from handlers.private.question import MAX_ATTACHMENTS, add_to_draft, draft_from, show_summary
 from helpdesk.clock import Clock
 from helpdesk.domain import default_topic
 from helpdesk.formatting import escape
+from helpdesk.ports import USER_KINDS
 from helpdesk.privacy import Consent, ParentOutcome, PersonalData
 from helpdesk.rules.privacy import Gate
 from helpdesk.school import SchoolProfile
@@ -46,8 +48,10 @@ class Gated(Filter):
     async def __call__(self, event: TelegramObject, consent: Consent, user: User | None = None) -> bool:
         if user is None:
             return False
-        if isinstance(event, Message) and not _asks(event.text or event.caption or ""):
-            return False
+        if isinstance(event, Message) and (
+            not _asks(event.text or event.caption or "") or message_kind(event) not in USER_KINDS
+        ):
+            return False  # a command, or a sticker or voice message the question dialog turns down itself
         return await consent.gate(user) in self.wanted
 
 

@@ -48,13 +48,7 @@ async def test_dialog_states_step_by_step(fake_telegram: FakeTelegram, tmp_path:
         parent = fake_telegram.actor(fake_telegram.add_user(first_name="Анна"))
         await parent.send("/start")
         assert await feed_all(app) == 1
-        # The personal-data notice comes first; agreeing goes on to the role.
-        assert await state_of(app, parent) == ConsentDialog.notice.state
-        notice = parent.inbox[-1]
-        agreeing = asyncio.create_task(parent.press_data(notice, "pd:y", timeout=2))
-        await asyncio.sleep(0.05)
-        assert await feed_all(app) == 1
-        await agreeing
+        # The greeting asks the role at once; the personal-data notice comes with the first question.
         assert await state_of(app, parent) == AskQuestion.role.state
         roles = parent.inbox[-1]
         assert len(roles.buttons) == 6
@@ -74,6 +68,17 @@ async def test_dialog_states_step_by_step(fake_telegram: FakeTelegram, tmp_path:
         await parent.send_sticker()
         await feed_all(app)
         assert await state_of(app, parent) == AskQuestion.topic.state  # a sticker does not move the dialog
+        # A question written before the notice is agreed to: kept as a draft, the notice shown.
+        await parent.send("Не вижу оценки")
+        await feed_all(app)
+        assert await state_of(app, parent) == ConsentDialog.notice.state
+        notice = parent.inbox[-1]
+        assert "Персональные данные" in (notice.text or "")
+        agreeing = asyncio.create_task(parent.press_data(notice, "pd:y", timeout=2))
+        await asyncio.sleep(0.05)
+        assert await feed_all(app) == 1
+        await agreeing
+        assert await state_of(app, parent) == AskQuestion.topic.state  # on where it stopped: the topic
         await parent.send("/cancel")
         await feed_all(app)
         assert await state_of(app, parent) is None

@@ -31,8 +31,8 @@ async def test_notice_comes_before_the_first_question_and_keeps_it_as_a_draft(fo
     h = forum_desk
     parent = h.user("Анна", consented=False)
     await parent.send("Не вижу оценки за контрольную QX-DRAFT-41")
-    await parent.expect("сохранён как черновик")
     notice = await parent.expect("Персональные данные")
+    assert "сохранён как черновик" in notice.content  # one message: the draft note and the notice
     assert "МКОУ" in notice.content or "Средняя общеобразовательная школа" in notice.content
     assert "/mydata" in notice.content and "/forget" in notice.content
     assert "ведома родителей" in notice.content
@@ -56,15 +56,27 @@ async def test_notice_comes_before_the_first_question_and_keeps_it_as_a_draft(fo
     assert rows(h, "SELECT consent_version FROM users WHERE first_name = 'Анна'") == [(version,)]
 
 
-async def test_start_shows_the_notice_then_the_greeting(plain_desk: Harness) -> None:
+async def test_start_greets_at_once_and_the_notice_comes_before_the_question_goes(plain_desk: Harness) -> None:
+    """/start sends nothing to staff: it answers at once with the role question (issue 14's one message);
+    the notice comes when a question is written, before anything reaches staff."""
     h = plain_desk
     parent = h.user("Анна", consented=False)
     await parent.send("/start")
-    await agree(parent)
-    await parent.expect("кто Вы")  # the greeting and the role question (one message or two)
-    # Agreed once: the next /start goes straight to the dialog.
-    await parent.send("/start")
-    await parent.expect("Здравствуйте")
+    greeting = await parent.expect("Здравствуйте")
+    assert "кто Вы" in greeting.content and "Персональные данные" not in greeting.content
+    await parent.press("Родитель")
+    await parent.press("дневник")
+    await parent.press("Оценки")
+    await parent.send("Не вижу оценки QX-START-40")
+    notice = await parent.expect("Персональные данные")
+    assert "сохранён как черновик" in notice.content
+    await h.staff().expect_nothing()
+    await parent.press("✅ Согласен(на)")
+    summary = await parent.expect("Проверьте")
+    assert "QX-START-40" in summary.content
+    await parent.press("Отправить")
+    await parent.expect("принят")
+    assert "QX-START-40" in (await h.staff().expect("Вопрос №")).content
 
 
 async def test_declining_leaves_the_phone_and_email_and_keeps_nothing(plain_desk: Harness) -> None:
@@ -95,11 +107,11 @@ async def test_a_new_version_of_the_notice_is_shown_again(plain_desk: Harness) -
         encoding="utf-8",
     )
     await h.restart()
-    await parent.send("/start")
+    await parent.send("Ещё вопрос про оценки")
     notice = await parent.expect("Персональные данные")
     assert "school16.example.ru" in notice.content
     await parent.press("✅ Согласен(на)")
-    await parent.expect("Здравствуйте")
+    await parent.expect("уточните, пожалуйста, тему")
     versions = rows(h, "SELECT DISTINCT version FROM consents ORDER BY id")
     assert len(versions) == 2
     assert len(rows(h, "SELECT version FROM notice_versions")) == 2  # each version's text, once
