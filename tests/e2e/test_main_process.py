@@ -97,11 +97,11 @@ async def test_main_process_serves_a_round_trip(fake_telegram: FakeTelegram, tmp
             await fake_telegram.wait_arrival("getUpdates", 0, timeout=0.1)
         parent = fake_telegram.actor(fake_telegram.add_user(first_name="Анна"))
         await parent.send("/start")
-        await parent.press("✅ Согласен(на)", timeout=10)  # the personal-data notice comes first
         await parent.press("Родитель", timeout=10)
         await parent.press("дневник", timeout=10)
         await parent.press("Оценки", timeout=10)
         await parent.send("Не вижу оценку за четверть")
+        await parent.press("✅ Согласен(на)", timeout=10)  # the personal-data notice, before staff see it
         await parent.press("Отправить", timeout=10)
         await parent.expect("принят", timeout=10)
         staff = fake_telegram.actor(specialist, chat=group)

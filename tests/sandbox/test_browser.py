@@ -51,10 +51,9 @@ async def sees(pane: Locator, text: str) -> None:
 
 
 async def start(pane: Locator) -> None:
-    """/start for a new user: the personal-data notice comes first; they agree, and the dialog begins."""
+    """/start for a new user: the greeting asks who they are at once (the personal-data notice comes with
+    their first question)."""
     await write(pane, "/start")
-    await sees(pane, "Персональные данные")
-    await press(pane, "✅ Согласен(на)")
     await sees(pane, "кто Вы")
 
 
@@ -69,6 +68,8 @@ async def ask(page: Page, question: str, *, role: str = "Родитель") -> N
     await press(user, "Оценки")
     await sees(user, "Опишите")
     await write(user, question)
+    await sees(user, "Персональные данные")  # before the first question goes to staff
+    await press(user, "✅ Согласен(на)")
     await sees(user, "Проверьте")
     await press(user, "Отправить")
     await sees(user, "принят")
@@ -183,6 +184,8 @@ async def test_the_page_survives_a_bot_restart(forum_site: Site, chromium: Brows
     await press(user, "Оценки")
     await sees(user, "Опишите")
     await write(user, "Вопрос после перезапуска")
+    await sees(user, "Персональные данные")
+    await press(user, "✅ Согласен(на)")
     await press(user, "Отправить")
     await sees(user, "принят")
     staff = page.locator("#pane-staff")

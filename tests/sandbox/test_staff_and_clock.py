@@ -47,6 +47,7 @@ async def test_staff_are_the_profiles_specialists_signed_and_told_privately(sand
     await parent.press("Вход и пароль")
     await parent.expect("Опишите")
     await parent.send("Не могу войти в дневник, забыла пароль")
+    await parent.press("✅ Согласен(на)")  # the personal-data notice, before the question goes to staff
     await parent.expect("Проверьте")
     await parent.press("Отправить")
     await parent.expect("принят")
