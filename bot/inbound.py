@@ -15,8 +15,10 @@ def html_of(message: Message) -> str:
     if message.entities or message.caption_entities:
         try:
             return message.html_text
-        except UnicodeDecodeError:
-            pass  # entities that cut a character in half (never from Telegram): the text without formatting
+        except (UnicodeDecodeError, AttributeError):
+            # Entities Telegram never sends (one that cuts a character in half, a text mention without its
+            # user; the fuzz test makes them): the text without formatting.
+            pass
     return html_decoration.quote(message.text or message.caption or "")
 
 

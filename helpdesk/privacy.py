@@ -378,7 +378,11 @@ def render_export(tr: Tr, data: Export, school: SchoolProfile, now: datetime) ->
         out.append(tr("mydata.seminar", title=s["title"], when=_when(s["starts_at"], school)))
     for f in data.kb_feedback:
         out.append(tr("mydata.kb", article=f["article_id"], helped=tr("mydata.yes" if f["helped"] else "mydata.no")))
-    if not data.seminars and not data.kb_feedback:
+    for r in data.ratings:
+        out.append(tr("mydata.rating", number=r["ticket_id"], score=r["score"], comment=r["comment"] or "—"))
+    for e in data.examples:
+        out.append(tr("mydata.example", number=e["ticket_id"], article=e["article_id"], question=e["question"]))
+    if not data.seminars and not data.kb_feedback and not data.ratings and not data.examples:
         out.append(tr("mydata.none"))
     p = school.privacy
     out += ["", tr("mydata.footer", days=p.ticket_texts_days, phone=school.phone, email=school.email)]

@@ -41,6 +41,8 @@ class Export:
     complaints: list[Row]
     kb_feedback: list[Row]
     seminars: list[Row]
+    ratings: list[Row] = field(default_factory=list)
+    examples: list[Row] = field(default_factory=list)
 
 
 @dataclass
@@ -181,6 +183,22 @@ class PrivacyRepo:
                     (user_id,),
                 )
             ),
+            ratings=_rows(
+                await fetch_all(
+                    q,
+                    "SELECT r.ticket_id, r.score, r.comment, r.rated_at FROM ratings r "
+                    "JOIN tickets t ON t.id = r.ticket_id WHERE t.user_id = ? AND r.score IS NOT NULL ORDER BY r.id",
+                    (user_id,),
+                )
+            ),
+            examples=_rows(
+                await fetch_all(
+                    q,
+                    "SELECT e.ticket_id, e.article_id, e.question FROM kb_examples e "
+                    "JOIN tickets t ON t.id = e.ticket_id WHERE t.user_id = ? ORDER BY e.id",
+                    (user_id,),
+                )
+            ),
         )
 
     async def by_username(self, username: str) -> User | None:
@@ -214,8 +232,9 @@ class PrivacyRepo:
             self.conn,
             "SELECT question FROM tickets WHERE user_id = ? UNION "
             "SELECT m.text FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.user_id = ? UNION "
-            "SELECT text FROM conduct_events WHERE user_id = ? UNION SELECT text FROM complaints WHERE user_id = ?",
-            (user_id, user_id, user_id, user_id),
+            "SELECT text FROM conduct_events WHERE user_id = ? UNION SELECT text FROM complaints WHERE user_id = ? "
+            "UNION SELECT r.comment FROM ratings r JOIN tickets t ON t.id = r.ticket_id WHERE t.user_id = ?",
+            (user_id, user_id, user_id, user_id, user_id),
         )
         return [str(r[0]) for r in rows if r[0] and len(str(r[0]).strip()) >= 6]
 
@@ -234,10 +253,17 @@ class PrivacyRepo:
         staff_ids = await fetch_all(
             self.conn,
             "SELECT m.staff_chat_id, m.staff_message_id FROM messages m JOIN tickets t ON t.id = m.ticket_id "
-            "WHERE t.user_id = ? AND m.staff_message_id IS NOT NULL",
-            (user_id,),
+            "WHERE t.user_id = ? AND m.staff_message_id IS NOT NULL "
+            "UNION SELECT staff_chat_id, card_message_id FROM tickets WHERE user_id = ? AND card_message_id IS NOT NULL",
+            (user_id, user_id),
         )
         done = Erased(users=1, user_ids=[user_id])
+        theirs = "SELECT id FROM tickets WHERE user_id = ?"
+        # A rating stays as an anonymous count (role, topic, category, score); its comment is their words.
+        await self.conn.execute(f"UPDATE ratings SET ticket_id = NULL, comment = NULL WHERE ticket_id IN ({theirs})", (user_id,))
+        # An example question learned from their ticket is their words too.
+        await self.conn.execute(f"DELETE FROM kb_examples WHERE ticket_id IN ({theirs})", (user_id,))
+        await self.conn.execute("UPDATE kb_events SET user_id = NULL WHERE user_id = ?", (user_id,))
         cur = await self.conn.execute(
             "DELETE FROM messages WHERE ticket_id IN (SELECT id FROM tickets WHERE user_id = ?)", (user_id,)
         )
@@ -282,11 +308,14 @@ class PrivacyRepo:
                 (ext,),
             )
         for staff_chat, staff_message in staff_ids:
-            await self.conn.execute(
-                "DELETE FROM inbox WHERE json_extract(payload, '$.message.chat.id') = ? "
-                "AND json_extract(payload, '$.message.message_id') = ?",
-                (staff_chat, staff_message),
-            )
+            # A message in the staff group that carries their words: posted, edited, or a button pressed on it
+            # (the update of a press holds the whole card).
+            for part in ("message", "edited_message", "callback_query.message"):
+                await self.conn.execute(
+                    f"DELETE FROM inbox WHERE json_extract(payload, '$.{part}.chat.id') = ? "
+                    f"AND json_extract(payload, '$.{part}.message_id') = ?",
+                    (staff_chat, staff_message),
+                )
         await self.conn.execute("DELETE FROM outbox WHERE chat_id = ? AND status != 'pending'", (chat_id,))
         await self.conn.execute(
             "DELETE FROM outbox WHERE status != 'pending' AND instr(text, ?) > 0", (f"tg://user?id={external_id}",)
@@ -313,6 +342,13 @@ class PrivacyRepo:
         due = "SELECT id FROM tickets WHERE status = 'closed' AND closed_at < ? AND erased_at IS NULL"
         cur = await self.conn.execute(f"DELETE FROM messages WHERE ticket_id IN ({due})", (cutoff.isoformat(),))
         done.messages = cur.rowcount
+        # Ratings stay as anonymous counts for the reports; their comments go with the ticket's texts, and so
+        # do the example questions learned from the ticket: they are a user's words (a good one is kept for
+        # good by writing it into the article's ``examples:``, knowledge/README.md).
+        await self.conn.execute(
+            f"UPDATE ratings SET ticket_id = NULL, comment = NULL WHERE ticket_id IN ({due})", (cutoff.isoformat(),)
+        )
+        await self.conn.execute(f"DELETE FROM kb_examples WHERE ticket_id IN ({due})", (cutoff.isoformat(),))
         await self.conn.execute(
             f"UPDATE audit SET detail = '' WHERE action = 'escalate' AND ticket_id IN ({due})", (cutoff.isoformat(),)
         )

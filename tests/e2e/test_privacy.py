@@ -319,3 +319,30 @@ async def test_forget_in_a_plain_group_lists_what_the_bot_cannot_delete(plain_de
     assert f"№{number}: https://t.me/c/" in listed.content and listed.content.endswith(f"/{card.message_id}")
     assert not card.deleted
     assert b"QX-OLD-CARD-55" not in db_bytes(h)
+
+
+async def test_a_rating_comment_is_in_mydata_and_forget_keeps_only_the_anonymous_score(plain_desk: Harness) -> None:
+    """Ratings (issue 16) are counted in reports without a user id; their comment is the user's words: shown
+    in /mydata, erased by /forget (the score stays for the reports)."""
+    h = plain_desk
+    anna = h.user("Анна")
+    number, card = await ask(h, anna, "Вопрос об оценках QX-RATED-61")
+    await answer(h, card, "Оценки появятся вечером.")
+    await anna.expect("Оценки появятся")
+    await press_on(h.staff(), card, "Закрыть")
+    prompt = await anna.expect("оцените помощь")
+    await press_on(anna, prompt, "4")
+    await anna.expect("напишите комментарий")
+    await anna.send("Спасибо, всё понятно QX-COMMENT-62")
+    await anna.expect("Спасибо за отзыв")
+
+    await anna.send("/mydata")
+    text = document_text(h, await anna.expect())
+    assert "QX-COMMENT-62" in text and f"№{number}: 4 из 5" in text
+
+    await anna.send("/forget")
+    await anna.press("Да, удалить")
+    await anna.expect("Ваши данные удалены")
+    data = db_bytes(h)
+    assert b"QX-COMMENT-62" not in data and b"QX-RATED-61" not in data
+    assert rows(h, "SELECT ticket_id, score, comment FROM ratings") == [(None, 4, None)]

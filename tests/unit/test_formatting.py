@@ -81,3 +81,22 @@ def test_plain_message_html_is_aiograms(text: str) -> None:
         message_id=1, date=datetime(2026, 9, 1, tzinfo=UTC), chat=Chat(id=1, type="private"), text=text or None
     )
     assert html_of(message) == (message.html_text if text else "")
+
+
+def test_html_of_a_text_mention_without_its_user_is_the_plain_text() -> None:
+    """Found by the fuzz test: aiogram's html_text fails on a text mention with no user (Telegram always sends
+    one); the message is still taken, without its formatting."""
+    import datetime
+
+    from aiogram.types import Chat, Message, MessageEntity
+
+    from bot.inbound import html_of
+
+    message = Message(
+        message_id=1,
+        date=datetime.datetime(2026, 9, 1),
+        chat=Chat(id=1, type="private"),
+        text="Иванова <b>",
+        entities=[MessageEntity(type="text_mention", offset=0, length=7)],
+    )
+    assert html_of(message) == "Иванова &lt;b&gt;"

@@ -94,7 +94,8 @@ def test_the_semantic_signal_finds_an_article_by_a_word_it_does_not_use() -> Non
     pytest.importorskip("numpy")  # the vectors bring it; without them the signal is off
     articles = load_knowledge_base(KNOWLEDGE)
     with_vectors = load_knowledge_base(KNOWLEDGE, vectors=TinyVectors())
-    for question in ("телефон перестал пищать, когда ставят оценки", "телефон не пищит при новой оценке"):
+    # (Questions with other words the articles' examples know, «перестало», «оценки», are found without it.)
+    for question in ("ничего не пищит", "не пищит"):
         assert "ed-notifications" not in ids(articles, question, Role.PARENT)
         assert ids(with_vectors, question, Role.PARENT)[:1] == ["ed-notifications"]
     # A word far from every article word is no signal.
