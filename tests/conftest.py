@@ -152,6 +152,7 @@ class Harness:
                         "INSERT INTO consents (user_id, version, decision, at) VALUES (?, ?, 'agree', ?)",
                         (user_id, consent.version, now),
                     )
+                    self.app.store._user_cache.pop(("tg", str(tg_id)), None)
         finally:
             db.close()
         return True
@@ -185,6 +186,9 @@ class Harness:
                     "INSERT INTO consents (user_id, version, decision, at) VALUES (?, ?, 'agree', ?)",
                     (user_id, consent.version, now),
                 )
+                # The bot may have stored the user a moment before (one statement of its own): its copy in
+                # memory has no consent yet.
+                self.app.store._user_cache.pop(("tg", str(tg_id)), None)
 
     async def stop(self) -> None:
         if self._consenting:
@@ -218,6 +222,13 @@ class Harness:
             if self.app is not None and not self._record_consents_now():
                 self._consenting.append(asyncio.ensure_future(self._record_consents()))
         return self.server.actor(tg_user)
+
+    async def consents_recorded(self) -> None:
+        """Wait until the users made so far are recorded as having agreed (when the bot held the database's
+        lock at the moment, the record was queued)."""
+        if self._consenting:
+            await asyncio.gather(*self._consenting)
+            self._consenting.clear()
 
     def staff(self) -> Actor:
         return self.server.actor(self.specialist, chat=self.group)

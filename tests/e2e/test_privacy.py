@@ -300,6 +300,7 @@ async def test_a_student_needs_a_parents_confirmation_when_the_school_asks(plain
     assert "QX-STUDENT-54" in card.content
     # A link works once.
     other = h.user("Чужой")
+    await h.consents_recorded()
     await other.send(f"/start {payload}")
     await other.expect("Ссылка не действует")
 
