@@ -211,9 +211,10 @@ def create_dispatcher(
     membership = StaffMembership(staff_chat)
     roles = Roles(school.management, settings.manager_chat_id, membership)
     dp.include_routers(
-        # Before anything a user writes is taken as a question: the personal-data notice and consent.
-        handlers.private.privacy.create_gate_router(),
+        # A plain /start first (what a wave of new users sends; the consent gate lets it pass anyway), then,
+        # before anything a user writes is taken as a question, the personal-data notice and consent.
         handlers.private.commands.create_fast_router(),
+        handlers.private.privacy.create_gate_router(),
         handlers.private.ticket.create_fast_router(),
         handlers.staff.create_fast_router(staff_chat),
         handlers.group_moved.create_router(),
