@@ -261,8 +261,23 @@ class ConductService:
         current = standing(await self.repo.for_user(user_id), now, self.policy)
         if not current.restricted:
             return False
+        await self._record_decision("unblock", EventKind.UNBLOCK, user_id, now, actor_id, actor_name, ticket_id)
+        return True
+
+    async def _record_decision(
+        self,
+        action: str,
+        kind: EventKind,
+        user_id: int,
+        now: datetime,
+        actor_id: int | None,
+        actor_name: str | None,
+        ticket_id: int | None,
+    ) -> None:
+        """Management's decision about a user: in the audit trail and among the conduct events (the caller's
+        transaction)."""
         await AuditRepo(self.db.conn).record(
-            "unblock",
+            action,
             at=now,
             actor_id=actor_id,
             actor_name=actor_name or "",
@@ -270,7 +285,7 @@ class ConductService:
             detail=f"user {user_id}",
         )
         await self.repo.add(
-            kind=EventKind.UNBLOCK,
+            kind=kind,
             now=now,
             actor=Actor.DEPUTY,
             user_id=user_id,
@@ -278,7 +293,6 @@ class ConductService:
             actor_id=actor_id,
             actor_name=actor_name,
         )
-        return True
 
     async def block(
         self, user_id: int, *, actor_id: int | None, actor_name: str | None, ticket_id: int | None = None
@@ -289,22 +303,8 @@ class ConductService:
             async with self.db.transaction():
                 if standing(await self.repo.for_user(user_id), now, self.policy).blocked:
                     return False
-                await AuditRepo(self.db.conn).record(
-                    "conduct_block",
-                    at=now,
-                    actor_id=actor_id,
-                    actor_name=actor_name or "",
-                    ticket_id=ticket_id,
-                    detail=f"user {user_id}",
-                )
-                await self.repo.add(
-                    kind=EventKind.BLOCK,
-                    now=now,
-                    actor=Actor.DEPUTY,
-                    user_id=user_id,
-                    ticket_id=ticket_id,
-                    actor_id=actor_id,
-                    actor_name=actor_name,
+                await self._record_decision(
+                    "conduct_block", EventKind.BLOCK, user_id, now, actor_id, actor_name, ticket_id
                 )
         finally:
             self._changed(user_id)
