@@ -387,12 +387,10 @@ def scan(text: str) -> tuple[list[str], list[str], list[str], list[str], list[st
         is_obscene = w.obscene and not no_obscene
         is_english = w.english and not no_english
         is_insult = said = False  # said: a strong insult after a reporting word («обзывают дебилом»)
-        if no_insult:
-            pass
-        elif w.strong:
+        if w.strong and not no_insult:
             is_insult = True
             said = _reported(i, words)
-        elif w.weak_adj or w.weak_noun:
+        elif (w.weak_adj or w.weak_noun) and not no_insult:
             is_insult = _aimed_at_person(i, toks, words)
         if not (is_obscene or is_english or is_insult):
             continue
